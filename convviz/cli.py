@@ -1,0 +1,59 @@
+"""The command line: the GUI by default, headless sub-commands beside it.
+
+Each sub-command lives in `convviz.commands.<name>` with `add_parser(subparsers)`
+and `run(args) -> int`. A bad argument or spec exits 2 with one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .core import ConvSpecError
+
+COMMANDS = ("plan", "bench")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line and exits 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .specargs import add_spec_arguments
+
+    parser = OneLineParser(
+        prog="convviz",
+        description="See, and time, what a 2-D convolution does. With no command, opens the window.",
+    )
+    add_spec_arguments(parser)
+    parser.add_argument("--screenshot", metavar="FILE.png", help="render the window offscreen to a PNG and exit")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"convviz.commands.{name}")
+        except ImportError:
+            continue
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            from .gui.app import run_gui
+
+            return run_gui(args)
+        module = importlib.import_module(f"convviz.commands.{args.command}")
+        return module.run(args)
+    except ConvSpecError as error:
+        print(f"convviz: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("convviz: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,182 @@
+"""ConvSpec: what the user asked for, frozen and validated on construction."""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, fields
+
+from .errors import ConvSpecError
+
+PADDING_WORDS = ("valid", "same", "full")
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+AXIS_NAMES = ("height", "width")
+
+
+def _whole(value, field: str) -> int:
+    """An integer from user input; bools, floats with fractions and strings are refused."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            try:
+                as_float = float(value)
+            except (OverflowError, ValueError):
+                as_float = float("nan")
+            if as_float.is_integer():
+                return int(as_float)
+        raise ConvSpecError(f"{field} must be a whole number (got {value!r})")
+    return int(value)
+
+
+def _pair(value, field: str) -> tuple[int, int]:
+    if isinstance(value, (list, tuple)):
+        if len(value) != 2:
+            raise ConvSpecError(
+                f"{field} takes one number or two (height, width); got {len(value)} values"
+            )
+        return (_whole(value[0], field), _whole(value[1], field))
+    number = _whole(value, field)
+    return (number, number)
+
+
+def _normalise_padding(padding):
+    if isinstance(padding, str):
+        word = padding.strip().lower()
+        if word not in PADDING_WORDS:
+            raise ConvSpecError(
+                f"padding {padding!r} is not one of {', '.join(PADDING_WORDS)}, "
+                "a number, (height, width) or (top, bottom, left, right)"
+            )
+        return word
+    if isinstance(padding, (list, tuple)):
+        if len(padding) not in (2, 4):
+            raise ConvSpecError(
+                "padding takes one number, two (height, width) or four "
+                f"(top, bottom, left, right); got {len(padding)} values"
+            )
+        values = tuple(_whole(value, "padding") for value in padding)
+    else:
+        values = (_whole(padding, "padding"),)
+    for value in values:
+        if value < 0:
+            raise ConvSpecError(f"padding must not be negative (got {value})")
+    if len(values) == 1:
+        return (values[0], values[0])
+    return values
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """A 2-D convolution as the user describes it (cross-correlation, NCHW).
+
+    Sizes, strides and dilations are normalised to (height, width) pairs;
+    `padding` to a word, (ph, pw) or (top, bottom, left, right). Geometry that
+    follows from these values lives in `ConvPlan`, not here.
+    """
+
+    input_shape: tuple[int, int, int, int]
+    out_channels: int = 1
+    kernel_size: tuple[int, int] = (3, 3)
+    stride: tuple[int, int] = (1, 1)
+    padding: object = "valid"
+    dilation: tuple[int, int] = (1, 1)
+    padding_mode: str = "zeros"
+
+    def __post_init__(self):
+        shape = self.input_shape
+        if isinstance(shape, (str, bytes)) or not isinstance(shape, (list, tuple)):
+            raise ConvSpecError(
+                f"input_shape must be (batch, channels, height, width) (got {shape!r})"
+            )
+        if len(shape) != 4:
+            raise ConvSpecError(
+                f"input_shape must have 4 numbers (batch, channels, height, width); got {len(shape)}"
+            )
+        names = ("batch", "input channels", "input height", "input width")
+        shape = tuple(_whole(value, name) for value, name in zip(shape, names))
+        for value, name in zip(shape, names):
+            if value < 1:
+                raise ConvSpecError(f"{name} must be at least 1 (got {value})")
+        out_channels = _whole(self.out_channels, "output channels")
+        if out_channels < 1:
+            raise ConvSpecError(f"output channels must be at least 1 (got {out_channels})")
+        kernel = _pair(self.kernel_size, "kernel size")
+        for axis, value in zip(AXIS_NAMES, kernel):
+            if value < 1:
+                raise ConvSpecError(f"kernel {axis} must be at least 1 (got {value})")
+        stride = _pair(self.stride, "stride")
+        for axis, value in zip(AXIS_NAMES, stride):
+            if value < 1:
+                raise ConvSpecError(f"stride ({axis}) must be at least 1 (got {value})")
+        dilation = _pair(self.dilation, "dilation")
+        for axis, value in zip(AXIS_NAMES, dilation):
+            if value < 1:
+                raise ConvSpecError(f"dilation ({axis}) must be at least 1 (got {value})")
+        mode = self.padding_mode
+        if not isinstance(mode, str) or mode.strip().lower() not in PADDING_MODES:
+            raise ConvSpecError(
+                f"padding mode {mode!r} is not one of {', '.join(PADDING_MODES)}"
+            )
+        object.__setattr__(self, "input_shape", shape)
+        object.__setattr__(self, "out_channels", out_channels)
+        object.__setattr__(self, "kernel_size", kernel)
+        object.__setattr__(self, "stride", stride)
+        object.__setattr__(self, "dilation", dilation)
+        object.__setattr__(self, "padding", _normalise_padding(self.padding))
+        object.__setattr__(self, "padding_mode", mode.strip().lower())
+        from .plan import check_geometry, resolve_pads
+
+        check_geometry(self, resolve_pads(self))
+
+    @property
+    def batch(self) -> int:
+        return self.input_shape[0]
+
+    @property
+    def in_channels(self) -> int:
+        return self.input_shape[1]
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        return self.input_shape[2], self.input_shape[3]
+
+    @property
+    def weight_shape(self) -> tuple[int, int, int, int]:
+        return (self.out_channels, self.in_channels, *self.kernel_size)
+
+    def replace(self, **changes) -> ConvSpec:
+        """A new, validated spec with some fields changed."""
+        values = self.to_dict()
+        values.update(changes)
+        return ConvSpec(**values)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready values, the same field names the constructor takes."""
+        values = {}
+        for spec_field in fields(self):
+            value = getattr(self, spec_field.name)
+            values[spec_field.name] = list(value) if isinstance(value, tuple) else value
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict) -> ConvSpec:
+        if not isinstance(values, dict):
+            raise ConvSpecError(f"a spec must be a JSON object of fields (got {type(values).__name__})")
+        known = {spec_field.name for spec_field in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConvSpecError(
+                f"unknown spec field {unknown[0]!r}; known fields are {', '.join(sorted(known))}"
+            )
+        if "input_shape" not in values:
+            raise ConvSpecError("a spec needs input_shape (batch, channels, height, width)")
+        return cls(**values)
+
+    def describe(self) -> str:
+        n, c, h, w = self.input_shape
+        kh, kw = self.kernel_size
+        padding = self.padding if isinstance(self.padding, str) else "p" + ",".join(map(str, self.padding))
+        text = f"{n}×{c}×{h}×{w} → {self.out_channels} k{kh}×{kw} s{self.stride[0]},{self.stride[1]} {padding}"
+        if self.dilation != (1, 1):
+            text += f" d{self.dilation[0]},{self.dilation[1]}"
+        if self.padding_mode != "zeros":
+            text += f" {self.padding_mode}"
+        return text

@@ -1,0 +1,1 @@
+"""Data files of convviz (CUDA sources, presets, images); found by convviz.resources_path."""
