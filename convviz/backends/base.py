@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 
@@ -14,6 +15,26 @@ class Availability:
 
     def __bool__(self) -> bool:
         return self.ok
+
+
+class Timer:
+    """Measures one interval of device work: `start()`, the work, then `stop()` -> milliseconds."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> float:
+        raise NotImplementedError
+
+
+class WallTimer(Timer):
+    """Host wall-clock timer, for CPU backends (work there is synchronous)."""
+
+    def start(self) -> None:
+        self._began = time.perf_counter()
+
+    def stop(self) -> float:
+        return (time.perf_counter() - self._began) * 1e3
 
 
 class Backend:
@@ -38,6 +59,21 @@ class Backend:
 
     def convolve(self, x, w, conv_plan, bias=None, algorithm=None):
         raise NotImplementedError
+
+    def to_device(self, array):
+        """The array where this backend computes (the host, for CPU backends)."""
+        return array
+
+    def to_host(self, array):
+        """A NumPy array of a result this backend returned."""
+        return array
+
+    def synchronize(self) -> None:
+        """Wait until all work queued on the device has finished."""
+
+    def timer(self) -> Timer:
+        """A stopwatch for work on this backend's device (CUDA events on a GPU)."""
+        return WallTimer()
 
     def check_algorithm(self, algorithm: str) -> str:
         from ..core import ConvSpecError
