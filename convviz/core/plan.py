@@ -190,11 +190,18 @@ class ConvPlan:
 
     @cached_property
     def unread_rows(self) -> tuple[int, ...]:
-        return tuple(int(row) for row in np.flatnonzero(self._axis_coverage(0) == 0))
+        """Input rows none of whose cells any window reads."""
+        return self._unread(0)
 
     @cached_property
     def unread_cols(self) -> tuple[int, ...]:
-        return tuple(int(col) for col in np.flatnonzero(self._axis_coverage(1) == 0))
+        """Input columns none of whose cells any window reads."""
+        return self._unread(1)
+
+    def _unread(self, axis: int) -> tuple[int, ...]:
+        if not self._axis_coverage(1 - axis).any():
+            return tuple(range(self.spec.input_size[axis]))
+        return tuple(int(index) for index in np.flatnonzero(self._axis_coverage(axis) == 0))
 
     def outputs_reading(self, row: int, col: int) -> list[tuple[int, int]]:
         """Every output (i, j) whose window reads input cell (row, col), directly or via padding."""

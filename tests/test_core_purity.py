@@ -1,0 +1,37 @@
+"""convviz.core (and the CPU backend) work with Qt and CuPy made unimportable."""
+
+import subprocess
+import sys
+import textwrap
+
+
+def test_core_imports_without_qt_or_cupy():
+    script = textwrap.dedent(
+        """
+        import sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in {"PyQt6", "pyqtgraph", "cupy", "cupyx"}:
+                    raise ImportError(f"{name} is blocked in this test")
+                return None
+        sys.meta_path.insert(0, Block())
+        import numpy as np
+        from convviz import ConvSpec, plan, convolve
+        from convviz.core import reference_conv2d
+        import convviz.profiling
+        spec = ConvSpec((1, 2, 6, 5), 3, 3, padding="same", padding_mode="reflect")
+        rng = np.random.default_rng(3)
+        x = rng.standard_normal(spec.input_shape)
+        w = rng.standard_normal(spec.weight_shape)
+        assert np.allclose(convolve(x, w, spec), reference_conv2d(x, w, plan(spec)))
+        from convviz.backends import available, get_backend
+        assert "numpy" in available() and "cupy" not in available()
+        assert get_backend("cupy").available().reason
+        loaded = [name for name in sys.modules if name.split(".")[0] in {"PyQt6", "pyqtgraph", "cupy"}]
+        assert not loaded, loaded
+        print("ok")
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
