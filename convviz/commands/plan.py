@@ -8,6 +8,7 @@ from ..core import plan as make_plan
 from ..specargs import add_spec_arguments, spec_from_args
 
 MAX_GRID = 32
+MAX_JSON_CELLS = 1 << 20
 
 
 def add_parser(subparsers) -> None:
@@ -17,14 +18,18 @@ def add_parser(subparsers) -> None:
 
 
 def plan_record(conv_plan) -> dict:
-    """The plan as plain JSON-ready values."""
+    """The plan as plain JSON-ready values (the coverage grid only up to a million cells)."""
+    height, width = conv_plan.spec.input_size
+    fewest, most = conv_plan.coverage_range
     return {
         "spec": conv_plan.spec.to_dict(),
         "pads": list(conv_plan.pads),
         "padded_shape": list(conv_plan.padded_shape),
         "output_shape": list(conv_plan.output_shape),
         "output_formula": [conv_plan.output_formula(0), conv_plan.output_formula(1)],
-        "coverage": conv_plan.coverage.tolist(),
+        "coverage": conv_plan.coverage.tolist() if height * width <= MAX_JSON_CELLS else None,
+        "coverage_min": fewest,
+        "coverage_max": most,
         "unread_rows": list(conv_plan.unread_rows),
         "unread_cols": list(conv_plan.unread_cols),
         "flops": conv_plan.flops,
@@ -51,8 +56,8 @@ def format_plan(conv_plan) -> str:
         for row in coverage:
             lines.append("  " + "".join(f"{int(value):>{cell}}" for value in row))
     else:
-        lines.append(f"coverage  min {int(conv_plan.coverage.min())}, max {int(conv_plan.coverage.max())} "
-                     f"(grid shown up to {MAX_GRID}×{MAX_GRID})")
+        fewest, most = conv_plan.coverage_range
+        lines.append(f"coverage  min {fewest}, max {most} (grid shown up to {MAX_GRID}×{MAX_GRID})")
     lines.append(f"unread    rows {_listing(conv_plan.unread_rows)}; columns {_listing(conv_plan.unread_cols)}")
     return "\n".join(lines)
 

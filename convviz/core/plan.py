@@ -81,9 +81,20 @@ def check_geometry(spec: ConvSpec, pads: tuple[int, int, int, int]) -> None:
 
 
 def _axis_reads(out: int, kernel: int, stride: int, dilation: int, padded: int) -> np.ndarray:
-    """How many (window, tap) pairs read each padded index along one axis."""
-    positions = (np.arange(out)[:, None] * stride + np.arange(kernel)[None, :] * dilation).ravel()
-    return np.bincount(positions, minlength=padded)
+    """How many (window, tap) pairs read each padded index along one axis.
+
+    Loops over whichever of windows and taps is fewer, one strided slice each.
+    """
+    reads = np.zeros(padded, dtype=np.int64)
+    if out <= kernel:
+        for window in range(out):
+            start = window * stride
+            reads[start:start + dilation * (kernel - 1) + 1:dilation] += 1
+    else:
+        for tap in range(kernel):
+            start = tap * dilation
+            reads[start:start + stride * (out - 1) + 1:stride] += 1
+    return reads
 
 
 class ConvPlan:
@@ -173,6 +184,13 @@ class ConvPlan:
         )
 
     def _axis_coverage(self, axis: int) -> np.ndarray:
+        return self._axis_coverages[axis]
+
+    @cached_property
+    def _axis_coverages(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._count_axis_coverage(0), self._count_axis_coverage(1)
+
+    def _count_axis_coverage(self, axis: int) -> np.ndarray:
         source = self.row_source if axis == 0 else self.col_source
         reads = self._axis_reads(axis)
         real = source >= 0
@@ -187,6 +205,12 @@ class ConvPlan:
         it is the outer product of the per-axis counts.
         """
         return np.outer(self._axis_coverage(0), self._axis_coverage(1))
+
+    @property
+    def coverage_range(self) -> tuple[int, int]:
+        """(fewest, most) reads of any input cell, without building the whole map."""
+        rows, cols = self._axis_coverage(0), self._axis_coverage(1)
+        return int(rows.min() * cols.min()), int(rows.max() * cols.max())
 
     @cached_property
     def unread_rows(self) -> tuple[int, ...]:

@@ -10,6 +10,9 @@ from .errors import ConvSpecError
 PADDING_WORDS = ("valid", "same", "full")
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 AXIS_NAMES = ("height", "width")
+MAX_EXTENT = 2**20
+"""Largest size, channel count, kernel, stride, dilation or pad convviz accepts: far past any
+real layer, small enough that every derived per-axis array fits in memory."""
 
 
 def _whole(value, field: str) -> int:
@@ -23,7 +26,10 @@ def _whole(value, field: str) -> int:
             if as_float.is_integer():
                 return int(as_float)
         raise ConvSpecError(f"{field} must be a whole number (got {value!r})")
-    return int(value)
+    value = int(value)
+    if value > MAX_EXTENT:
+        raise ConvSpecError(f"{field} {value} is larger than convviz's limit of {MAX_EXTENT:,}")
+    return value
 
 
 def _pair(value, field: str) -> tuple[int, int]:
