@@ -19,7 +19,11 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a bad argument in one line and exits 2."""
 
     def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
+
+
+def one_line(message) -> str:
+    return " ".join(str(message).split())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,7 +56,7 @@ def main(argv=None) -> int:
         module = importlib.import_module(f"convviz.commands.{args.command}")
         return module.run(args)
     except ConvSpecError as error:
-        print(f"convviz: {error}", file=sys.stderr)
+        print(f"convviz: {one_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("convviz: interrupted", file=sys.stderr)

@@ -56,6 +56,11 @@ def convolve(x, w, spec_or_plan, backend: str = "numpy", bias=None, algorithm: s
     status = chosen.available()
     if not status:
         raise RuntimeError(f"backend {backend!r} is not available: {status.reason}")
+    dtype = check_arrays(x, w, conv_plan, bias)
+    if algorithm is None:
+        algorithm = chosen.choose_algorithm(conv_plan, dtype)
+    chosen.check_algorithm(algorithm)
+    chosen.check_memory(conv_plan, dtype, algorithm)
     return chosen.convolve(x, w, conv_plan, bias=bias, algorithm=algorithm)
 
 

@@ -60,6 +60,18 @@ class Backend:
     def convolve(self, x, w, conv_plan, bias=None, algorithm=None):
         raise NotImplementedError
 
+    def memory_estimate(self, conv_plan, dtype, algorithm: str):
+        """Host (or device) memory one convolution needs with `algorithm`."""
+        from ..core.memory import array_estimate
+
+        return array_estimate(conv_plan, dtype)
+
+    def check_memory(self, conv_plan, dtype, algorithm: str) -> None:
+        """Refuse, with the estimate and the limit, a convolution that cannot fit."""
+        from ..core.memory import check_fits
+
+        check_fits(self.memory_estimate(conv_plan, dtype, algorithm))
+
     def to_device(self, array):
         """The array where this backend computes (the host, for CPU backends)."""
         return array
