@@ -7,3 +7,29 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def isolated_qsettings(tmp_path_factory, request):
+    """GUI tests never read or write the user's real convviz settings: QSettings go to a temp dir."""
+    if "qtbot" not in request.fixturenames and "qsettings" not in request.fixturenames:
+        yield None
+        return
+    from PyQt6 import QtCore
+
+    folder = tmp_path_factory.mktemp("qsettings")
+    QtCore.QSettings.setDefaultFormat(QtCore.QSettings.Format.IniFormat)
+    for scope in (QtCore.QSettings.Scope.UserScope, QtCore.QSettings.Scope.SystemScope):
+        QtCore.QSettings.setPath(QtCore.QSettings.Format.IniFormat, scope, str(folder))
+    yield folder
+
+
+@pytest.fixture
+def qsettings(isolated_qsettings):
+    """A QSettings file of its own in the test's temp dir."""
+    from PyQt6 import QtCore
+
+    return QtCore.QSettings(str(isolated_qsettings / "convviz.ini"), QtCore.QSettings.Format.IniFormat)

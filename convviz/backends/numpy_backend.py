@@ -1,14 +1,24 @@
 """The CPU backend: NumPy, several strategies, one chosen per shape.
 
-- ``taps``: one matmul per kernel tap over flat, unit-stride slices of the
-  padded input. The output is computed on the padded width and the extra
-  columns dropped, so no im2col copy is made. Stride 1 only.
-- ``im2col``: gather every window into a (C·kh·kw, Ho·Wo) matrix, one matmul.
+- ``gemm``: the fast default for multi-channel work. The padded input is
+  split into stride phases (one phase at stride 1), laid out channel-major
+  with the batch folded into one flat axis, so every kernel tap becomes a
+  *contiguous* shifted slice. Those slices are stacked into a
+  (C·kh·kw, positions) matrix, about 8 MiB at a time, and multiplied by
+  the weights in one BLAS call per chunk; positions that fall in the
+  padding or between images are computed and dropped (a few per cent).
+- ``taps``: one multiply-add (or, with channels, one matmul) per kernel tap
+  over the same flat, contiguous phase slices, accumulating in place; no
+  im2col copy. Best for a single channel in and out.
+- ``im2col``: the textbook method: gather every window into a
+  (C·kh·kw, Ho·Wo) matrix with strided copies, one matmul.
 - ``im2col-chunked``: the same, a band of output rows at a time, so the
   scratch matrix stays under the memory budget.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 
@@ -17,6 +27,34 @@ from ..core.padding import NUMPY_PAD_MODES
 from .base import Availability, Backend
 
 DEFAULT_SCRATCH_BUDGET = 256 * 2**20
+GEMM_CHUNK_BYTES = 8 * 2**20
+"""Target size of one stacked-slices chunk of the ``gemm`` strategy: the best of
+1–64 MiB measured on the standard suite (smaller chunks make less efficient BLAS
+calls; larger ones gained nothing and hold more memory)."""
+
+
+SCRATCH_KEEP_BYTES = 32 * 2**20
+"""Scratch buffers up to this size are kept between calls (per thread): a fresh
+multi-megabyte buffer can cost a page fault per 4 KiB on first touch (measured:
+8×64×56×56 took 21 ms with fresh work arrays, 16 ms with reused ones)."""
+
+
+class ScratchBuffers(threading.local):
+    """Reusable work arrays, one set per thread, so a shared backend stays thread-safe."""
+
+    def __init__(self):
+        self.buffers = {}
+
+    def get(self, name: str, shape, dtype) -> np.ndarray:
+        dtype = np.dtype(dtype)
+        count = int(np.prod(shape, dtype=np.int64))
+        held = self.buffers.get((name, dtype))
+        if held is not None and held.size >= count:
+            return held[:count].reshape(shape)
+        array = np.empty(count, dtype=dtype)
+        if count * dtype.itemsize <= SCRATCH_KEEP_BYTES:
+            self.buffers[(name, dtype)] = array
+        return array.reshape(shape)
 
 
 def pad_input(x: np.ndarray, conv_plan) -> np.ndarray:
@@ -54,13 +92,110 @@ def _im2col_rows(xp: np.ndarray, w2d: np.ndarray, conv_plan, rows: range) -> np.
     return product.reshape(n, w2d.shape[0], len(rows), wo)
 
 
+def _phase_range(phase: int, stride: int, before: int, size: int, length: int) -> tuple[int, int, int]:
+    """Phase indices [first, last) that hold input (not padding) along one axis, and the input
+    index at `first`: phase index u is padded index phase + stride·u, input index that − before."""
+    first = max(0, -(-(before - phase) // stride))
+    last = min(length, -(-(before + size - phase) // stride))
+    return first, max(first, last), phase + stride * first - before
+
+
+class PhaseLayout:
+    """The padded input as stride phases, channel-major, batch folded into one flat axis.
+
+    Phase (a, b) holds padded rows a, a+sh, ... and columns b, b+sw, ...;
+    each is Hq×Wq per image (Hq = ⌈Hp/sh⌉). Output (n, i, j) sits at flat
+    position n·Hq·Wq + i·Wq + j, and tap (r, s) reads phase
+    ((r·dh) mod sh, (s·dw) mod sw) at that position plus a fixed offset, so
+    every tap is one contiguous slice of length `positions`.
+    """
+
+    def __init__(self, conv_plan):
+        spec = conv_plan.spec
+        (self.sh, self.sw), (dh, dw) = spec.stride, spec.dilation
+        hp, wp = conv_plan.padded_shape
+        self.hq, self.wq = -(-hp // self.sh), -(-wp // self.sw)
+        kh, kw = spec.kernel_size
+        # only the phases some tap reads: at most kh × kw of them, however large the stride
+        self.row_list = sorted({(r * dh) % self.sh for r in range(kh)})
+        self.col_list = sorted({(s * dw) % self.sw for s in range(kw)})
+        self.row_phases, self.col_phases = len(self.row_list), len(self.col_list)
+        self.batch, self.channels = spec.batch, spec.in_channels
+        ho, wo = conv_plan.output_size
+        self.output_size = (ho, wo)
+        image = self.hq * self.wq
+        self.positions = (self.batch - 1) * image + (ho - 1) * self.wq + wo
+        self.taps = []
+        for r in range(kh):
+            for s in range(kw):
+                a, row_shift = divmod(r * dh, self.sh)[::-1]
+                b, col_shift = divmod(s * dw, self.sw)[::-1]
+                phase = self.row_list.index(a) * self.col_phases + self.col_list.index(b)
+                self.taps.append((r, s, phase, row_shift * self.wq + col_shift))
+
+    def scratch_bytes(self, itemsize: int) -> int:
+        return self.row_phases * self.col_phases * self.channels * self.batch * self.hq * self.wq * itemsize
+
+    def build(self, x: np.ndarray, conv_plan, scratch: ScratchBuffers) -> np.ndarray:
+        """(phases, C, N·Hq·Wq), filled from the input and its padding."""
+        sh, sw, n, c = self.sh, self.sw, self.batch, self.channels
+        rp, cp = self.row_phases, self.col_phases
+        if sh * sw == 1 and not any(conv_plan.pads) and (n == 1 or c == 1):
+            # (N, C) → (C, N) moves nothing when either is 1: the input itself is the layout
+            return np.ascontiguousarray(x).reshape(1, c, n * self.hq * self.wq)
+        phases = scratch.get("phases", (rp * cp, c, n, self.hq, self.wq), x.dtype)
+        if conv_plan.spec.padding_mode == "zeros":
+            # copy the input straight into each phase; only the padding is zeroed
+            top, _, left, _ = conv_plan.pads
+            height, width = conv_plan.spec.input_size
+            for row_index, a in enumerate(self.row_list):
+                first_u, last_u, first_row = _phase_range(a, sh, top, height, self.hq)
+                for col_index, b in enumerate(self.col_list):
+                    first_v, last_v, first_col = _phase_range(b, sw, left, width, self.wq)
+                    target = phases[row_index * cp + col_index]
+                    target[:, :, :first_u] = 0
+                    target[:, :, last_u:] = 0
+                    target[:, :, first_u:last_u, :first_v] = 0
+                    target[:, :, first_u:last_u, last_v:] = 0
+                    if last_u > first_u and last_v > first_v:
+                        part = x[:, :, first_row::sh, first_col::sw][:, :, :last_u - first_u, :last_v - first_v]
+                        target[:, :, first_u:last_u, first_v:last_v] = part.transpose(1, 0, 2, 3)
+        else:
+            xp = pad_input(x, conv_plan)
+            for row_index, a in enumerate(self.row_list):
+                for col_index, b in enumerate(self.col_list):
+                    part = xp[:, :, a::sh, b::sw]
+                    rows, cols = part.shape[2:]
+                    target = phases[row_index * cp + col_index]
+                    target[:, :, :rows, :cols] = part.transpose(1, 0, 2, 3)
+                    target[:, :, rows:] = 0
+                    target[:, :, :, cols:] = 0
+        return phases.reshape(rp * cp, c, n * self.hq * self.wq)
+
+    def unflatten(self, flat: np.ndarray) -> np.ndarray:
+        """Contiguous (K, positions) flat results → a new (N, K, Ho, Wo), dropping unused positions."""
+        k = flat.shape[0]
+        if flat.shape[1] != self.positions or not flat.flags.c_contiguous:
+            raise ValueError("unflatten needs the contiguous (K, positions) result")
+        ho, wo = self.output_size
+        size = flat.itemsize
+        grid = np.lib.stride_tricks.as_strided(
+            flat, shape=(self.batch, k, ho, wo),
+            strides=(self.hq * self.wq * size, self.positions * size, self.wq * size, size),
+            writeable=False,
+        )
+        return grid.copy()
+
+
 class NumpyBackend(Backend):
     name = "numpy"
     device = "CPU (NumPy)"
-    algorithms = ("taps", "im2col", "im2col-chunked")
+    algorithms = ("gemm", "taps", "im2col", "im2col-chunked")
 
-    def __init__(self, scratch_budget: int = DEFAULT_SCRATCH_BUDGET):
+    def __init__(self, scratch_budget: int = DEFAULT_SCRATCH_BUDGET, gemm_chunk_bytes: int = GEMM_CHUNK_BYTES):
         self.scratch_budget = scratch_budget
+        self.gemm_chunk_bytes = gemm_chunk_bytes
+        self.scratch = ScratchBuffers()
 
     def available(self) -> Availability:
         return Availability(True)
@@ -71,14 +206,28 @@ class NumpyBackend(Backend):
         return spec.batch * spec.in_channels * kh * kw * conv_plan.steps * np.dtype(dtype).itemsize
 
     def choose_algorithm(self, conv_plan, dtype) -> str:
+        """``taps`` for one channel in and out (a few vector multiply-adds beat any matmul),
+        ``gemm`` for everything else (measured on the standard suite; see BENCHMARKS.md)."""
         spec = conv_plan.spec
-        if spec.stride == (1, 1):
-            width_waste = conv_plan.padded_shape[1] / conv_plan.output_size[1]
-            if width_waste <= 1.5 or spec.in_channels * spec.out_channels == 1:
-                return "taps"
-        if self.im2col_scratch_bytes(conv_plan, dtype) > self.scratch_budget:
-            return "im2col-chunked"
-        return "im2col"
+        if spec.in_channels * spec.out_channels == 1:
+            return "taps"
+        return "gemm"
+
+    def memory_estimate(self, conv_plan, dtype, algorithm: str):
+        estimate = super().memory_estimate(conv_plan, dtype, algorithm)
+        itemsize = np.dtype(dtype).itemsize
+        if algorithm in ("gemm", "taps"):
+            if conv_plan.spec.padding_mode == "zeros":
+                # the phases are filled from the input directly: no padded copy is made
+                parts = dict(estimate.parts, **{"padded input": 0})
+                estimate = type(estimate)(parts, estimate.where)
+            layout = PhaseLayout(conv_plan)
+            flat_out = conv_plan.spec.out_channels * layout.batch * layout.hq * layout.wq * itemsize
+            chunk = min(self.gemm_chunk_bytes, len(layout.taps) * layout.channels * layout.positions * itemsize)
+            return estimate.plus(scratch=layout.scratch_bytes(itemsize) + 2 * flat_out + chunk)
+        if algorithm == "im2col":
+            return estimate.plus(scratch=self.im2col_scratch_bytes(conv_plan, dtype))
+        return estimate.plus(scratch=min(self.scratch_budget, self.im2col_scratch_bytes(conv_plan, dtype)))
 
     def convolve(self, x, w, conv_plan, bias=None, algorithm=None):
         dtype = check_arrays(x, w, conv_plan, bias)
@@ -87,17 +236,14 @@ class NumpyBackend(Backend):
         if algorithm is None:
             algorithm = self.choose_algorithm(conv_plan, dtype)
         self.check_algorithm(algorithm)
-        if algorithm == "taps" and conv_plan.spec.stride != (1, 1):
-            from ..core import ConvSpecError
-
-            raise ConvSpecError("the taps algorithm needs stride 1; use im2col for strided convolution")
-        xp = pad_input(x, conv_plan)
-        if algorithm == "taps":
-            y = self._taps(xp, w, conv_plan)
-        elif algorithm == "im2col":
-            y = self._im2col(xp, w, conv_plan, rows_per_chunk=conv_plan.output_size[0])
+        if algorithm == "gemm":
+            y = self._gemm(x, w, conv_plan)
+        elif algorithm == "taps":
+            y = self._taps(x, w, conv_plan)
         else:
-            y = self._im2col(xp, w, conv_plan, rows_per_chunk=self._chunk_rows(conv_plan, dtype))
+            xp = pad_input(x, conv_plan)
+            rows = conv_plan.output_size[0] if algorithm == "im2col" else self._chunk_rows(conv_plan, dtype)
+            y = self._im2col(xp, w, conv_plan, rows_per_chunk=rows)
         if bias is not None:
             y += np.asarray(bias, dtype=dtype)[None, :, None, None]
         return y
@@ -117,26 +263,41 @@ class NumpyBackend(Backend):
             y[:, :, rows.start:rows.stop] = _im2col_rows(xp, w2d, conv_plan, rows)
         return y
 
-    def _taps(self, xp, w, conv_plan) -> np.ndarray:
-        spec = conv_plan.spec
-        n, k, ho, wo = conv_plan.output_shape
-        c = spec.in_channels
-        hp, wp = conv_plan.padded_shape
-        kh, kw = spec.kernel_size
-        dh, dw = spec.dilation
-        flat = np.ascontiguousarray(xp).reshape(n, c, hp * wp)
-        length = (ho - 1) * wp + wo
-        acc = np.zeros((n, k, ho * wp), dtype=xp.dtype)
-        target = acc[:, :, :length]
+    def _gemm(self, x, w, conv_plan) -> np.ndarray:
+        layout = PhaseLayout(conv_plan)
+        phases = layout.build(x, conv_plan, self.scratch)
+        k, c = conv_plan.spec.out_channels, layout.channels
+        taps = layout.taps
+        # weights as (K, taps·C), tap-major, matching the stacked slices below
+        w2d = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(k, len(taps) * c)
+        per_position = len(taps) * c * x.dtype.itemsize
+        chunk = max(1, min(layout.positions, self.gemm_chunk_bytes // per_position))
+        flat = self.scratch.get("flat", (k, layout.positions), x.dtype)
+        stacked = self.scratch.get("stacked", (len(taps), c, chunk), x.dtype)
+        for first in range(0, layout.positions, chunk):
+            length = min(chunk, layout.positions - first)
+            block = stacked[:, :, :length]
+            for index, (_, _, phase, offset) in enumerate(taps):
+                start = first + offset
+                block[index] = phases[phase, :, start:start + length]
+            np.matmul(w2d, block.reshape(len(taps) * c, length), out=flat[:, first:first + length])
+        return layout.unflatten(flat)
+
+    def _taps(self, x, w, conv_plan) -> np.ndarray:
+        layout = PhaseLayout(conv_plan)
+        phases = layout.build(x, conv_plan, self.scratch)
+        k, c = conv_plan.spec.out_channels, layout.channels
+        length = layout.positions
+        acc = self.scratch.get("flat", (k, length), x.dtype)
         single = c == 1 and k == 1
-        scratch = np.empty((n, 1, length), dtype=xp.dtype) if single else None
-        for r in range(kh):
-            for s in range(kw):
-                offset = r * dh * wp + s * dw
-                window = flat[:, :, offset:offset + length]
-                if single:
-                    np.multiply(window, w[0, 0, r, s], out=scratch)
-                    target += scratch
-                else:
-                    target += np.matmul(w[:, :, r, s], window)
-        return np.ascontiguousarray(acc.reshape(n, k, ho, wp)[:, :, :, :wo])
+        scratch = self.scratch.get("tap", (k, length), x.dtype)
+        for index, (r, s, phase, offset) in enumerate(layout.taps):
+            window = phases[phase, :, offset:offset + length]
+            target = acc if index == 0 else scratch  # the first tap initialises the sum
+            if single:
+                np.multiply(window, w[0, 0, r, s], out=target)
+            else:
+                np.matmul(w[:, :, r, s], window, out=target)
+            if index:
+                acc += scratch
+        return layout.unflatten(acc)

@@ -137,6 +137,11 @@ class ConvPlan:
             raise IndexError(f"step {step} is outside 0..{self.steps - 1}")
         return divmod(step, self.output_size[1])
 
+    def step_of(self, i: int, j: int) -> int:
+        """The animation step that computes output (i, j): the inverse of `step_position`."""
+        self._check_output(i, j)
+        return i * self.output_size[1] + j
+
     def window_origin(self, i: int, j: int) -> tuple[int, int]:
         """Top-left tap of output (i, j)'s window, in padded coordinates."""
         self._check_output(i, j)
@@ -147,6 +152,36 @@ class ConvPlan:
         row, col = self.window_origin(i, j)
         (kh, kw), (dh, dw) = self.spec.kernel_size, self.spec.dilation
         return row + np.arange(kh) * dh, col + np.arange(kw) * dw
+
+    @cached_property
+    def tap_offsets(self) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column offsets of the taps from a window's origin (dilation makes the gaps)."""
+        (kh, kw), (dh, dw) = self.spec.kernel_size, self.spec.dilation
+        return np.arange(kh) * dh, np.arange(kw) * dw
+
+    def window_extent(self, i: int, j: int) -> tuple[int, int, int, int]:
+        """(top row, left column, height, width) of output (i, j)'s window, padded coordinates."""
+        row, col = self.window_origin(i, j)
+        return row, col, self.dilated_kernel_size[0], self.dilated_kernel_size[1]
+
+    def padded_values(self, image) -> np.ndarray:
+        """A 2-D input (H, W) laid out on the padded grid (Hp, Wp), padding filled per the mode."""
+        image = np.asarray(image)
+        if image.shape != tuple(self.spec.input_size):
+            raise ValueError(f"image is {image.shape}, the spec's input is {self.spec.input_size}")
+        rows, cols = self.row_source, self.col_source
+        values = image[np.ix_(np.maximum(rows, 0), np.maximum(cols, 0))]
+        zero = (rows < 0)[:, None] | (cols < 0)[None, :]
+        return np.where(zero, 0, values).astype(image.dtype, copy=False)
+
+    @cached_property
+    def padding_mask(self) -> np.ndarray:
+        """(Hp, Wp) booleans: True where the padded cell is padding, not input."""
+        top, _, left, _ = self.pads
+        height, width = self.spec.input_size
+        mask = np.ones(self.padded_shape, dtype=bool)
+        mask[top:top + height, left:left + width] = False
+        return mask
 
     @cached_property
     def row_source(self) -> np.ndarray:
@@ -226,6 +261,15 @@ class ConvPlan:
         if not self._axis_coverage(1 - axis).any():
             return tuple(range(self.spec.input_size[axis]))
         return tuple(int(index) for index in np.flatnonzero(self._axis_coverage(axis) == 0))
+
+    def padded_cells_of(self, row: int, col: int) -> list[tuple[int, int]]:
+        """Every padded cell that holds input cell (row, col): the cell itself and its padding copies."""
+        height, width = self.spec.input_size
+        if not (0 <= row < height and 0 <= col < width):
+            raise IndexError(f"input cell ({row}, {col}) is outside {height}×{width}")
+        rows = np.flatnonzero(self.row_source == row)
+        cols = np.flatnonzero(self.col_source == col)
+        return [(int(r), int(c)) for r in rows for c in cols]
 
     def outputs_reading(self, row: int, col: int) -> list[tuple[int, int]]:
         """Every output (i, j) whose window reads input cell (row, col), directly or via padding."""

@@ -24,9 +24,12 @@ def _whole(value, field: str) -> int:
             except (OverflowError, ValueError):
                 as_float = float("nan")
             if as_float.is_integer():
-                return int(as_float)
+                return _within_limit(int(as_float), field)
         raise ConvSpecError(f"{field} must be a whole number (got {value!r})")
-    value = int(value)
+    return _within_limit(int(value), field)
+
+
+def _within_limit(value: int, field: str) -> int:
     if value > MAX_EXTENT:
         raise ConvSpecError(f"{field} {value} is larger than convviz's limit of {MAX_EXTENT:,}")
     return value

@@ -1,0 +1,183 @@
+"""GUI speed: time to a shown window, animation frames per second, GUI-thread stalls while timing.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/gui_bench.py [--frames 300] [--json out.json]
+
+1. launch: a fresh `python` process imports convviz, builds the main window and shows it
+   (measured from just before the process is spawned until the window is exposed and painted);
+2. animation: steps through the animation with the values written in every cell (forced on,
+   whatever the cell size) and every frame painted, at input 16×16 and 64×64 (3×3 kernel,
+   same padding); reports frames/s and the slowest frame; also the time to rebuild the views
+   after a spec change;
+3. responsiveness: runs the profiler in the window's worker thread on a mid-size spec while a
+   5 ms QTimer on the GUI thread records the longest gap between its ticks (the worst stall).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+LAUNCH_SCRIPT = """
+import sys, time
+began = float(sys.argv[1])
+from PyQt6 import QtWidgets
+from convviz.gui.app import _application, make_window
+app = _application()
+window = make_window(restore=False)
+window.show()
+for _ in range(3):
+    app.processEvents()
+window.grab()
+print(time.time() - began)
+"""
+
+
+def launch_seconds(runs: int = 3) -> list[float]:
+    times = []
+    for _ in range(runs):
+        began = time.time()
+        result = subprocess.run([sys.executable, "-c", LAUNCH_SCRIPT, repr(began)], capture_output=True, text=True,
+                                cwd=ROOT, timeout=60)
+        if result.returncode != 0:
+            raise RuntimeError(result.stderr)
+        times.append(float(result.stdout.strip().splitlines()[-1]))
+    return times
+
+
+class PaintCounter:
+    def __init__(self, widget):
+        from PyQt6 import QtCore
+
+        class Filter(QtCore.QObject):
+            count = 0
+
+            def eventFilter(self, watched, event):  # noqa: N802 (Qt's name)
+                if event.type() == QtCore.QEvent.Type.Paint:
+                    Filter.count += 1
+                return False
+
+        self.filter = Filter()
+        widget.installEventFilter(self.filter)
+
+    @property
+    def count(self) -> int:
+        return type(self.filter).count
+
+
+def animation_fps(app, size: int, frames: int) -> dict:
+    from convviz.core import ConvSpec
+    from convviz.gui.app import make_window
+
+    window = make_window(ConvSpec((1, 1, size, size), 1, 3, padding="same"), restore=False)
+    window.resize(1600, 1000)
+    window.show()
+    for grid in (window.animation.grid, window.output.grid):
+        grid.force_values = True
+        grid._update_text_visibility()
+    for _ in range(3):
+        app.processEvents()
+    session = window.session
+    counter = PaintCounter(window.animation.grid.viewport())
+    steps = session.steps
+    slowest = 0.0
+    began = time.perf_counter()
+    for frame in range(frames):
+        start = time.perf_counter()
+        session.set_step((frame + 1) % steps)
+        app.processEvents()
+        slowest = max(slowest, time.perf_counter() - start)
+    elapsed = time.perf_counter() - began
+    painted = counter.count
+    rebuild_began = time.perf_counter()
+    session.update_spec(stride=[2, 2])
+    app.processEvents()
+    session.update_spec(stride=[1, 1])
+    app.processEvents()
+    rebuild = (time.perf_counter() - rebuild_began) / 2
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    return {"input": f"{size}×{size}", "frames": frames, "fps": frames / elapsed,
+            "slowest_frame_ms": slowest * 1e3, "paints": painted, "rebuild_ms": rebuild * 1e3}
+
+
+def stall_while_timing(app, min_time_s: float) -> dict:
+    from PyQt6 import QtCore
+
+    from convviz.core import ConvSpec
+    from convviz.gui.app import make_window
+
+    # windows closed earlier are destroyed now, not during the measurement
+    app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
+    gc.collect()
+    window = make_window(ConvSpec((1, 16, 96, 96), 16, 3, padding="same"), restore=False)
+    window.show()
+    app.processEvents()
+    timing = window.timing
+    timing.min_time.setValue(min_time_s)
+    gaps = []
+    last = [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QtCore.QTimer()
+    timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+    timer.timeout.connect(tick)
+    loop = QtCore.QEventLoop()
+    timing.finished.connect(loop.quit)
+    timer.start(5)
+    began = time.perf_counter()
+    last[0] = began
+    timing.start_profile(backends=["numpy"])
+    loop.exec()
+    elapsed = time.perf_counter() - began
+    timer.stop()
+    status = timing.status.text()
+    window.close()
+    app.processEvents()
+    return {"spec": "1×16×96×96 → 16, 3×3 same", "run_s": elapsed, "ticks": len(gaps),
+            "max_gap_ms": max(gaps) * 1e3, "p99_gap_ms": sorted(gaps)[int(len(gaps) * 0.99)] * 1e3, "status": status}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--min-time", type=float, default=0.5, help="profiler min time per backend (s)")
+    parser.add_argument("--json", help="also write the figures here")
+    args = parser.parse_args()
+    from convviz.gui.app import _application
+
+    launch = launch_seconds()
+    print(f"window shown after launch: {', '.join(f'{t:.2f}' for t in launch)} s (max {max(launch):.2f} s)")
+    app = _application()
+    results = {"platform": os.environ.get("QT_QPA_PLATFORM", ""), "launch_s": launch, "animation": []}
+    for size in (16, 64):
+        figures = animation_fps(app, size, args.frames)
+        results["animation"].append(figures)
+        print(f"animation {figures['input']}: {figures['fps']:.0f} frames/s over {figures['frames']} frames "
+              f"(slowest {figures['slowest_frame_ms']:.1f} ms, {figures['paints']} paints; "
+              f"rebuild after a spec change {figures['rebuild_ms']:.0f} ms)")
+    stall = stall_while_timing(app, args.min_time)
+    results["stall"] = stall
+    print(f"while timing {stall['spec']} ({stall['run_s']:.1f} s): longest GUI-thread gap "
+          f"{stall['max_gap_ms']:.1f} ms (p99 {stall['p99_gap_ms']:.1f} ms, {stall['ticks']} ticks of a 5 ms timer)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""PyQt6 widgets and pyqtgraph panels over a convviz.session.Session."""

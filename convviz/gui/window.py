@@ -1,0 +1,299 @@
+"""The main window: controls on the left, the animation in the middle, output and coverage on
+the right, timing at the bottom; playback driven by a QTimer over the session's steps."""
+
+from __future__ import annotations
+
+import json
+
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+from ..core import ConvSpecError
+from ..session import ERROR, PLAYING, SPEC, SPEED, SPEEDS, STEP, Session
+from . import settings as stored
+from .controls import Controls
+from .panels import AnimationPanel, CoveragePanel, OutputPanel
+from .timing import TimingPanel
+
+
+class PlaybackBar(QtWidgets.QWidget):
+    """Jump to start, step back, play/pause, step forward, jump to end, a scrub slider, speed."""
+
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        icon = self.style().standardIcon
+        pixmaps = QtWidgets.QStyle.StandardPixmap
+        self.first_button = QtWidgets.QToolButton(text="|◀")
+        self.first_button.setIcon(icon(pixmaps.SP_MediaSkipBackward))
+        self.first_button.setToolTip("First step (Home)")
+        self.back_button = QtWidgets.QToolButton(text="◀")
+        self.back_button.setIcon(icon(pixmaps.SP_MediaSeekBackward))
+        self.back_button.setToolTip("Step back (←)")
+        self.play_button = QtWidgets.QToolButton(text="▶ Play")
+        self.play_button.setToolTip("Play / pause (Space)")
+        self.play_button.setMinimumWidth(80)
+        self.forward_button = QtWidgets.QToolButton(text="▶")
+        self.forward_button.setIcon(icon(pixmaps.SP_MediaSeekForward))
+        self.forward_button.setToolTip("Step forward (→)")
+        self.last_button = QtWidgets.QToolButton(text="▶|")
+        self.last_button.setIcon(icon(pixmaps.SP_MediaSkipForward))
+        self.last_button.setToolTip("Last step (End)")
+        self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.slider.setObjectName("scrub")
+        self.slider.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.step_label = QtWidgets.QLabel()
+        self.step_label.setObjectName("step_label")
+        self.step_label.setMinimumWidth(110)
+        self.speed = QtWidgets.QComboBox()
+        self.speed.setToolTip("Steps per second")
+        for value in SPEEDS:
+            self.speed.addItem(f"{value:g} steps/s", value)
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        for widget in (self.first_button, self.back_button, self.play_button, self.forward_button, self.last_button):
+            widget.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+            layout.addWidget(widget)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.step_label)
+        layout.addWidget(self.speed)
+        self.first_button.clicked.connect(session.first)
+        self.back_button.clicked.connect(session.step_back)
+        self.play_button.clicked.connect(session.toggle_play)
+        self.forward_button.clicked.connect(session.step_forward)
+        self.last_button.clicked.connect(session.last)
+        self.slider.valueChanged.connect(session.set_step)
+        self.speed.currentIndexChanged.connect(lambda index: session.set_speed(self.speed.itemData(index)))
+        session.subscribe(self.on_change)
+        self.on_change({SPEC, STEP, PLAYING, SPEED})
+
+    def on_change(self, changes) -> None:
+        session = self.session
+        if SPEC in changes:
+            self.slider.blockSignals(True)
+            self.slider.setRange(0, session.steps - 1)
+            self.slider.blockSignals(False)
+        if SPEC in changes or STEP in changes:
+            self.slider.blockSignals(True)
+            self.slider.setValue(session.step)
+            self.slider.blockSignals(False)
+            self.step_label.setText(f"step {session.step + 1} / {session.steps}")
+        if PLAYING in changes:
+            self.play_button.setText("⏸ Pause" if session.playing else "▶ Play")
+        if SPEED in changes:
+            index = min(range(len(SPEEDS)), key=lambda k: abs(SPEEDS[k] - session.speed))
+            self.speed.blockSignals(True)
+            self.speed.setCurrentIndex(index)
+            self.speed.blockSignals(False)
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """One session, all its views, and the playback timer."""
+
+    def __init__(self, session: Session | None = None, settings: QtCore.QSettings | None = None,
+                 restore: bool = True):
+        super().__init__()
+        self.settings = settings
+        restored_geometry = None
+        if session is None:
+            session = Session()
+            if settings is not None and restore:
+                spec = stored.load_spec(settings)
+                if spec is not None:
+                    session.set_spec(spec)
+                session.set_preset(stored.load_preset(settings, session.preset))
+                session.set_pattern(stored.load_pattern(settings, session.pattern))
+                session.clear_error()
+        if settings is not None and restore:
+            session.set_speed(stored.load_speed(settings, session.speed))
+            restored_geometry = stored.load_geometry(settings)
+        self.session = session
+        self.setWindowTitle("convviz — padding, stride and dilation of a 2-D convolution")
+
+        self.animation = AnimationPanel(session)
+        self.playback = PlaybackBar(session)
+        self.output = OutputPanel(session)
+        self.coverage = CoveragePanel(session)
+        self.controls = Controls(session)
+        self.timing = TimingPanel(session)
+
+        left = QtWidgets.QWidget()
+        left_layout = QtWidgets.QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.animation, 1)
+        left_layout.addWidget(self.playback)
+        right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        right.addWidget(self.output)
+        right.addWidget(self.coverage)
+        central = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        central.addWidget(left)
+        central.addWidget(right)
+        central.setStretchFactor(0, 3)
+        central.setStretchFactor(1, 2)
+        self.setCentralWidget(central)
+
+        controls_scroll = QtWidgets.QScrollArea()
+        controls_scroll.setWidget(self.controls)
+        controls_scroll.setWidgetResizable(True)
+        controls_scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.controls_dock = QtWidgets.QDockWidget("Settings", self)
+        self.controls_dock.setObjectName("settings_dock")
+        self.controls_dock.setWidget(controls_scroll)
+        controls_scroll.setMinimumWidth(self.controls.sizeHint().width() + 24)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
+        self.timing_dock = QtWidgets.QDockWidget("Timing: CPU vs GPU", self)
+        self.timing_dock.setObjectName("timing_dock")
+        self.timing_dock.setWidget(self.timing)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.timing_dock)
+
+        self.timer = QtCore.QTimer(self)
+        self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(session.tick)
+        self.status = self.statusBar()
+        self._make_actions()
+        self.controls.open_image_requested.connect(self.open_image)
+        session.subscribe(self.on_change)
+        self.on_change({SPEC, SPEED, PLAYING})
+        screen = QtGui.QGuiApplication.primaryScreen()
+        room = screen.availableGeometry() if screen is not None else QtCore.QRect(0, 0, 1500, 980)
+        self.resize(min(1500, int(room.width() * 0.95)), min(980, int(room.height() * 0.92)))
+        self.resizeDocks([self.timing_dock], [250], QtCore.Qt.Orientation.Vertical)
+        self.resizeDocks([self.controls_dock], [self.controls.sizeHint().width() + 24], QtCore.Qt.Orientation.Horizontal)
+        if restored_geometry is not None:
+            try:
+                self.restoreGeometry(restored_geometry)
+            except (TypeError, ValueError):
+                pass
+
+    # actions -----------------------------------------------------------------------------------
+    def _action(self, text, shortcut, slot, menu, tip=""):
+        action = QtGui.QAction(text, self)
+        if shortcut:
+            keys = shortcut if isinstance(shortcut, (list, tuple)) else [shortcut]
+            action.setShortcuts([QtGui.QKeySequence(key) for key in keys])
+        action.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.addAction(action)
+        return action
+
+    def _make_actions(self) -> None:
+        session = self.session
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action("Open &image…", QtGui.QKeySequence.StandardKey.Open, self.open_image, file_menu,
+                     "Use a picture as the input (it is resized to the input size)")
+        self._action("Open &spec…", "Ctrl+Shift+O", self.open_spec, file_menu, "Load a spec JSON file (a lesson)")
+        self._action("Save spec &as…", "Ctrl+Shift+S", self.save_spec, file_menu, "Save the spec as JSON")
+        self._action("Save &screenshot…", "Ctrl+P", self.save_screenshot_dialog, file_menu, "Save the window as PNG")
+        file_menu.addSeparator()
+        self._action("&Quit", QtGui.QKeySequence.StandardKey.Quit, self.close, file_menu)
+        if QtGui.QKeySequence(QtGui.QKeySequence.StandardKey.Quit).isEmpty():
+            self.actions()[-1].setShortcut(QtGui.QKeySequence("Ctrl+Q"))
+        play_menu = bar.addMenu("&Playback")
+        self.play_action = self._action("&Play / pause", "Space", session.toggle_play, play_menu)
+        self._action("Step &forward", "Right", session.step_forward, play_menu)
+        self._action("Step &back", "Left", session.step_back, play_menu)
+        self._action("&First step", "Home", session.first, play_menu)
+        self._action("&Last step", "End", session.last, play_menu)
+        self._action("Fas&ter", "Ctrl+=", lambda: self._change_speed(+1), play_menu)
+        self._action("Slo&wer", "Ctrl+-", lambda: self._change_speed(-1), play_menu)
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.controls_dock.toggleViewAction())
+        view_menu.addAction(self.timing_dock.toggleViewAction())
+        self._action("&Full screen (projector)", "F11", self.toggle_full_screen, view_menu)
+        timing_menu = bar.addMenu("&Timing")
+        self._action("&Time this spec", "Ctrl+T", lambda: self.timing.start_profile(), timing_menu)
+        self._action("&Sweep input size", "Ctrl+Shift+T", lambda: self.timing.start_sweep(), timing_menu)
+        self._action("&Cancel", "Escape", self.timing.cancel, timing_menu)
+
+    def _change_speed(self, direction: int) -> None:
+        index = min(range(len(SPEEDS)), key=lambda k: abs(SPEEDS[k] - self.session.speed))
+        index = max(0, min(len(SPEEDS) - 1, index + direction))
+        self.session.set_speed(SPEEDS[index])
+
+    def toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    # session → window --------------------------------------------------------------------------
+    def on_change(self, changes) -> None:
+        session = self.session
+        if SPEED in changes:
+            self.timer.setInterval(session.interval_ms)
+        if PLAYING in changes:
+            if session.playing:
+                self.timer.start(session.interval_ms)
+            else:
+                self.timer.stop()
+        if SPEC in changes:
+            self.status.showMessage(f"{session.spec.describe()}  ·  {session.shape_text()}")
+        if ERROR in changes and session.error:
+            self.status.showMessage("not applied: " + session.error, 8000)
+
+    # files -------------------------------------------------------------------------------------
+    def open_image(self, path: str | None = None) -> bool:
+        from .images import ImageError, read_image
+
+        if not path:
+            path, _ = QtWidgets.QFileDialog.getOpenFileName(
+                self, "Open image", "", "Images (*.png *.jpg *.jpeg *.bmp *.gif *.pgm *.ppm);;All files (*)")
+        if not path:
+            return False
+        try:
+            grey = read_image(path)
+        except ImageError as error:
+            self.controls.show_error(str(error))
+            return False
+        self.session.set_pattern("image file", image=grey)
+        self.session.clear_error()
+        return True
+
+    def open_spec(self, path: str | None = None) -> bool:
+        from ..specargs import load_spec_file
+
+        if not path:
+            path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open spec", "", "Spec JSON (*.json)")
+        if not path:
+            return False
+        try:
+            values = load_spec_file(path)
+        except ConvSpecError as error:
+            self.controls.show_error(str(error))
+            return False
+        return self.session.set_spec_dict(values)
+
+    def save_spec(self, path: str | None = None) -> bool:
+        if not path:
+            path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save spec", "spec.json", "Spec JSON (*.json)")
+        if not path:
+            return False
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(self.session.spec.to_dict(), handle, indent=2)
+            handle.write("\n")
+        return True
+
+    def save_screenshot_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save screenshot", "convviz.png", "PNG (*.png)")
+        if path:
+            self.save_screenshot(path)
+
+    def save_screenshot(self, path: str) -> bool:
+        """The window as a PNG (PNG only: SVG export fails on Qt 6.11)."""
+        QtWidgets.QApplication.processEvents()
+        return self.grab().save(path, "PNG")
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not getattr(self, "_shown_once", False):
+            # keys go to the animation from the start: Space plays, arrows step (not a spin box)
+            self._shown_once = True
+            self.animation.grid.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
+
+    # closing -----------------------------------------------------------------------------------
+    def closeEvent(self, event) -> None:
+        self.session.pause()
+        self.timer.stop()
+        self.timing.shutdown()
+        if self.settings is not None:
+            stored.save(self.settings, self.session, self.saveGeometry())
+        super().closeEvent(event)

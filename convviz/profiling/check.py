@@ -1,0 +1,100 @@
+"""The correctness check every backend and peer passes before it is timed.
+
+The oracle is float64. Small outputs (up to FULL_REFERENCE_POSITIONS window
+positions) are compared in full with `reference_conv2d`. For larger ones the
+loop-per-position reference would take minutes, so the whole output is
+compared with a float64 run of the NumPy backend's textbook ``im2col``
+strategy, and that oracle is itself checked, at SAMPLED_POSITIONS output
+positions (all four corners included), against the reference formula
+evaluated directly through the plan's padding maps (the same code path as
+`reference_conv2d`, restricted to those positions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core import reference_conv2d
+
+FULL_REFERENCE_POSITIONS = 4096
+SAMPLED_POSITIONS = 256
+TOLERANCE = {"float32": 1e-4, "float64": 1e-10}
+TF32_TOLERANCE = 5e-3
+
+
+class OracleError(AssertionError):
+    """The float64 im2col oracle disagrees with the reference formula (a convviz bug)."""
+
+
+@dataclass
+class Oracle:
+    expected: np.ndarray
+    method: str
+
+
+def reference_at(x, w, conv_plan, positions) -> np.ndarray:
+    """The reference formula at output positions [(i, j), ...]: (N, K, len(positions)), float64."""
+    x = np.asarray(x, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    spec = conv_plan.spec
+    (sh, sw), (dh, dw) = spec.stride, spec.dilation
+    kh, kw = spec.kernel_size
+    rows, cols = conv_plan.row_source, conv_plan.col_source
+    values = np.zeros((spec.batch, spec.out_channels, len(positions)))
+    for index, (i, j) in enumerate(positions):
+        window = np.zeros((spec.batch, spec.in_channels, kh, kw))
+        for r in range(kh):
+            row = rows[i * sh + r * dh]
+            if row < 0:
+                continue
+            for s in range(kw):
+                col = cols[j * sw + s * dw]
+                if col >= 0:
+                    window[:, :, r, s] = x[:, :, row, col]
+        values[:, :, index] = np.einsum("ncrs,kcrs->nk", window, w)
+    return values
+
+
+def sample_positions(conv_plan, count: int, seed: int = 0) -> list[tuple[int, int]]:
+    ho, wo = conv_plan.output_size
+    corners = {(0, 0), (0, wo - 1), (ho - 1, 0), (ho - 1, wo - 1)}
+    rng = np.random.default_rng(seed)
+    flat = rng.choice(ho * wo, size=min(count, ho * wo), replace=False)
+    return sorted(corners | {divmod(int(position), wo) for position in flat})
+
+
+def make_oracle(x, w, conv_plan, seed: int = 0) -> Oracle:
+    if conv_plan.steps <= FULL_REFERENCE_POSITIONS:
+        return Oracle(reference_conv2d(x, w, conv_plan), "reference_conv2d (float64, every position)")
+    from ..backends.numpy_backend import NumpyBackend
+
+    expected = NumpyBackend().convolve(
+        np.asarray(x, dtype=np.float64), np.asarray(w, dtype=np.float64), conv_plan, algorithm="im2col-chunked"
+    )
+    positions = sample_positions(conv_plan, SAMPLED_POSITIONS, seed)
+    exact = reference_at(x, w, conv_plan, positions)
+    rows, cols = zip(*positions)
+    sampled = expected[:, :, list(rows), list(cols)]
+    if relative_error(sampled, exact) > TOLERANCE["float64"]:
+        raise OracleError(f"float64 im2col disagrees with the reference formula for {conv_plan.spec.describe()}")
+    return Oracle(expected, f"float64 im2col, checked against the reference at {len(positions)} positions")
+
+
+def relative_error(result, expected) -> float:
+    """max |result − expected| / max |expected| (inf for a wrong shape or non-finite values)."""
+    result = np.asarray(result, dtype=np.float64)
+    if result.shape != expected.shape:
+        return float("inf")
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    error = float(np.max(np.abs(result - expected))) if expected.size else 0.0
+    if not np.isfinite(error):
+        return float("inf")
+    return error / scale if scale > 0 else error
+
+
+def tolerance(dtype, algorithm: str = "") -> float:
+    if "tf32" in algorithm:
+        return TF32_TOLERANCE
+    return TOLERANCE[np.dtype(dtype).name]

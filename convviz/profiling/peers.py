@@ -1,0 +1,232 @@
+"""Peers: other libraries' convolutions, timed exactly like convviz's own backends.
+
+Each peer has the Backend interface (available, choose_algorithm, convolve,
+to_device, to_host, synchronize, timer) plus `supports(plan)`, which names
+what a peer cannot do for a spec (None when it can). A peer is used only
+when its library is installed; the profiler checks it against the float64
+reference before timing it, like any backend.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+
+from ..backends.base import Availability, Backend, Timer
+from ..backends.numpy_backend import pad_input
+
+TORCH_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+class Peer(Backend):
+    def supports(self, conv_plan) -> str | None:
+        return None
+
+
+class TorchPeer(Peer):
+    """torch.nn.functional.conv2d; padding that conv2d cannot express goes through F.pad first."""
+
+    def _torch(self):
+        import torch
+
+        return torch
+
+    def _arguments(self, conv_plan):
+        spec = conv_plan.spec
+        top, bottom, left, right = conv_plan.pads
+        symmetric = top == bottom and left == right
+        if spec.padding_mode == "zeros" and symmetric:
+            return None, (top, left)
+        return (left, right, top, bottom), (0, 0)
+
+    def _conv(self, x, w, conv_plan, bias=None):
+        torch = self._torch()
+        functional = torch.nn.functional
+        explicit, padding = self._arguments(conv_plan)
+        if explicit is not None:
+            mode = TORCH_PAD_MODES[conv_plan.spec.padding_mode]
+            x = functional.pad(x, explicit, mode=mode) if mode != "constant" else functional.pad(x, explicit)
+        return functional.conv2d(
+            x, w, bias, stride=conv_plan.spec.stride, padding=padding, dilation=conv_plan.spec.dilation
+        )
+
+    def to_host(self, array):
+        return array.detach().cpu().numpy()
+
+
+class TorchCpuPeer(TorchPeer):
+    name = "torch-cpu"
+    device = "CPU (PyTorch)"
+
+    @property
+    def algorithms(self):
+        return (self._algorithm(),)
+
+    def _algorithm(self) -> str:
+        try:
+            torch = self._torch()
+            return "conv2d (oneDNN)" if torch.backends.mkldnn.is_available() else "conv2d (ATen)"
+        except ImportError:
+            return "conv2d"
+
+    def available(self) -> Availability:
+        if not _installed("torch"):
+            return Availability(False, "PyTorch is not installed (pip install convviz[peers])")
+        return Availability(True)
+
+    def choose_algorithm(self, conv_plan, dtype) -> str:
+        return self._algorithm()
+
+    def to_device(self, array):
+        return self._torch().from_numpy(np.ascontiguousarray(array))
+
+    def convolve(self, x, w, conv_plan, bias=None, algorithm=None):
+        with self._torch().no_grad():
+            return self._conv(x, w, conv_plan, bias)
+
+
+class CudaEventTimer(Timer):
+    def __init__(self, torch):
+        self._start = torch.cuda.Event(enable_timing=True)
+        self._stop = torch.cuda.Event(enable_timing=True)
+
+    def start(self) -> None:
+        self._start.record()
+
+    def stop(self) -> float:
+        self._stop.record()
+        self._stop.synchronize()
+        return float(self._start.elapsed_time(self._stop))
+
+
+class TorchCudaPeer(TorchPeer):
+    """cuDNN through PyTorch, in IEEE float32 (TF32 off) and in PyTorch's TF32 mode."""
+
+    name = "torch-cuda"
+    device = "GPU (PyTorch cuDNN)"
+    algorithms = ("cudnn-fp32", "cudnn-tf32")
+
+    def available(self) -> Availability:
+        if not _installed("torch"):
+            return Availability(False, "PyTorch is not installed (pip install convviz[peers])")
+        torch = self._torch()
+        if not torch.cuda.is_available():
+            built = getattr(torch.version, "cuda", None)
+            reason = "no CUDA device found" if built else "this PyTorch build has no CUDA support"
+            return Availability(False, f"PyTorch CUDA: {reason}")
+        return Availability(True)
+
+    def choose_algorithm(self, conv_plan, dtype) -> str:
+        return "cudnn-fp32"
+
+    def to_device(self, array):
+        return self._torch().from_numpy(np.ascontiguousarray(array)).cuda()
+
+    def synchronize(self) -> None:
+        self._torch().cuda.synchronize()
+
+    def timer(self) -> Timer:
+        return CudaEventTimer(self._torch())
+
+    def convolve(self, x, w, conv_plan, bias=None, algorithm=None):
+        torch = self._torch()
+        algorithm = algorithm or "cudnn-fp32"
+        self.check_algorithm(algorithm)
+        previous = torch.backends.cudnn.allow_tf32
+        torch.backends.cudnn.allow_tf32 = algorithm == "cudnn-tf32"
+        try:
+            with torch.no_grad():
+                return self._conv(x, w, conv_plan, bias)
+        finally:
+            torch.backends.cudnn.allow_tf32 = previous
+
+
+class ScipyPeer(Peer):
+    """Single-channel specs only (one input and one output channel), dilation 1.
+
+    The input is padded as the plan says, correlated, and the valid part kept;
+    strides keep every s-th output, so the peer computes every position.
+    """
+
+    device = "CPU (SciPy)"
+
+    def available(self) -> Availability:
+        if not _installed("scipy"):
+            return Availability(False, "SciPy is not installed (pip install convviz[peers])")
+        return Availability(True)
+
+    def supports(self, conv_plan) -> str | None:
+        spec = conv_plan.spec
+        if spec.in_channels != 1 or spec.out_channels != 1:
+            return f"{self.name} handles one input and one output channel only"
+        if spec.dilation != (1, 1):
+            return f"{self.name} has no dilation"
+        return None
+
+    def choose_algorithm(self, conv_plan, dtype) -> str:
+        return self.algorithms[0]
+
+    def convolve(self, x, w, conv_plan, bias=None, algorithm=None):
+        reason = self.supports(conv_plan)
+        if reason:
+            from ..core import ConvSpecError
+
+            raise ConvSpecError(reason)
+        spec = conv_plan.spec
+        xp = pad_input(np.asarray(x), conv_plan)
+        kernel = np.asarray(w)[0, 0]
+        (sh, sw), (ho, wo) = spec.stride, conv_plan.output_size
+        y = np.empty(conv_plan.output_shape, dtype=np.result_type(xp, kernel))
+        for item in range(spec.batch):
+            full = self._valid(xp[item, 0], kernel)
+            y[item, 0] = full[: (ho - 1) * sh + 1: sh, : (wo - 1) * sw + 1: sw]
+        if bias is not None:
+            y += np.asarray(bias)[None, :, None, None]
+        return y
+
+
+class ScipyNdimagePeer(ScipyPeer):
+    name = "scipy-ndimage"
+    algorithms = ("ndimage.correlate",)
+
+    def _valid(self, image, kernel):
+        from scipy import ndimage
+
+        kh, kw = kernel.shape
+        result = ndimage.correlate(image, kernel, mode="constant", cval=0.0)
+        # ndimage centres the kernel on tap (kh // 2, kw // 2)
+        return result[kh // 2: kh // 2 + image.shape[0] - kh + 1, kw // 2: kw // 2 + image.shape[1] - kw + 1]
+
+
+class ScipySignalPeer(ScipyPeer):
+    name = "scipy-signal"
+    algorithms = ("signal.correlate2d",)
+
+    def _valid(self, image, kernel):
+        from scipy import signal
+
+        return signal.correlate2d(image, kernel, mode="valid")
+
+
+PEER_CLASSES = {
+    "torch-cpu": TorchCpuPeer,
+    "torch-cuda": TorchCudaPeer,
+    "scipy-ndimage": ScipyNdimagePeer,
+    "scipy-signal": ScipySignalPeer,
+}
+ALIASES = {"torch": ("torch-cpu", "torch-cuda"), "scipy": ("scipy-ndimage", "scipy-signal")}
+_peers: dict[str, Peer] = {}
+
+
+def get_peer(name: str) -> Peer:
+    if name not in _peers:
+        _peers[name] = PEER_CLASSES[name]()
+    return _peers[name]

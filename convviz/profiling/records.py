@@ -1,0 +1,97 @@
+"""Measurement records: plain data that serialise to JSON and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import asdict, dataclass, field, fields
+
+KINDS = ("kernel", "end-to-end")
+
+
+@dataclass
+class Measurement:
+    """One timed (backend, algorithm, kind) on one spec.
+
+    `kind` is "kernel" (the convolution on arrays already on the device,
+    timed with the device's own timer: CUDA events on a GPU) or "end-to-end"
+    (host wall time of copy in + convolution + copy out + synchronise). On a
+    CPU backend there is nothing to copy, so both records carry the same
+    timing, and `note` says so. Times are in milliseconds; `gflops` and `gbps`
+    use the median. `max_error` is the largest |result − reference| divided by
+    the largest |reference|.
+    """
+
+    backend: str
+    algorithm: str
+    kind: str
+    device: str
+    spec: dict
+    dtype: str
+    repeats: int
+    median_ms: float
+    p10_ms: float
+    p90_ms: float
+    min_ms: float
+    max_ms: float
+    flops: int
+    bytes: int
+    gflops: float
+    gbps: float
+    roofline_fraction: float | None
+    correct: bool
+    max_error: float
+    threads: dict = field(default_factory=dict)
+    shape: str = ""
+    note: str = ""
+    sweep_parameter: str | None = None
+    sweep_value: int | None = None
+
+    def to_dict(self) -> dict:
+        values = asdict(self)
+        for name, value in values.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                values[name] = None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict) -> Measurement:
+        known = {item.name for item in fields(cls)}
+        values = {name: value for name, value in values.items() if name in known}
+        for name in ("max_error", "gflops", "gbps"):
+            if isinstance(values.get(name), str):
+                values[name] = float(values[name])
+        return cls(**values)
+
+
+CSV_COLUMNS = [item.name for item in fields(Measurement)]
+
+
+def records_to_json(records, machine: dict | None = None, indent: int | None = 2) -> str:
+    """{"machine": ..., "records": [...]}: the records and the machine they were measured on."""
+    return json.dumps(
+        {"machine": machine, "records": [record.to_dict() for record in records]},
+        indent=indent, ensure_ascii=False,
+    )
+
+
+def records_from_json(text: str) -> list[Measurement]:
+    return [Measurement.from_dict(values) for values in json.loads(text)["records"]]
+
+
+def records_to_csv(records) -> str:
+    """One row per record; `spec` and `threads` as JSON text in their cells."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        row = record.to_dict()
+        row["spec"] = json.dumps(row["spec"], ensure_ascii=False)
+        row["threads"] = json.dumps(row["threads"], ensure_ascii=False)
+        row["roofline_fraction"] = "" if row["roofline_fraction"] is None else row["roofline_fraction"]
+        row["sweep_parameter"] = row["sweep_parameter"] or ""
+        row["sweep_value"] = "" if row["sweep_value"] is None else row["sweep_value"]
+        writer.writerow(row)
+    return buffer.getvalue()

@@ -1,0 +1,121 @@
+"""Device peaks for the roofline: measured, once per process and dtype.
+
+CPU: the best of a few NumPy matmuls of square and convolution-like shapes
+(compute: OpenBLAS reaches its best on the latter here) and of large array
+copies (memory, counting read + write). GPU: the same through CuPy when it is
+installed and a device is present. Nothing here is a datasheet figure; a
+device whose peaks cannot be measured gets no roofline fraction (None).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+MATMUL_SHAPES = ((1024, 1024, 1024), (128, 1152, 4096), (64, 576, 3364))
+COPY_BYTES = 64 * 2**20
+TRIES = 5
+
+
+@dataclass(frozen=True)
+class Peaks:
+    gflops: float
+    gbps: float
+    source: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+_cache: dict = {}
+_lock = threading.Lock()
+
+
+def attainable_gflops(peaks: Peaks, flops: float, bytes_moved: float) -> float:
+    """The roofline: min(compute peak, bandwidth × arithmetic intensity)."""
+    if bytes_moved <= 0:
+        return peaks.gflops
+    return min(peaks.gflops, peaks.gbps * flops / bytes_moved)
+
+
+def roofline_fraction(peaks: Peaks | None, gflops: float, flops: float, bytes_moved: float) -> float | None:
+    if peaks is None:
+        return None
+    roof = attainable_gflops(peaks, flops, bytes_moved)
+    return gflops / roof if roof > 0 else None
+
+
+def measure_cpu_peaks(dtype="float32") -> Peaks:
+    dtype = np.dtype(dtype)
+    key = ("cpu", dtype.str)
+    with _lock:
+        if key not in _cache:
+            _cache[key] = _measure_cpu(dtype)
+        return _cache[key]
+
+
+def _measure_cpu(dtype) -> Peaks:
+    rng = np.random.default_rng(0)
+    best_gflops = 0.0
+    for m, k, n in MATMUL_SHAPES:
+        a = rng.standard_normal((m, k)).astype(dtype)
+        b = rng.standard_normal((k, n)).astype(dtype)
+        product = np.empty((m, n), dtype=dtype)  # in place: a fresh result would time page faults too
+        np.matmul(a, b, out=product)
+        best = min(_wall(lambda a=a, b=b, product=product: np.matmul(a, b, out=product)) for _ in range(TRIES))
+        best_gflops = max(best_gflops, 2 * m * k * n / best / 1e9)
+    source = np.ones(COPY_BYTES // dtype.itemsize, dtype=dtype)
+    target = np.empty_like(source)
+    np.copyto(target, source)
+    best_copy = min(_wall(lambda: np.copyto(target, source)) for _ in range(TRIES))
+    gbps = 2 * source.nbytes / best_copy / 1e9
+    shapes = ", ".join("×".join(map(str, shape)) for shape in MATMUL_SHAPES)
+    return Peaks(best_gflops, gbps, f"measured: best NumPy matmul of {TRIES} tries each at {shapes} "
+                                    f"(M×K×N) and best {COPY_BYTES >> 20} MiB copy (read + write), {dtype.name}")
+
+
+def measure_gpu_peaks(dtype="float32") -> Peaks | None:
+    """CuPy matmul and device-to-device copy timed with CUDA events; None without a GPU."""
+    dtype = np.dtype(dtype)
+    key = ("gpu", dtype.str)
+    with _lock:
+        if key not in _cache:
+            try:
+                _cache[key] = _measure_gpu(dtype)
+            except Exception:  # no CuPy, no device, no driver: no roofline, not an error
+                _cache[key] = None
+        return _cache[key]
+
+
+def _measure_gpu(dtype) -> Peaks:
+    import cupy
+
+    size = 4096
+    a = cupy.random.standard_normal((size, size)).astype(dtype)
+    b = cupy.random.standard_normal((size, size)).astype(dtype)
+    source = cupy.ones(256 * 2**20 // dtype.itemsize, dtype=dtype)
+    target = cupy.empty_like(source)
+
+    def events(work) -> float:
+        start, stop = cupy.cuda.Event(), cupy.cuda.Event()
+        work()
+        start.record()
+        work()
+        stop.record()
+        stop.synchronize()
+        return cupy.cuda.get_elapsed_time(start, stop) / 1e3
+
+    best = min(events(lambda: a @ b) for _ in range(TRIES))
+    best_copy = min(events(lambda: cupy.copyto(target, source)) for _ in range(TRIES))
+    return Peaks(2 * size**3 / best / 1e9, 2 * source.nbytes / best_copy / 1e9,
+                 f"measured: best of {TRIES} CuPy {size}³ matmuls and 256 MiB device copies ({dtype.name}, "
+                 "CuPy's default math mode)")
+
+
+def _wall(work) -> float:
+    began = time.perf_counter()
+    work()
+    return time.perf_counter() - began

@@ -1,0 +1,319 @@
+"""profile(): check, warm up and time one spec on every backend asked for.
+
+One timing method for everything. Every (backend, algorithm) is first
+checked against the float64 oracle, then warmed up, then timed in PASSES
+blocks of consecutive runs, the jobs taking turns (A B A B A B), so that a
+machine whose speed drifts (other load, clocks, a shared VM) slows every
+backend alike and the ratios stay fair; a pause (SETTLE_S) before each change
+of backend lets the last library's spinning worker threads go to sleep.
+Timing goes on until each job has `repeats` runs, or, without `repeats`, at
+least MIN_REPEATS runs and `min_time_s` of timed work (capped at MAX_REPEATS).
+
+Kernel-only timings use the backend's own timer (CUDA events on a GPU)
+around `convolve` on arrays already on the device. End-to-end timings are
+host wall time of copy in + convolve + copy out + synchronise. A CPU backend
+has no copies, so one timing serves both records.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..core import ConvSpecError
+from ..core import plan as make_plan
+from . import check, counts, roofline
+from .machine import thread_counts
+from .records import Measurement
+from .stats import summarize
+
+MIN_REPEATS = 5
+PASSES = 3
+SETTLE_S = 0.3
+"""Pause before timing a different backend: PyTorch's OpenMP and OpenBLAS worker threads
+busy-wait for a while after each call, and on a small machine they take the cores from
+the next library (measured: interleaving NumPy and PyTorch run by run made both 15-35×
+slower on 2 cores)."""
+MAX_REPEATS = 2000
+WARMUP_RUNS = 2
+CONVVIZ_BACKENDS = ("numpy", "cupy")
+PEER_NAMES = ("torch-cpu", "torch-cuda", "scipy-ndimage", "scipy-signal")
+ALL_NAMES = CONVVIZ_BACKENDS + PEER_NAMES
+HOST_NOTE = "host backend: no device copies, so kernel and end-to-end are the same timing"
+
+
+def _check_cancel(cancel) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("cancelled between runs")
+
+
+def _sleep(seconds: float, cancel) -> None:
+    if cancel is None:
+        time.sleep(seconds)
+    elif cancel.wait(seconds):
+        raise Cancelled("cancelled")
+
+
+class Cancelled(Exception):
+    """The caller's cancel event was set; no records are returned."""
+
+
+class Skipped:
+    """A backend (or backend and algorithm) that was not run, and why."""
+
+    def __init__(self, backend: str, reason: str, algorithm: str | None = None):
+        self.backend, self.reason, self.algorithm = backend, reason, algorithm
+
+    def __repr__(self):
+        return f"Skipped({self.backend!r}, {self.reason!r})"
+
+
+def expand_names(names) -> list[str]:
+    """Backend names with the aliases 'torch' and 'scipy' expanded, in order, without repeats."""
+    from .peers import ALIASES
+
+    known = set(ALL_NAMES)
+    from ..backends import BACKEND_CLASSES
+
+    known |= set(BACKEND_CLASSES)
+    expanded = []
+    for name in names:
+        name = name.strip()
+        if not name:
+            continue
+        for item in ALIASES.get(name, (name,)):
+            if item not in known:
+                raise ConvSpecError(
+                    f"unknown backend {item!r}; choose from {', '.join(sorted(known | set(ALIASES)))}"
+                )
+            if item not in expanded:
+                expanded.append(item)
+    return expanded
+
+
+def resolve(name: str):
+    from ..backends import BACKEND_CLASSES, get_backend
+
+    if name in BACKEND_CLASSES:
+        return get_backend(name)
+    from .peers import get_peer
+
+    return get_peer(name)
+
+
+def default_names(include_peers: bool) -> list[str]:
+    from ..backends import BACKEND_CLASSES
+
+    names = list(BACKEND_CLASSES)
+    if include_peers:
+        names += list(PEER_NAMES)
+    return names
+
+
+def is_host(backend) -> bool:
+    """True for backends that compute on the host: nothing to copy, nothing to synchronise."""
+    return bool(getattr(backend, "host", "cpu" in str(getattr(backend, "device", "")).lower()))
+
+
+class _Job:
+    """One timed thing: (backend, algorithm, kind), and the samples it collected."""
+
+    def __init__(self, backend, algorithm, kind, run, records_kinds):
+        self.backend, self.algorithm, self.kind = backend, algorithm, kind
+        self.run = run
+        self.record_kinds = records_kinds
+        self.samples: list[float] = []
+
+    @property
+    def spent_ms(self) -> float:
+        return sum(self.samples)
+
+
+def _kernel_run(backend, x_device, w_device, conv_plan, algorithm):
+    def run() -> float:
+        backend.synchronize()  # nothing earlier may still be running on the device
+        timer = backend.timer()
+        timer.start()
+        backend.convolve(x_device, w_device, conv_plan, algorithm=algorithm)
+        return timer.stop()
+
+    return run
+
+
+def _end_to_end_run(backend, x, w, conv_plan, algorithm):
+    def run() -> float:
+        began = time.perf_counter()
+        result = backend.convolve(backend.to_device(x), backend.to_device(w), conv_plan, algorithm=algorithm)
+        backend.to_host(result)
+        backend.synchronize()
+        return (time.perf_counter() - began) * 1e3
+
+    return run
+
+
+def _algorithms_for(backend, conv_plan, dtype, algorithms) -> list[str]:
+    if algorithms is None:
+        if backend.name == "torch-cuda":
+            return list(backend.algorithms)
+        return [backend.choose_algorithm(conv_plan, dtype)]
+    if algorithms == "all" or algorithms == ["all"]:
+        return list(backend.algorithms)
+    return [name for name in algorithms if name in backend.algorithms]
+
+
+def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None, min_time_s=0.2,
+            include_peers=False, progress=None, cancel=None, seed=0, skipped=None,
+            roofline_peaks=True, settle_s=SETTLE_S) -> list[Measurement]:
+    """Check and time `spec` on each backend; one Measurement per (backend, algorithm, kind).
+
+    backends: names (None: every convviz backend, plus the peers if `include_peers`);
+    'torch' and 'scipy' stand for both of their peers. Unavailable backends, and
+    peers that cannot do this spec, are left out; pass a list as `skipped` to
+    receive a `Skipped` for each, with the reason. algorithms: None (each
+    backend's automatic choice; both TF32 modes for torch-cuda), "all", or names.
+    progress(done, total, message) is called from the calling thread; when
+    `cancel` (a threading.Event) is set, Cancelled is raised between runs.
+    """
+    conv_plan = make_plan(spec)
+    dtype = np.dtype(dtype)
+    names = expand_names(backends) if backends is not None else default_names(include_peers)
+    skipped = [] if skipped is None else skipped
+
+    def tick(done, total, message):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(message)
+        if progress is not None:
+            progress(done, total, message)
+
+    chosen = []
+    for name in names:
+        backend = resolve(name)
+        status = backend.available()
+        if not status:
+            skipped.append(Skipped(name, status.reason or "not available"))
+            continue
+        reason = backend.supports(conv_plan) if hasattr(backend, "supports") else None
+        if reason:
+            skipped.append(Skipped(name, reason))
+            continue
+        names_here = _algorithms_for(backend, conv_plan, dtype, algorithms)
+        if not names_here:
+            skipped.append(Skipped(name, f"has none of the algorithms asked for ({', '.join(algorithms)}); "
+                                         f"it has {', '.join(backend.algorithms)}"))
+        for algorithm in names_here:
+            chosen.append((backend, algorithm))
+
+    if not chosen:
+        return []
+    if roofline_peaks:
+        # measured first, on quiet cores, and cached for the process
+        tick(0, 1, "measuring the CPU's matmul and copy peaks (once)")
+        roofline.measure_cpu_peaks(dtype)
+        if any(not is_host(backend) for backend, _ in chosen):
+            roofline.measure_gpu_peaks(dtype)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(conv_plan.spec.input_shape).astype(dtype)
+    w = rng.standard_normal(conv_plan.spec.weight_shape).astype(dtype)
+    passes = PASSES if sum(1 if is_host(backend) else 2 for backend, _ in chosen) > 1 else 1
+    total = 1 + len(chosen) + passes * sum(1 if is_host(backend) else 2 for backend, _ in chosen)
+    tick(0, total, f"computing the float64 reference for {conv_plan.spec.describe()}")
+    # the float64 oracle needs its own memory: refuse, in words, what cannot fit
+    resolve("numpy").check_memory(conv_plan, np.float64, "im2col-chunked")
+    oracle = check.make_oracle(x, w, conv_plan, seed)
+
+    jobs, outcomes = [], {}
+    done = 1
+    for backend, algorithm in chosen:
+        tick(done, total, f"checking {backend.name} {algorithm}")
+        try:
+            if hasattr(backend, "check_memory"):
+                backend.check_memory(conv_plan, dtype, algorithm)
+            result = backend.to_host(backend.convolve(backend.to_device(x), backend.to_device(w), conv_plan,
+                                                      algorithm=algorithm))
+            backend.synchronize()
+            error = check.relative_error(result, oracle.expected)
+        except ConvSpecError as refusal:
+            skipped.append(Skipped(backend.name, str(refusal), algorithm))
+            done += 1
+            total -= passes * (1 if is_host(backend) else 2)
+            continue
+        outcomes[(backend.name, algorithm)] = (error, error <= check.tolerance(dtype, algorithm))
+        done += 1
+        x_device, w_device = backend.to_device(x), backend.to_device(w)
+        backend.synchronize()
+        if is_host(backend):
+            # to_device of a host backend is a view (torch.from_numpy) or the array itself
+            jobs.append(_Job(backend, algorithm, "kernel",
+                             _kernel_run(backend, x_device, w_device, conv_plan, algorithm), ("kernel", "end-to-end")))
+        else:
+            jobs.append(_Job(backend, algorithm, "kernel",
+                             _kernel_run(backend, x_device, w_device, conv_plan, algorithm), ("kernel",)))
+            jobs.append(_Job(backend, algorithm, "end-to-end", _end_to_end_run(backend, x, w, conv_plan, algorithm),
+                             ("end-to-end",)))
+
+    def finished(job) -> bool:
+        count = len(job.samples)
+        if repeats is not None:
+            return count >= repeats
+        if count >= MAX_REPEATS:
+            return True
+        slow = count > 0 and job.samples[0] >= min_time_s * 1e3
+        return count >= (3 if slow else MIN_REPEATS) and job.spent_ms >= min_time_s * 1e3
+
+    wanted = repeats if repeats is not None else MIN_REPEATS
+    previous = chosen[-1][0] if len(chosen) > 1 else None
+    for number in range(passes):
+        for job in jobs:
+            if finished(job):
+                done += 1
+                continue
+            if previous is not None and previous is not job.backend and settle_s > 0:
+                # another library's worker threads may still be spinning on the cores
+                _sleep(settle_s, cancel)
+            previous = job.backend
+            # every block starts warm: caches, thread pools and (first time) JIT or plan caches
+            tick(done, total, f"warming up {job.backend.name} {job.algorithm} ({job.kind})")
+            for _ in range(WARMUP_RUNS):
+                job.run()
+                _check_cancel(cancel)
+            tick(done, total, f"timing {job.backend.name} {job.algorithm} ({job.kind}), pass {number + 1}/{passes}")
+            first_count, first_spent = len(job.samples), job.spent_ms
+            last = number == passes - 1
+            while not finished(job):
+                job.samples.append(job.run())
+                _check_cancel(cancel)
+                if not last and (len(job.samples) - first_count >= -(-wanted // passes)
+                                 and job.spent_ms - first_spent >= min_time_s * 1e3 / passes):
+                    break
+            done += 1
+    done = total
+    tick(done, total, f"timed {conv_plan.spec.describe()}")
+    return _records(jobs, outcomes, conv_plan, dtype, roofline_peaks)
+
+
+def _records(jobs, outcomes, conv_plan, dtype, roofline_peaks) -> list[Measurement]:
+    flops = counts.conv_flops(conv_plan)
+    moved = counts.minimal_bytes(conv_plan, dtype)
+    threads = thread_counts()
+    records = []
+    for job in jobs:
+        summary = summarize(job.samples)
+        gflops = counts.rate_per_second(flops, summary.median_ms)
+        gbps = counts.rate_per_second(moved, summary.median_ms)
+        peaks = None
+        if roofline_peaks:
+            peaks = roofline.measure_cpu_peaks(dtype) if is_host(job.backend) else roofline.measure_gpu_peaks(dtype)
+        error, correct = outcomes[(job.backend.name, job.algorithm)]
+        for kind in job.record_kinds:
+            records.append(Measurement(
+                backend=job.backend.name, algorithm=job.algorithm, kind=kind, device=job.backend.device,
+                spec=conv_plan.spec.to_dict(), dtype=dtype.name, repeats=summary.count,
+                median_ms=summary.median_ms, p10_ms=summary.p10_ms, p90_ms=summary.p90_ms,
+                min_ms=summary.min_ms, max_ms=summary.max_ms, flops=flops, bytes=moved,
+                gflops=gflops, gbps=gbps,
+                roofline_fraction=roofline.roofline_fraction(peaks, gflops, flops, moved),
+                correct=bool(correct), max_error=error, threads=threads, shape=conv_plan.spec.describe(),
+                note=HOST_NOTE if len(job.record_kinds) > 1 else "",
+            ))
+    return records

@@ -1,0 +1,140 @@
+// implicit GEMM: Y = W · X_cols without ever building X_cols.
+//   M = out channels, N = batch · out_height · out_width, K = channels · KH · KW.
+// A block computes a BM × BN tile of Y, BK columns of K at a time: weights (A) and the
+// gathered input (B) are staged in shared memory, each thread accumulates a TM × TN block in
+// registers. Row m and column n of a thread's block are interleaved (ty + i·BM/TM,
+// tx + j·BN/TN) so that shared-memory reads are conflict-free and the output writes of a warp
+// are contiguous. The next K slice is loaded into registers while the current one is
+// multiplied. Padding is resolved in the gather by index mapping: no padded copy, no im2col.
+//
+// Extra compile-time constants: BM, BN, BK, TM, TN, and MIN_BLOCKS (blocks per multiprocessor
+// promised to ptxas in __launch_bounds__, which caps registers per thread).
+#include "conv_common.cuh"
+
+#define THREADS ((BM / TM) * (BN / TN))
+#define TAPS (KH * KW)
+#define A_LOADS (BM * BK / THREADS)
+#define B_ROW_STEP (THREADS / BN)
+#define B_LOADS (BK / B_ROW_STEP)
+#define A_PAD 4
+
+#if (BM * BK) % THREADS != 0 || THREADS % BN != 0 || BK % (THREADS / BN) != 0
+#error "tile shape does not divide among the threads"
+#endif
+
+extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) conv_implicit_gemm(CONV_KERNEL_ARGS)
+{
+    __shared__ real_t s_a[BK][BM + A_PAD];
+    __shared__ real_t s_b[BK][BN];
+
+    const int thread = threadIdx.x;
+    const int gemm_k = channels * TAPS;
+    const int plane_out = out_height * out_width;
+    const int gemm_n = batch * plane_out;
+    const int m0 = blockIdx.y * BM;
+    const int n0 = blockIdx.x * BN;
+
+    // The column of B this thread gathers is the same for every K slice.
+    const int b_col = thread % BN;
+    const int b_row = thread / BN;
+    const int column = n0 + b_col;
+    const bool column_ok = column < gemm_n;
+    int origin_row = 0;
+    int origin_col = 0;
+    const real_t* image = x;
+    if (column_ok) {
+        const int img = column / plane_out;
+        const int pixel = column % plane_out;
+        origin_row = (pixel / out_width) * SH - pad_top;
+        origin_col = (pixel % out_width) * SW - pad_left;
+        image = x + (long long)img * channels * height * width;
+    }
+
+    real_t a_next[A_LOADS];
+    real_t b_next[B_LOADS];
+
+#define LOAD_SLICE(k0)                                                                          \
+    do {                                                                                        \
+        _Pragma("unroll") for (int q = 0; q < A_LOADS; ++q)                                     \
+        {                                                                                       \
+            const int e = thread + q * THREADS;                                                 \
+            const int gm = m0 + e / BK;                                                         \
+            const int gk = (k0) + e % BK;                                                       \
+            a_next[q] = (gm < out_channels && gk < gemm_k) ? w[(long long)gm * gemm_k + gk] : (real_t)0; \
+        }                                                                                       \
+        _Pragma("unroll") for (int q = 0; q < B_LOADS; ++q)                                     \
+        {                                                                                       \
+            const int gk = (k0) + b_row + q * B_ROW_STEP;                                       \
+            real_t value = 0;                                                                   \
+            if (column_ok && gk < gemm_k) {                                                     \
+                const int c = gk / TAPS;                                                        \
+                const int tap = gk % TAPS;                                                      \
+                const int row = source_index(origin_row + (tap / KW) * DH, height);             \
+                const int col = source_index(origin_col + (tap % KW) * DW, width);              \
+                if (row >= 0 && col >= 0)                                                       \
+                    value = image[((long long)c * height + row) * width + col];                 \
+            }                                                                                   \
+            b_next[q] = value;                                                                  \
+        }                                                                                       \
+    } while (0)
+
+    real_t acc[TM][TN];
+#pragma unroll
+    for (int i = 0; i < TM; ++i)
+#pragma unroll
+        for (int j = 0; j < TN; ++j)
+            acc[i][j] = 0;
+
+    const int tx = thread % (BN / TN);
+    const int ty = thread / (BN / TN);
+
+    LOAD_SLICE(0);
+    for (int k0 = 0; k0 < gemm_k; k0 += BK) {
+#pragma unroll
+        for (int q = 0; q < A_LOADS; ++q) {
+            const int e = thread + q * THREADS;
+            s_a[e % BK][e / BK] = a_next[q];
+        }
+#pragma unroll
+        for (int q = 0; q < B_LOADS; ++q)
+            s_b[b_row + q * B_ROW_STEP][b_col] = b_next[q];
+        __syncthreads();
+        if (k0 + BK < gemm_k)
+            LOAD_SLICE(k0 + BK);
+#pragma unroll
+        for (int kk = 0; kk < BK; ++kk) {
+            real_t a[TM];
+            real_t b[TN];
+#pragma unroll
+            for (int i = 0; i < TM; ++i)
+                a[i] = s_a[kk][ty + i * (BM / TM)];
+#pragma unroll
+            for (int j = 0; j < TN; ++j)
+                b[j] = s_b[kk][tx + j * (BN / TN)];
+#pragma unroll
+            for (int i = 0; i < TM; ++i)
+#pragma unroll
+                for (int j = 0; j < TN; ++j)
+                    acc[i][j] += a[i] * b[j];
+        }
+        __syncthreads();
+    }
+#undef LOAD_SLICE
+
+#pragma unroll
+    for (int i = 0; i < TM; ++i) {
+        const int m = m0 + ty + i * (BM / TM);
+        if (m >= out_channels)
+            continue;
+        const real_t offset = has_bias ? bias[m] : (real_t)0;
+#pragma unroll
+        for (int j = 0; j < TN; ++j) {
+            const int column_j = n0 + tx + j * (BN / TN);
+            if (column_j < gemm_n) {
+                const int img = column_j / plane_out;
+                const int pixel = column_j % plane_out;
+                y[((long long)img * out_channels + m) * plane_out + pixel] = acc[i][j] + offset;
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+"""Every shipped kernel variant compiles with NVRTC for sm_80 and sm_90, without spilling.
+
+Needs only the pip packages cuda-bindings and nvidia-cuda-nvrtc-cu12 (the `test` extra), no GPU.
+Run with -s to see ptxas's registers / shared / constant memory per variant.
+"""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from nvrtc_compile import CompileError, compile_variant, nvrtc_module, parse_resources
+
+from convviz.backends.cuda_kernels import STATIC_SHARED_BYTES, kernel_source, shipped_variants
+
+ARCHITECTURES = ("sm_80", "sm_90")
+NVRTC, MISSING_REASON = nvrtc_module()
+
+pytestmark = pytest.mark.skipif(NVRTC is None, reason=f"NVRTC unavailable: {MISSING_REASON}")
+
+
+@pytest.fixture(scope="module")
+def compiled():
+    """{(variant, arch): Resources or CompileError}, built on every core at once."""
+    jobs = [(variant, arch) for variant in shipped_variants() for arch in ARCHITECTURES]
+
+    def build(job):
+        variant, arch = job
+        try:
+            log = compile_variant(NVRTC, kernel_source(variant.algorithm), variant.options(), arch)
+        except CompileError as error:
+            return error
+        return parse_resources(log).get(variant.function_name, CompileError(f"no ptxas report:\n{log}"))
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        results = list(pool.map(build, jobs))
+    return dict(zip(jobs, results))
+
+
+def test_every_variant_compiles(compiled):
+    failures = [f"{arch} {variant.describe()}: {result}" for (variant, arch), result in compiled.items()
+                if isinstance(result, Exception)]
+    assert not failures, "\n".join(failures)
+
+
+def test_no_variant_spills(compiled):
+    spilling = [
+        f"{arch} {variant.describe()}: {result.spill_stores} B stores, {result.spill_loads} B loads"
+        for (variant, arch), result in compiled.items()
+        if not isinstance(result, Exception) and (result.spill_stores or result.spill_loads)
+    ]
+    assert not spilling, "\n".join(spilling)
+
+
+def test_resources_fit_the_hardware(compiled):
+    for (variant, arch), result in compiled.items():
+        if isinstance(result, Exception):
+            continue
+        assert result.registers <= 255, (arch, variant.describe())
+        assert result.shared_bytes <= STATIC_SHARED_BYTES, (arch, variant.describe())
+        assert result.constant_bytes <= 64 * 1024, (arch, variant.describe())
+
+
+def test_report(compiled, capsys):
+    """Not a check: prints ptxas's figures, summarised per algorithm and dtype."""
+    rows = {}
+    for (variant, arch), result in compiled.items():
+        if isinstance(result, Exception):
+            continue
+        key = (variant.algorithm, variant.dtype, dict(variant.tile).get("BM", ""), arch)
+        registers, shared, count = rows.get(key, ((999, 0), (10**9, 0), 0))
+        rows[key] = (
+            (min(registers[0], result.registers), max(registers[1], result.registers)),
+            (min(shared[0], result.shared_bytes), max(shared[1], result.shared_bytes)),
+            count + 1,
+        )
+    with capsys.disabled():
+        print(f"\nNVRTC {'.'.join(map(str, NVRTC.nvrtcVersion()[1:]))}: {len(compiled)} variant builds, no spills")
+        for (algorithm, dtype, tile, arch), (registers, shared, count) in sorted(rows.items(), key=str):
+            print(
+                f"  {algorithm:13} {dtype:7} {str(tile):3} {arch}: {count:3} variants, "
+                f"registers {registers[0]}-{registers[1]}, shared {shared[0]}-{shared[1]} B"
+            )
