@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core import reference_conv2d
+from ..core.reference import reference_at
 
 FULL_REFERENCE_POSITIONS = 4096
 SAMPLED_POSITIONS = 256
@@ -32,29 +33,6 @@ class OracleError(AssertionError):
 class Oracle:
     expected: np.ndarray
     method: str
-
-
-def reference_at(x, w, conv_plan, positions) -> np.ndarray:
-    """The reference formula at output positions [(i, j), ...]: (N, K, len(positions)), float64."""
-    x = np.asarray(x, dtype=np.float64)
-    w = np.asarray(w, dtype=np.float64)
-    spec = conv_plan.spec
-    (sh, sw), (dh, dw) = spec.stride, spec.dilation
-    kh, kw = spec.kernel_size
-    rows, cols = conv_plan.row_source, conv_plan.col_source
-    values = np.zeros((spec.batch, spec.out_channels, len(positions)))
-    for index, (i, j) in enumerate(positions):
-        window = np.zeros((spec.batch, spec.in_channels, kh, kw))
-        for r in range(kh):
-            row = rows[i * sh + r * dh]
-            if row < 0:
-                continue
-            for s in range(kw):
-                col = cols[j * sw + s * dw]
-                if col >= 0:
-                    window[:, :, r, s] = x[:, :, row, col]
-        values[:, :, index] = np.einsum("ncrs,kcrs->nk", window, w)
-    return values
 
 
 def sample_positions(conv_plan, count: int, seed: int = 0) -> list[tuple[int, int]]:
