@@ -138,24 +138,14 @@ class Session:
 
     def update_spec(self, **changes) -> bool:
         """`set_spec(spec.replace(**changes))`, with the error kept instead of raised."""
-        try:
-            spec = self.spec.replace(**changes)
-        except ConvSpecError as error:
-            self._set_error(str(error))
-            return False
-        except TypeError as error:
-            self._set_error(f"unknown setting: {error}")
-            return False
-        return self.set_spec(spec)
+        return self.set_spec_dict({**self.spec.to_dict(), **changes})
 
     def set_spec_dict(self, values: dict) -> bool:
+        """Switch to the spec these fields describe; a bad field is kept as the error, not raised."""
         try:
             spec = ConvSpec.from_dict(values)
         except ConvSpecError as error:
             self._set_error(str(error))
-            return False
-        except TypeError as error:
-            self._set_error(f"unknown setting: {error}")
             return False
         return self.set_spec(spec)
 

@@ -6,6 +6,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from blocked_imports import BLOCK_QT_AND_CUPY
 
 from convviz.core import ConvSpec, plan, reference_conv2d
 from convviz.patterns import INPUT_PATTERNS, KERNEL_PRESETS, format_value, input_pattern, kernel_preset, resample
@@ -172,15 +173,9 @@ def test_format_value():
 
 
 def test_session_and_patterns_import_without_qt_or_cupy():
-    script = textwrap.dedent(
+    script = BLOCK_QT_AND_CUPY + textwrap.dedent(
         """
         import sys
-        class Block:
-            def find_spec(self, name, path=None, target=None):
-                if name.split(".")[0] in {"PyQt6", "pyqtgraph", "cupy", "cupyx"}:
-                    raise ImportError(f"{name} is blocked in this test")
-                return None
-        sys.meta_path.insert(0, Block())
         import convviz.core, convviz.session, convviz.patterns
         from convviz.session import Session
         session = Session()

@@ -4,17 +4,13 @@ import subprocess
 import sys
 import textwrap
 
+from blocked_imports import BLOCK_QT_AND_CUPY
+
 
 def test_core_imports_without_qt_or_cupy():
-    script = textwrap.dedent(
+    script = BLOCK_QT_AND_CUPY + textwrap.dedent(
         """
         import sys
-        class Block:
-            def find_spec(self, name, path=None, target=None):
-                if name.split(".")[0] in {"PyQt6", "pyqtgraph", "cupy", "cupyx"}:
-                    raise ImportError(f"{name} is blocked in this test")
-                return None
-        sys.meta_path.insert(0, Block())
         import numpy as np
         from convviz import ConvSpec, plan, convolve
         from convviz.core import reference_conv2d
