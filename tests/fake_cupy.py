@@ -29,6 +29,9 @@ class FakeCupy:
         self.modules_built = 0
         self.constant_copies = 0
         self.waited_events = 0
+        self.device_free = 16 * 2**30
+        """What the fake driver reports free, in bytes (tests shrink it)."""
+        self.pool = _Pool()
         fake = self
 
         class Error(RuntimeError):
@@ -60,10 +63,13 @@ class FakeCupy:
         self.cuda = SimpleNamespace(
             get_current_stream=lambda: stream,
             memory=SimpleNamespace(OutOfMemoryError=type("OutOfMemoryError", (MemoryError,), {})),
-            runtime=SimpleNamespace(CUDARuntimeError=Error),
+            runtime=SimpleNamespace(CUDARuntimeError=Error, memGetInfo=lambda: (fake.device_free, 16 * 2**30)),
             driver=SimpleNamespace(CUDADriverError=Error),
             compiler=SimpleNamespace(CompileException=type("CompileException", (Exception,), {})),
         )
+
+    def get_default_memory_pool(self):
+        return self.pool
 
     @staticmethod
     def asarray(array, dtype=None):
@@ -80,6 +86,22 @@ class FakeCupy:
     @staticmethod
     def asnumpy(array):
         return np.array(array).view(np.ndarray)
+
+
+class _Pool:
+    """CuPy's memory pool as the backend's guard sees it: bytes held unused, used, and a limit."""
+
+    def __init__(self):
+        self.unused, self.used, self.limit = 0, 0, 0
+
+    def free_bytes(self):
+        return self.unused
+
+    def used_bytes(self):
+        return self.used
+
+    def get_limit(self):
+        return self.limit
 
 
 class _Function:

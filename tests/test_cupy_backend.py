@@ -14,6 +14,7 @@ from convviz.backends import available, cupy_backend, get_backend
 from convviz.backends.cuda_kernels import ALGORITHMS
 from convviz.backends.cupy_backend import CudaBackendError, CupyBackend, DeviceOutOfMemory
 from convviz.core import ConvSpec, ConvSpecError, plan, reference_conv2d
+from convviz.core.memory import MemoryLimitError
 
 
 def _gpu_ready() -> bool:
@@ -182,6 +183,43 @@ def test_cuda_failures_become_backend_errors(emulated_backend, fake_cupy, monkey
         emulated_backend.convolve(x, w, plan(spec), algorithm="direct")
 
 
+def test_device_memory_estimate_has_no_padded_copy():
+    spec = ConvSpec((2, 3, 40, 50), 4, 5, padding="same", padding_mode="reflect")
+    estimate = CupyBackend().memory_estimate(plan(spec), np.float32, "tiled")
+    assert estimate.where == "GPU memory"
+    assert estimate.parts == {
+        "input": 2 * 3 * 40 * 50 * 4, "weights": 4 * 3 * 5 * 5 * 4, "output": 2 * 4 * 40 * 50 * 4, "bias": 4 * 4,
+    }
+
+
+def test_device_guard_refuses_before_allocating(emulated_backend, fake_cupy, monkeypatch):
+    spec = ConvSpec((8, 16, 512, 512), 32, 3, padding=1)
+    conv_plan = plan(spec)
+    needed = emulated_backend.memory_estimate(conv_plan, np.float32, "implicit-gemm").total
+    allocations = []
+    monkeypatch.setattr(fake_cupy, "empty", lambda *args, **kwargs: allocations.append(args))
+    monkeypatch.setattr(convviz.backends, "get_backend", lambda name: emulated_backend)
+    monkeypatch.setattr(fake_cupy, "device_free", int(needed / cupy_backend.DEVICE_HEADROOM) - 2**20)
+    x = np.zeros((1,), np.float32)
+    with pytest.raises(MemoryLimitError, match="GPU memory") as refused:
+        convviz.convolve(np.broadcast_to(x, spec.input_shape), np.broadcast_to(x, spec.weight_shape), conv_plan,
+                         backend="cupy")
+    assert "input 128.0 MiB" in str(refused.value) and "padded" not in str(refused.value)
+    assert allocations == []
+    fake_cupy.pool.unused = 2 * 2**20
+    emulated_backend.check_memory(conv_plan, np.float32, "implicit-gemm")
+    fake_cupy.pool.limit, fake_cupy.pool.used = needed, 2 * 2**20
+    with pytest.raises(MemoryLimitError, match="GPU memory"):
+        emulated_backend.check_memory(conv_plan, np.float32, "implicit-gemm")
+
+
+def test_device_guard_checks_the_host_copy_of_the_result(emulated_backend, monkeypatch):
+    monkeypatch.setenv("CONVVIZ_MEMORY_LIMIT", "1M")
+    spec = ConvSpec((1, 1, 1024, 1024), 1, 1)
+    with pytest.raises(MemoryLimitError, match="the result copied back"):
+        emulated_backend.check_memory(plan(spec), np.float32, "direct")
+
+
 @pytest.mark.emulation
 @needs_gxx
 def test_compile_failure_is_clear_and_not_cached(emulated_backend, fake_cupy, monkeypatch):
@@ -301,3 +339,15 @@ def test_gpu_timer_and_transfers(gpu_backend):
     assert elapsed > 0
     assert isinstance(gpu_backend.to_host(y), np.ndarray)
     assert gpu_backend.device and "not available" not in gpu_backend.device
+
+
+@pytest.mark.gpu
+@needs_gpu
+def test_gpu_memory_guard_refuses_more_than_the_device_has(gpu_backend):
+    import cupy
+
+    _free, total = cupy.cuda.runtime.memGetInfo()
+    side = int((total / 4) ** 0.5) + 1
+    with pytest.raises(MemoryLimitError, match="GPU memory"):
+        gpu_backend.check_memory(plan(ConvSpec((1, 1, side, side), 1, 1)), np.float32, "direct")
+    gpu_backend.check_memory(plan(SPECS[0]), np.float32, "direct")

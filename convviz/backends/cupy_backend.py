@@ -14,11 +14,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core import check_arrays
+from ..core.memory import MemoryEstimate, array_estimate, check_fits
 from .base import Availability, Backend, Timer
 from .cuda_kernels import ALGORITHMS, KernelVariant, Launch, kernel_arguments, kernel_source, plan_launch
 from .cuda_kernels import choose_algorithm as choose_kernel
 
 CUDA_ERROR_NO_DEVICE = 100
+DEVICE_HEADROOM = 0.9
+"""Share of the GPU memory free now that one convolution may take (the rest absorbs the CUDA
+context, compiled modules and CuPy's pool rounding)."""
 CUDA_ERROR_INSUFFICIENT_DRIVER = 35
 COMPILE_OPTIONS = ("-std=c++17",)
 
@@ -153,6 +157,21 @@ class CupyBackend(Backend):
         algorithm = self.check_algorithm(algorithm or self.choose_algorithm(conv_plan, dtype))
         return plan_launch(conv_plan, np.dtype(dtype), algorithm)
 
+    def memory_estimate(self, conv_plan, dtype, algorithm: str) -> MemoryEstimate:
+        """GPU memory of one convolution: input, weights, bias and output (the kernels read
+        padding through the index mapping, so there is no padded copy and no scratch)."""
+        parts = dict(array_estimate(conv_plan, dtype).parts)
+        parts.pop("padded input", None)
+        parts["bias"] = conv_plan.spec.out_channels * np.dtype(dtype).itemsize
+        return MemoryEstimate(parts, "GPU memory")
+
+    def check_memory(self, conv_plan, dtype, algorithm: str) -> None:
+        """Refuse, before anything is allocated, a convolution the GPU has no room for; the
+        output also comes back to the host, so that copy must fit the host limit."""
+        estimate = self.memory_estimate(conv_plan, dtype, algorithm)
+        check_fits(estimate, limit=device_memory_free(_import_cupy()), what="this convolution")
+        check_fits(MemoryEstimate({"output": estimate.parts["output"]}), what="the result copied back")
+
     def convolve(self, x, w, conv_plan, bias=None, algorithm=None):
         dtype = check_arrays(x, w, conv_plan, bias)
         launch = self.launch_for(conv_plan, dtype, algorithm)
@@ -229,6 +248,18 @@ class CupyBackend(Backend):
 
     def timer(self) -> Timer:
         return CudaEventTimer(_import_cupy())
+
+
+def device_memory_free(cupy) -> int:
+    """Bytes one convolution may allocate on the current GPU now: a share of what the driver
+    reports free plus what CuPy's pool holds unused, within the pool's limit if one is set."""
+    free, _total = cupy.cuda.runtime.memGetInfo()
+    pool = cupy.get_default_memory_pool()
+    room = int(free * DEVICE_HEADROOM) + pool.free_bytes()
+    limit = pool.get_limit()
+    if limit:
+        room = min(room, max(0, limit - pool.used_bytes()))
+    return room
 
 
 def _mib(size: int) -> str:
