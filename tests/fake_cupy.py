@@ -8,6 +8,7 @@ weights, compile cache, the kind of array returned) runs end to end on a machine
 from __future__ import annotations
 
 import ctypes
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -58,12 +59,30 @@ class FakeCupy:
             def record(self):
                 return object()
 
+        class Event:
+            def record(self):
+                self.at = time.perf_counter()
+
+            def synchronize(self):
+                pass
+
+        class Device:
+            id = 0
+
+            def synchronize(self):
+                fake.synchronized += 1
+
         stream = Stream()
+        self.synchronized = 0
         self.RawModule = RawModule
         self.cuda = SimpleNamespace(
+            Event=Event,
+            Device=Device,
+            get_elapsed_time=lambda start, end: (end.at - start.at) * 1e3,
             get_current_stream=lambda: stream,
             memory=SimpleNamespace(OutOfMemoryError=type("OutOfMemoryError", (MemoryError,), {})),
-            runtime=SimpleNamespace(CUDARuntimeError=Error, memGetInfo=lambda: (fake.device_free, 16 * 2**30)),
+            runtime=SimpleNamespace(CUDARuntimeError=Error, memGetInfo=lambda: (fake.device_free, 16 * 2**30),
+                                    getDeviceProperties=lambda device: {"name": b"Emulated GPU"}),
             driver=SimpleNamespace(CUDADriverError=Error),
             compiler=SimpleNamespace(CompileException=type("CompileException", (Exception,), {})),
         )

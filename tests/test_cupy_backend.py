@@ -183,6 +183,44 @@ def test_cuda_failures_become_backend_errors(emulated_backend, fake_cupy, monkey
         emulated_backend.convolve(x, w, plan(spec), algorithm="direct")
 
 
+@pytest.mark.emulation
+@needs_gxx
+def test_profiler_times_kernels_and_each_copy_on_a_gpu_backend(emulated_backend, fake_cupy, monkeypatch):
+    from convviz import backends
+    from convviz.profiling import profile
+
+    real = backends.get_backend
+    monkeypatch.setattr(backends, "get_backend", lambda name: emulated_backend if name == "cupy" else real(name))
+    spec = EMULATED_SPECS[0]
+    synchronized = fake_cupy.synchronized
+    records = profile(spec, backends=["numpy", "cupy"], repeats=3, roofline_peaks=False, settle_s=0)
+    kinds = {(record.backend, record.kind): record for record in records}
+    assert set(kinds) == {("numpy", "kernel"), ("numpy", "end-to-end"), ("cupy", "kernel"), ("cupy", "end-to-end"),
+                          ("cupy", "copy-in"), ("cupy", "copy-out")}
+    assert all(record.correct and record.repeats == 3 and record.median_ms > 0 for record in records)
+    assert kinds[("cupy", "kernel")].device == "Emulated GPU"
+    assert kinds[("cupy", "kernel")].algorithm == emulated_backend.choose_algorithm(plan(spec), np.float32)
+    copy_in, copy_out = kinds[("cupy", "copy-in")], kinds[("cupy", "copy-out")]
+    assert copy_in.algorithm == copy_out.algorithm == "copy"
+    assert copy_in.bytes == (np.prod(spec.input_shape) + np.prod(spec.weight_shape)) * 4
+    assert copy_out.bytes == np.prod(plan(spec).output_shape) * 4
+    assert copy_in.gbps > 0 and np.isnan(copy_in.gflops) and copy_in.rate_text().endswith("GB/s")
+    assert fake_cupy.synchronized > synchronized
+
+
+@pytest.mark.emulation
+@needs_gxx
+def test_a_copy_that_does_not_round_trip_is_marked_wrong(emulated_backend, fake_cupy, monkeypatch):
+    from convviz import backends
+    from convviz.profiling import profile
+
+    monkeypatch.setattr(backends, "get_backend", lambda name: emulated_backend)
+    monkeypatch.setattr(emulated_backend, "to_host", lambda array: np.array(array).view(np.ndarray)[..., ::-1])
+    records = profile(EMULATED_SPECS[1], backends=["cupy"], repeats=1, roofline_peaks=False, settle_s=0)
+    wrong = {record.kind for record in records if not record.correct}
+    assert {"copy-in", "copy-out"} <= wrong
+
+
 def test_device_memory_estimate_has_no_padded_copy():
     spec = ConvSpec((2, 3, 40, 50), 4, 5, padding="same", padding_mode="reflect")
     estimate = CupyBackend().memory_estimate(plan(spec), np.float32, "tiled")

@@ -129,7 +129,7 @@ def format_table(records) -> str:
         roof = f"{100 * record.roofline_fraction:.0f}%" if record.roofline_fraction is not None else "—"
         check = "ok" if record.correct else f"WRONG (error {record.max_error:.2g})"
         rows.append((record.backend, record.algorithm, record.kind, record.shape, f"{record.median_ms:.3f}",
-                     f"{record.p10_ms:.3f}–{record.p90_ms:.3f}", f"{record.gflops:.1f}", roof, ratio, check))
+                     f"{record.p10_ms:.3f}–{record.p90_ms:.3f}", record.rate_text(), roof, ratio, check))
     widths = [max(len(str(row[column])) for row in [header, *rows]) for column in range(len(header))]
     right = {4, 5, 6, 7, 8}
     lines = []
@@ -167,7 +167,7 @@ def format_markdown(records, machine, command: str, notes=()) -> str:
         kind = "kernel = end-to-end" if record.note else record.kind
         lines.append(
             f"| {record.shape} | {record.backend} | {record.algorithm} | {kind} | {record.median_ms:.3f} | "
-            f"{record.p10_ms:.3f}–{record.p90_ms:.3f} | {record.gflops:.1f} | {roof} | {ratio} | "
+            f"{record.p10_ms:.3f}–{record.p90_ms:.3f} | {record.rate_text()} | {roof} | {ratio} | "
             f"{'ok' if record.correct else 'WRONG'} |"
         )
     extra = [*_comparisons(records), *notes]

@@ -8,7 +8,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, field, fields
 
-KINDS = ("kernel", "end-to-end")
+KINDS = ("kernel", "end-to-end", "copy-in", "copy-out")
 
 
 @dataclass
@@ -19,8 +19,11 @@ class Measurement:
     timed with the device's own timer: CUDA events on a GPU) or "end-to-end"
     (host wall time of copy in + convolution + copy out + synchronise). On a
     CPU backend there is nothing to copy, so both records carry the same
-    timing, and `note` says so. Times are in milliseconds; `gflops` and `gbps`
-    use the median. `max_error` is the largest |result − reference| divided by
+    timing, and `note` says so. A GPU backend also gets "copy-in" (input and
+    weights to the device) and "copy-out" (the output back) records, algorithm
+    "copy", timed with the device's timer: their `gflops` is NaN, `gbps` the
+    copy's rate, and `correct` says whether a round trip came back bit for
+    bit. Times are in milliseconds; `gflops` and `gbps` use the median. `max_error` is the largest |result − reference| divided by
     the largest |reference|.
     """
 
@@ -63,7 +66,17 @@ class Measurement:
         for name in ("max_error", "gflops", "gbps"):
             if isinstance(values.get(name), str):
                 values[name] = float(values[name])
+            elif name in values and values[name] is None:
+                values[name] = float("nan")
         return cls(**values)
+
+    def rate_text(self, digits: int = 1) -> str:
+        """GFLOP/s as a number, or for a copy (no arithmetic) its rate in GB/s."""
+        if math.isfinite(self.gflops):
+            return f"{self.gflops:.{digits}f}"
+        if self.kind in ("copy-in", "copy-out") and math.isfinite(self.gbps):
+            return f"{self.gbps:.{digits}f} GB/s"
+        return "—"
 
 
 CSV_COLUMNS = [item.name for item in fields(Measurement)]

@@ -41,6 +41,8 @@ CONVVIZ_BACKENDS = ("numpy", "cupy")
 PEER_NAMES = ("torch-cpu", "torch-cuda", "scipy-ndimage", "scipy-signal")
 ALL_NAMES = CONVVIZ_BACKENDS + PEER_NAMES
 HOST_NOTE = "host backend: no device copies, so kernel and end-to-end are the same timing"
+COPY_KINDS = ("copy-in", "copy-out")
+COPY_ALGORITHM = "copy"
 
 
 def _check_cancel(cancel) -> None:
@@ -152,6 +154,47 @@ def _end_to_end_run(backend, x, w, conv_plan, algorithm):
     return run
 
 
+def _copy_jobs(backend, x, w, conv_plan, algorithm) -> list[_Job]:
+    """Host→device (input and weights) and device→host (the output) copies, each timed with the
+    device's own timer, apart from any kernel."""
+    result = backend.convolve(backend.to_device(x), backend.to_device(w), conv_plan, algorithm=algorithm)
+
+    def copy_in() -> float:
+        backend.synchronize()
+        timer = backend.timer()
+        timer.start()
+        backend.to_device(x)
+        backend.to_device(w)
+        return timer.stop()
+
+    def copy_out() -> float:
+        backend.synchronize()
+        timer = backend.timer()
+        timer.start()
+        backend.to_host(result)
+        return timer.stop()
+
+    return [_Job(backend, COPY_ALGORITHM, "copy-in", copy_in, ("copy-in",)),
+            _Job(backend, COPY_ALGORITHM, "copy-out", copy_out, ("copy-out",))]
+
+
+def _round_trip(backend, x) -> tuple[float, bool]:
+    """A copy is checked too: the input, to the device and back, must come back bit for bit."""
+    back = np.asarray(backend.to_host(backend.to_device(x)))
+    same = back.shape == x.shape and back.dtype == x.dtype and np.array_equal(back, x)
+    return (0.0 if same else float("inf")), same
+
+
+def copy_bytes(conv_plan, dtype, kind: str) -> int:
+    """Bytes a copy record moves: input and weights in, the output out."""
+    spec, itemsize = conv_plan.spec, np.dtype(dtype).itemsize
+    if kind == "copy-in":
+        elements = int(np.prod(spec.input_shape, dtype=object)) + int(np.prod(spec.weight_shape, dtype=object))
+    else:
+        elements = int(np.prod(conv_plan.output_shape, dtype=object))
+    return elements * itemsize
+
+
 def _algorithms_for(backend, conv_plan, dtype, algorithms) -> list[str]:
     if algorithms is None:
         if backend.name == "torch-cuda":
@@ -215,8 +258,10 @@ def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None,
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(conv_plan.spec.input_shape).astype(dtype)
     w = rng.standard_normal(conv_plan.spec.weight_shape).astype(dtype)
-    passes = PASSES if sum(1 if is_host(backend) else 2 for backend, _ in chosen) > 1 else 1
-    total = 1 + len(chosen) + passes * sum(1 if is_host(backend) else 2 for backend, _ in chosen)
+    devices = list(dict.fromkeys(backend for backend, _ in chosen if not is_host(backend)))
+    job_count = sum(1 if is_host(backend) else 2 for backend, _ in chosen) + len(COPY_KINDS) * len(devices)
+    passes = PASSES if job_count > 1 else 1
+    total = 1 + len(chosen) + passes * job_count
     tick(0, total, f"computing the float64 reference for {conv_plan.spec.describe()}")
     # the float64 oracle needs its own memory: refuse, in words, what cannot fit
     resolve("numpy").check_memory(conv_plan, np.float64, "im2col-chunked")
@@ -238,6 +283,9 @@ def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None,
             done += 1
             total -= passes * (1 if is_host(backend) else 2)
             continue
+        if backend in devices and (backend.name, COPY_ALGORITHM) not in outcomes:
+            outcomes[(backend.name, COPY_ALGORITHM)] = _round_trip(backend, x)
+            jobs.extend(_copy_jobs(backend, x, w, conv_plan, algorithm))
         outcomes[(backend.name, algorithm)] = (error, error <= check.tolerance(dtype, algorithm))
         done += 1
         x_device, w_device = backend.to_device(x), backend.to_device(w)
@@ -299,6 +347,9 @@ def _records(jobs, outcomes, conv_plan, dtype, roofline_peaks) -> list[Measureme
     records = []
     for job in jobs:
         summary = summarize(job.samples)
+        if job.kind in COPY_KINDS:
+            records.append(_copy_record(job, summary, conv_plan, dtype, outcomes, threads))
+            continue
         gflops = counts.rate_per_second(flops, summary.median_ms)
         gbps = counts.rate_per_second(moved, summary.median_ms)
         peaks = None
@@ -317,3 +368,17 @@ def _records(jobs, outcomes, conv_plan, dtype, roofline_peaks) -> list[Measureme
                 note=HOST_NOTE if len(job.record_kinds) > 1 else "",
             ))
     return records
+
+
+def _copy_record(job, summary, conv_plan, dtype, outcomes, threads) -> Measurement:
+    moved = copy_bytes(conv_plan, dtype, job.kind)
+    error, correct = outcomes[(job.backend.name, COPY_ALGORITHM)]
+    return Measurement(
+        backend=job.backend.name, algorithm=COPY_ALGORITHM, kind=job.kind, device=job.backend.device,
+        spec=conv_plan.spec.to_dict(), dtype=dtype.name, repeats=summary.count,
+        median_ms=summary.median_ms, p10_ms=summary.p10_ms, p90_ms=summary.p90_ms,
+        min_ms=summary.min_ms, max_ms=summary.max_ms, flops=0, bytes=moved,
+        gflops=float("nan"), gbps=counts.rate_per_second(moved, summary.median_ms),
+        roofline_fraction=None, correct=bool(correct), max_error=error, threads=threads,
+        shape=conv_plan.spec.describe(),
+    )
