@@ -50,6 +50,8 @@ def load_spec_file(path) -> dict:
         values = json.loads(text)
     except json.JSONDecodeError as error:
         raise ConvSpecError(f"spec file {path} is not valid JSON: {error.msg} at line {error.lineno}") from None
+    except RecursionError:
+        raise ConvSpecError(f"spec file {path} nests too deeply to be a spec") from None
     if not isinstance(values, dict):
         raise ConvSpecError(f"spec file {path} must hold a JSON object of spec fields")
     ConvSpec.from_dict(values)

@@ -73,6 +73,8 @@ def test_bad_spec_files(tmp_path, capsys):
         "list.json": "[1, 2]",
         "unknown.json": json.dumps({"input_shape": [1, 1, 5, 5], "kernal": 3}),
         "missing.json": json.dumps({"kernel_size": 3}),
+        "deep.json": "[" * 100_000 + "]" * 100_000,
+        "deep-field.json": '{"padding": ' + "[" * 100_000 + "]" * 100_000 + "}",
     }
     for name, text in cases.items():
         path = tmp_path / name

@@ -166,14 +166,37 @@ def test_coverage_panel_marks_unread_cells(window):
 def test_timing_worker_completes_and_panel_gets_bars(window, qtbot):
     timing = window.timing
     timing.profile_options = {"min_time_s": 0.001, "roofline_peaks": False, "settle_s": 0, "repeats": 3}
+    seen_at_finish = []
+    timing.finished.connect(lambda: seen_at_finish.append(timing.status.text()))
     with qtbot.waitSignal(timing.finished, timeout=30000):
         assert timing.start_profile(backends=["numpy"])
         assert timing.running and timing.cancel_button.isEnabled()
     assert not timing.running
+    assert len(seen_at_finish) == 1 and seen_at_finish[0].startswith("done")  # listeners see the final state
     assert timing.records and all(record.backend == "numpy" for record in timing.records)
     assert len(timing.bar_items) == len(timing.records) // 2  # CPU: kernel and end-to-end are one timing
     assert timing.table.rowCount() == len(timing.records)
     assert timing.status.text().startswith("done")
+
+
+def test_gpu_copy_timings_show_as_rates_and_a_share_of_end_to_end(window):
+    from dataclasses import replace
+
+    from convviz.profiling import profile
+
+    numpy_records = profile(window.session.spec, backends=["numpy"], repeats=3, roofline_peaks=False, settle_s=0)
+    timed = numpy_records[0]
+    gpu = [replace(timed, backend="cupy", algorithm="direct", kind="end-to-end", note="", median_ms=2.0),
+           replace(timed, backend="cupy", algorithm="copy", kind="copy-in", note="", median_ms=0.5,
+                   gflops=float("nan"), gbps=12.5),
+           replace(timed, backend="cupy", algorithm="copy", kind="copy-out", note="", median_ms=0.25,
+                   gflops=float("nan"), gbps=3.0)]
+    window.timing.show_records(numpy_records + gpu)
+    cells = [window.timing.table.item(row, 5).text() for row in range(window.timing.table.rowCount())]
+    assert "12.5 GB/s" in cells and "3 GB/s" in cells and "nan" not in " ".join(cells)
+    assert "GPU copies: in 0.5 ms + out 0.25 ms, 38% of the GPU's end-to-end time" in window.timing.ratio_label.text()
+    ticks = [label for _, label in window.timing.bar_plot.getAxis("left")._tickLevels[0]]
+    assert any("cupy copy (copy-in) · 12.5 GB/s" in label for label in ticks)
 
 
 def test_sweep_worker_plots_lines(window, qtbot):

@@ -322,3 +322,17 @@ def test_algorithms_a_backend_lacks_are_skipped():
     records = profile(SMALL, backends=["numpy"], algorithms=["winograd"], skipped=skipped, **FAST)
     assert records == []
     assert "none of the algorithms" in skipped[0].reason and "gemm" in skipped[0].reason
+
+
+def test_each_record_is_reported_as_soon_as_it_is_timed():
+    events = []
+    records = profile(SMALL, backends=["numpy"], algorithms="all", progress=lambda *args: events.append(args[2]),
+                      on_record=events.append, **FAST)
+    reported = [event for event in events if isinstance(event, Measurement)]
+    assert len(reported) == len(records) == 8
+    assert {id(record) for record in reported} == {id(record) for record in records}
+    first_record = next(index for index, event in enumerate(events) if isinstance(event, Measurement))
+    last_timing = max(index for index, event in enumerate(events) if isinstance(event, str) and event.startswith("timing"))
+    assert first_record < last_timing  # the first algorithm's records came while others were still timed
+    pairs = [(record.algorithm, record.kind) for record in reported]
+    assert pairs[:2] == [(reported[0].algorithm, "kernel"), (reported[0].algorithm, "end-to-end")]

@@ -31,10 +31,21 @@ def make_window(spec=None, settings=None, restore=True, step=None):
     return window
 
 
-def screenshot(path: str, spec=None, size=(1500, 980), step=None) -> bool:
-    """Render a window on `spec` (no stored settings) and save it as PNG; True when written."""
-    from PyQt6 import QtWidgets
+OFFSCREEN_NOISE = ("This plugin does not support",)
+"""Qt's offscreen platform says this of window features it has no use for: not the user's concern."""
 
+
+def _quiet_offscreen_messages(kind, context, message: str) -> None:
+    if not message.startswith(OFFSCREEN_NOISE):
+        print(message, file=sys.stderr)
+
+
+def screenshot(path: str, spec=None, size=(1500, 980), step=None) -> str | None:
+    """Render a window on `spec` (no stored settings) and save it as PNG; None when written,
+    else why not."""
+    from PyQt6 import QtCore, QtWidgets
+
+    QtCore.qInstallMessageHandler(_quiet_offscreen_messages)
     app = _application()  # keep a reference: a collected QApplication takes the widgets with it
     window = make_window(spec, settings=None, restore=False)
     steps = window.session.steps
@@ -43,11 +54,11 @@ def screenshot(path: str, spec=None, size=(1500, 980), step=None) -> bool:
     window.show()
     for _ in range(3):
         QtWidgets.QApplication.processEvents()
-    written = window.save_screenshot(path)
+    problem = None if window.save_screenshot(path) else window.file_error or f"could not write {path}"
     window.close()
     window.deleteLater()
     app.processEvents()
-    return written
+    return problem
 
 
 def run_gui(args) -> int:
@@ -63,10 +74,11 @@ def run_gui(args) -> int:
         Session._check_drawable(spec)
     if getattr(args, "screenshot", None):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        if screenshot(args.screenshot, spec):
+        problem = screenshot(args.screenshot, spec)
+        if problem is None:
             print(f"convviz: wrote {args.screenshot}")
             return 0
-        print(f"convviz: could not write {args.screenshot}", file=sys.stderr)
+        print(f"convviz: {problem}", file=sys.stderr)
         return 1
     from .settings import open_settings
 
@@ -75,4 +87,29 @@ def run_gui(args) -> int:
     if spec is not None:
         window.session.set_spec(spec)
     window.show()
-    return app.exec()
+    return _run_event_loop(app, window)
+
+
+def _run_event_loop(app, window) -> int:
+    """app.exec() with errors in slots shown instead of fatal, and a clean exit afterwards."""
+    from .errors import install_excepthook
+    from .timing import parked_runs
+
+    restore_excepthook = install_excepthook(lambda: window if window.isVisible() else None)
+    try:
+        code = app.exec()
+    finally:
+        restore_excepthook()
+    if parked_runs():
+        _leave_now(code)
+    return code
+
+
+def _leave_now(code: int) -> None:
+    """Exit without the interpreter's teardown: it would destroy a QThread that is still
+    running a convolution (its window closed mid-run), and Qt aborts on that."""
+    print("convviz: a timing run was still going when the window closed; leaving it unfinished",
+          file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -9,7 +9,7 @@ import threading
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtCore, QtWidgets
+from PyQt6 import QtCore, QtWidgets, sip
 
 BAR_COLOURS = {"numpy": "#4c6ef5", "cupy": "#2f9e44", "torch-cpu": "#f08c00", "torch-cuda": "#e8590c",
                "scipy-ndimage": "#ae3ec9", "scipy-signal": "#862e9c"}
@@ -20,10 +20,71 @@ def _colour(backend: str) -> str:
     return BAR_COLOURS.get(backend, "#495057")
 
 
+_gc_holds = 0
+
+
+def _hold_gc() -> None:
+    """No automatic garbage collection while any worker runs: see ProfileWorker.run."""
+    global _gc_holds
+    _gc_holds += 1
+    gc.disable()
+
+
+def _release_gc() -> None:
+    global _gc_holds
+    _gc_holds = max(0, _gc_holds - 1)
+    if _gc_holds == 0:
+        gc.enable()
+
+
+class _ParkedRuns(QtCore.QObject):
+    """Runs whose window closed while a convolution was still going.
+
+    A convolution cannot be interrupted, and Qt aborts the process when a QThread object is
+    destroyed while its thread runs; so the thread and its worker are kept here, owned by
+    nobody else, until the thread ends. Each keeps its hold on the garbage collector until then."""
+
+    def __init__(self):
+        super().__init__()
+        self.runs: list = []
+
+    def park(self, thread: QtCore.QThread, worker: QtCore.QObject) -> None:
+        thread.setParent(None)
+        self.runs.append((thread, worker))
+        thread.finished.connect(self._reap, QtCore.Qt.ConnectionType.QueuedConnection)
+
+    @QtCore.pyqtSlot()
+    def _reap(self) -> None:
+        ended = [run for run in self.runs if not run[0].isRunning()]
+        for run in ended:
+            thread = run[0]
+            thread.wait()
+            self.runs.remove(run)
+            sip.transferto(thread, None)  # Qt deletes it, after this slot has returned
+            thread.deleteLater()
+            _release_gc()
+
+
+_parked: _ParkedRuns | None = None
+
+
+def _parking() -> _ParkedRuns:
+    global _parked
+    if _parked is None:
+        _parked = _ParkedRuns()
+    return _parked
+
+
+def parked_runs() -> int:
+    """How many threads of closed windows are still running."""
+    return 0 if _parked is None else sum(1 for thread, _ in _parked.runs if thread.isRunning())
+
+
 class ProfileWorker(QtCore.QObject):
     """Runs `job(progress, cancel, skipped, partial) -> records` on its thread; reports by signals.
 
-    `partial(records)` may be called with the records so far (a sweep, size by size)."""
+    `partial(records)` may be called with the records so far (a profile record by record, a sweep
+    size by size)."""
 
     progress = QtCore.pyqtSignal(int, int, str)
     partial = QtCore.pyqtSignal(object)
@@ -62,12 +123,16 @@ class TimingPanel(QtWidgets.QWidget):
     """Emitted when a run ends, however it ended."""
     sweep_updated = QtCore.pyqtSignal(int)
     """Emitted with the number of sweep records each time the sweep plot grows."""
+    bars_updated = QtCore.pyqtSignal(int)
+    """Emitted with the number of records so far each time the bars grow during a run."""
 
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.session = session
         self.profile_options: dict = {}
         """Extra keyword arguments for profile()/sweep() (tests pass a tiny min_time_s)."""
+        self.shutdown_wait_ms = 3000
+        """How long closing the window waits for a cancelled run to end."""
         self.records: list = []
         self.sweep_records: list = []
         self._thread: QtCore.QThread | None = None
@@ -192,7 +257,14 @@ class TimingPanel(QtWidgets.QWidget):
         spec, options = self.session.spec, self._options()
 
         def job(progress, cancel, skipped, partial):
-            return profile(spec, backends=backends, progress=progress, cancel=cancel, skipped=skipped, **options)
+            found = []
+
+            def on_record(record):
+                found.append(record)
+                partial(found)
+
+            return profile(spec, backends=backends, progress=progress, cancel=cancel, skipped=skipped,
+                           on_record=on_record, **options)
 
         return self._start(job, "profile", f"timing {spec.describe()}")
 
@@ -236,7 +308,8 @@ class TimingPanel(QtWidgets.QWidget):
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
         self.status.setText(message + " …")
-        gc.disable()  # before the thread starts: see ProfileWorker.run
+        self.tabs.setCurrentWidget(self.sweep_plot if what == "sweep" else self.bar_plot)  # once: the user may look elsewhere
+        _hold_gc()  # before the thread starts: see ProfileWorker.run
         self._thread.start()
         return True
 
@@ -245,45 +318,76 @@ class TimingPanel(QtWidgets.QWidget):
             self._cancel.set()
             self.status.setText("cancelling after the current run …")
 
-    def shutdown(self, timeout_ms: int = 10000) -> None:
-        """Cancel a run and wait for its thread (the window is closing)."""
-        if self._thread is not None:
-            self._cancel.set()
-            self._thread.quit()
-            if self._thread.wait(timeout_ms):
-                gc.enable()
+    def shutdown(self, timeout_ms: int | None = None) -> bool:
+        """Cancel a run and wait for its thread (the window is closing); False when it had to
+        be parked still running (one convolution can outlast the wait)."""
+        thread = self._thread
+        if thread is None:
+            return True
+        self._cancel.set()
+        thread.quit()
+        if thread.wait(self.shutdown_wait_ms if timeout_ms is None else timeout_ms):
+            self._finish()
+            self.status.setText("cancelled")
+            self.finished.emit()
+            return True
+        self._park()
+        return False
+
+    def _park(self) -> None:
+        worker = self._worker
+        for signal in (worker.progress, worker.partial, worker.done, worker.failed, worker.cancelled):
+            signal.disconnect()
+        _parking().park(self._thread, worker)
+        self._thread, self._worker = None, None
+        self._show_idle()
+        self.status.setText("left the cancelled run to end on its own")
+        self.finished.emit()
 
     def _on_progress(self, done: int, total: int, message: str) -> None:
+        if not self.running:
+            return
         if total > 0:
             self.progress.setRange(0, total)
             self.progress.setValue(min(done, total))
         self.status.setText(message)
 
     def _on_partial(self, records) -> None:
+        if not self.running:
+            return
         if self._what == "sweep":
             self.sweep_records = list(records)
             self.show_sweep(self.sweep_records)
-            self.tabs.setCurrentWidget(self.sweep_plot)
             self.sweep_updated.emit(len(self.sweep_records))
+        else:
+            self.records = list(records)
+            self.show_records(self.records)
+            self.bars_updated.emit(len(self.records))
 
-    def _finish(self) -> None:
+    def _finish(self) -> bool:
+        """End the run on the GUI side; False when it has already ended (a late signal)."""
         thread = self._thread
+        if thread is None:
+            return False
         self._thread, self._worker = None, None
-        if thread is not None:
-            thread.quit()
-            thread.wait()
-            thread.deleteLater()
-        gc.enable()
+        thread.quit()
+        thread.wait()
+        thread.deleteLater()
+        _release_gc()
+        self._show_idle()
+        return True
+
+    def _show_idle(self) -> None:
         self.time_button.setEnabled(True)
         self.sweep_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         if self.progress.maximum() == 0:
             self.progress.setRange(0, 1)
-        self.finished.emit()
 
     def _on_done(self, records, skipped) -> None:
         what = self._what
-        self._finish()
+        if not self._finish():
+            return
         self.progress.setValue(self.progress.maximum())
         notes = list(dict.fromkeys(f"{item.backend}: {item.reason}" for item in skipped))
         if what == "sweep":
@@ -298,15 +402,19 @@ class TimingPanel(QtWidgets.QWidget):
         if notes:
             text += " · skipped " + "; ".join(notes)
         self.status.setText(text)
+        self.finished.emit()
 
     def _on_failed(self, message: str) -> None:
-        self._finish()
-        self.status.setText(f"failed: {message}")
+        if self._finish():
+            self.status.setText(f"failed: {message}")
+            self.finished.emit()
 
     def _on_cancelled(self) -> None:
-        self._finish()
+        if not self._finish():
+            return
         self.progress.setValue(0)
         self.status.setText("cancelled")
+        self.finished.emit()
 
     # drawing -----------------------------------------------------------------------------------
     def _placeholder(self) -> None:
@@ -326,9 +434,7 @@ class TimingPanel(QtWidgets.QWidget):
         records = sorted(records, key=lambda r: (r.kind != "end-to-end", r.backend, r.algorithm))
         self._fill_table(records)
         self.ratio_label.setText(self._ratio_text(records))
-        # a host backend's kernel and end-to-end records are one timing: one bar for both
-        host = {(r.backend, r.algorithm) for r in records if r.note and r.kind == "end-to-end"}
-        records = [r for r in records if not ((r.backend, r.algorithm) in host and r.kind == "kernel")]
+        records, host = self._one_bar_per_timing(records)
         if not records:
             return
         medians = np.array([r.median_ms for r in records])
@@ -344,7 +450,8 @@ class TimingPanel(QtWidgets.QWidget):
                                      beam=0.25, pen=pg.mkPen("#111", width=1.5)))
         ticks = []
         for position, record in zip(positions, records):
-            rate = f"{record.gflops:.3g} GFLOP/s" if math.isfinite(record.gflops) else ""
+            rate = record.rate_text(".3g")
+            rate = "" if rate == "—" else rate if rate.endswith("GB/s") else f"{rate} GFLOP/s"
             mark = "" if record.correct else " ✗ WRONG"
             kind = "kernel = end-to-end" if (record.backend, record.algorithm) in host else record.kind
             ticks.append((position, f"{record.backend} {record.algorithm} ({kind}) · {rate}{mark}"))
@@ -352,12 +459,28 @@ class TimingPanel(QtWidgets.QWidget):
         plot.setXRange(0, float(np.max(medians + np.maximum(high, 0))) * 1.1 or 1.0, padding=0)
         plot.setYRange(-0.6, len(records) - 0.4, padding=0)
 
+    @staticmethod
+    def _one_bar_per_timing(records):
+        """The records to draw as bars, and the (backend, algorithm) of host backends: a host
+        backend's kernel and end-to-end records are one timing, drawn as one bar among the
+        end-to-end ones (also while a live run has reported only one of the two)."""
+        host = {(r.backend, r.algorithm) for r in records if r.note}
+        bars, seen = [], set()
+        for record in sorted(records, key=lambda r: (r.kind != "end-to-end" and (r.backend, r.algorithm) not in host,
+                                                     r.backend, r.algorithm)):
+            key = (record.backend, record.algorithm)
+            if key in host and key in seen:
+                continue
+            seen.add(key)
+            bars.append(record)
+        return bars, host
+
     def _fill_table(self, records) -> None:
         self.table.setRowCount(len(records))
         for row, record in enumerate(records):
             roofline = "" if record.roofline_fraction is None else f"{record.roofline_fraction:.1%}"
             values = [record.backend, record.algorithm, record.kind, f"{record.median_ms:.4g}",
-                      f"{record.p10_ms:.4g}–{record.p90_ms:.4g}", f"{record.gflops:.3g}", roofline,
+                      f"{record.p10_ms:.4g}–{record.p90_ms:.4g}", record.rate_text(".3g"), roofline,
                       "yes" if record.correct else f"NO (error {record.max_error:.2g})"]
             for col, value in enumerate(values):
                 self.table.setItem(row, col, QtWidgets.QTableWidgetItem(value))
@@ -376,6 +499,11 @@ class TimingPanel(QtWidgets.QWidget):
             gpu, cpu = self._fastest(records, "cupy", kind), self._fastest(records, "numpy", kind)
             if gpu is not None and cpu is not None and cpu > 0:
                 parts.append(f"GPU/CPU time ({kind}): {gpu / cpu:.3g}× ({'GPU' if gpu < cpu else 'CPU'} faster)")
+        copy_in, copy_out = self._fastest(records, "cupy", "copy-in"), self._fastest(records, "cupy", "copy-out")
+        whole = self._fastest(records, "cupy", "end-to-end")
+        if copy_in is not None and copy_out is not None and whole:
+            parts.append(f"GPU copies: in {copy_in:.3g} ms + out {copy_out:.3g} ms, "
+                         f"{(copy_in + copy_out) / whole:.0%} of the GPU's end-to-end time")
         if not parts:
             status = get_backend("cupy").available()
             if not status:

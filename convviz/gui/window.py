@@ -3,7 +3,9 @@ the right, timing at the bottom; playback driven by a QTimer over the session's 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
@@ -13,6 +15,15 @@ from . import settings as stored
 from .controls import Controls
 from .panels import AnimationPanel, CoveragePanel, OutputPanel
 from .timing import TimingPanel
+
+
+def png_bytes(pixmap: QtGui.QPixmap) -> bytes | None:
+    data = QtCore.QByteArray()
+    buffer = QtCore.QBuffer(data)
+    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    written = pixmap.save(buffer, "PNG")
+    buffer.close()
+    return bytes(data) if written else None
 
 
 class PlaybackBar(QtWidgets.QWidget):
@@ -149,6 +160,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(session.tick)
         self.status = self.statusBar()
+        self._file_error: str | None = None
         self._make_actions()
         self.controls.open_image_requested.connect(self.open_image)
         session.subscribe(self.on_change)
@@ -242,10 +254,11 @@ class MainWindow(QtWidgets.QMainWindow):
         try:
             grey = read_image(path)
         except ImageError as error:
-            self.controls.show_error(str(error))
+            self._file_failed(str(error))
             return False
         self.session.set_pattern("image file", image=grey)
         self.session.clear_error()
+        self._file_done(f"opened image {path}")
         return True
 
     def open_spec(self, path: str | None = None) -> bool:
@@ -258,19 +271,21 @@ class MainWindow(QtWidgets.QMainWindow):
         try:
             values = load_spec_file(path)
         except ConvSpecError as error:
-            self.controls.show_error(str(error))
+            self._file_failed(str(error))
             return False
-        return self.session.set_spec_dict(values)
+        if not self.session.set_spec_dict(values):
+            self._file_failed(f"spec file {path} cannot be used: {self.session.error}")
+            return False
+        self._file_done(f"opened spec {path}")
+        return True
 
     def save_spec(self, path: str | None = None) -> bool:
         if not path:
             path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save spec", "spec.json", "Spec JSON (*.json)")
         if not path:
             return False
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump(self.session.spec.to_dict(), handle, indent=2)
-            handle.write("\n")
-        return True
+        text = json.dumps(self.session.spec.to_dict(), indent=2) + "\n"
+        return self._write_file(path, text.encode("utf-8"), "spec")
 
     def save_screenshot_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save screenshot", "convviz.png", "PNG (*.png)")
@@ -280,7 +295,44 @@ class MainWindow(QtWidgets.QMainWindow):
     def save_screenshot(self, path: str) -> bool:
         """The window as a PNG (PNG only: SVG export fails on Qt 6.11)."""
         QtWidgets.QApplication.processEvents()
-        return self.grab().save(path, "PNG")
+        data = png_bytes(self.grab())
+        if data is None:
+            self._file_failed("could not make the screenshot: the window could not be drawn as PNG")
+            return False
+        return self._write_file(path, data, "screenshot")
+
+    def _write_file(self, path: str, data: bytes, what: str) -> bool:
+        """Write to a temporary file beside `path`, then rename: a failure midway leaves any
+        earlier file at `path` whole."""
+        temporary = f"{path}.{os.getpid()}.part"
+        try:
+            with open(temporary, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, path)
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                os.remove(temporary)
+            self._file_failed(f"could not save the {what} to {path}: {error.strerror or error}")
+            return False
+        self._file_done(f"saved {what} to {path}")
+        return True
+
+    @property
+    def file_error(self) -> str | None:
+        """Why the last File action failed, until one succeeds."""
+        return self._file_error
+
+    def _file_failed(self, message: str) -> None:
+        """A File action that did not work: said beside the controls and in the status bar."""
+        self._file_error = message
+        self.controls.show_error(message)
+        self.status.showMessage(message, 10000)
+
+    def _file_done(self, message: str) -> None:
+        if self.controls.error_label.text() == self._file_error:
+            self.controls.show_error("")
+        self._file_error = None
+        self.status.showMessage(message, 8000)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -293,7 +345,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event) -> None:
         self.session.pause()
         self.timer.stop()
-        self.timing.shutdown()
         if self.settings is not None:
+            # written (and synced) before the wait for a timing run, which can be long
             stored.save(self.settings, self.session, self.saveGeometry())
+        self.timing.shutdown()
         super().closeEvent(event)

@@ -70,12 +70,12 @@ class Measurement:
                 values[name] = float("nan")
         return cls(**values)
 
-    def rate_text(self, digits: int = 1) -> str:
+    def rate_text(self, number_format: str = ".1f") -> str:
         """GFLOP/s as a number, or for a copy (no arithmetic) its rate in GB/s."""
         if math.isfinite(self.gflops):
-            return f"{self.gflops:.{digits}f}"
+            return format(self.gflops, number_format)
         if self.kind in ("copy-in", "copy-out") and math.isfinite(self.gbps):
-            return f"{self.gbps:.{digits}f} GB/s"
+            return f"{self.gbps:{number_format}} GB/s"
         return "—"
 
 

@@ -207,7 +207,7 @@ def _algorithms_for(backend, conv_plan, dtype, algorithms) -> list[str]:
 
 def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None, min_time_s=0.2,
             include_peers=False, progress=None, cancel=None, seed=0, skipped=None,
-            roofline_peaks=True, settle_s=SETTLE_S) -> list[Measurement]:
+            roofline_peaks=True, settle_s=SETTLE_S, on_record=None) -> list[Measurement]:
     """Check and time `spec` on each backend; one Measurement per (backend, algorithm, kind).
 
     backends: names (None: every convviz backend, plus the peers if `include_peers`);
@@ -217,6 +217,9 @@ def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None,
     backend's automatic choice; both TF32 modes for torch-cuda), "all", or names.
     progress(done, total, message) is called from the calling thread; when
     `cancel` (a threading.Event) is set, Cancelled is raised between runs.
+    on_record(measurement), also from the calling thread, gets each record as soon as its
+    timing is complete, while the rest are still being timed; the list returned holds the
+    same records.
     """
     conv_plan = make_plan(spec)
     dtype = np.dtype(dtype)
@@ -309,6 +312,16 @@ def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None,
         slow = count > 0 and job.samples[0] >= min_time_s * 1e3
         return count >= (3 if slow else MIN_REPEATS) and job.spent_ms >= min_time_s * 1e3
 
+    made: dict[_Job, list[Measurement]] = {}
+
+    def report(job) -> None:
+        if job in made:
+            return
+        made[job] = _records([job], outcomes, conv_plan, dtype, roofline_peaks)
+        if on_record is not None:
+            for record in made[job]:
+                on_record(record)
+
     wanted = repeats if repeats is not None else MIN_REPEATS
     previous = chosen[-1][0] if len(chosen) > 1 else None
     for number in range(passes):
@@ -335,9 +348,13 @@ def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None,
                                  and job.spent_ms - first_spent >= min_time_s * 1e3 / passes):
                     break
             done += 1
+            if finished(job):
+                report(job)
+    for job in jobs:
+        report(job)
     done = total
     tick(done, total, f"timed {conv_plan.spec.describe()}")
-    return _records(jobs, outcomes, conv_plan, dtype, roofline_peaks)
+    return [record for job in jobs for record in made[job]]
 
 
 def _records(jobs, outcomes, conv_plan, dtype, roofline_peaks) -> list[Measurement]:
