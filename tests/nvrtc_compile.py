@@ -75,6 +75,24 @@ def compile_variant(nvrtc, source: str, options: tuple[str, ...], arch: str, nam
         nvrtc.nvrtcDestroyProgram(program)
 
 
+def compile_ptx(nvrtc, source: str, options: tuple[str, ...], arch: str = "compute_90", name: str = "kernel.cu") -> str:
+    """The PTX NVRTC makes of `source`: what NVVM did to the code, before ptxas."""
+    result, program = nvrtc.nvrtcCreateProgram(source.encode(), name.encode(), 0, [], [])
+    _check(nvrtc, result, "nvrtcCreateProgram")
+    try:
+        encoded = [flag.encode() for flag in (f"-arch={arch}", "-std=c++17", *options)]
+        (result,) = nvrtc.nvrtcCompileProgram(program, len(encoded), encoded)
+        _check(nvrtc, result, f"compiling {name} to PTX", program)
+        result, size = nvrtc.nvrtcGetPTXSize(program)
+        _check(nvrtc, result, "nvrtcGetPTXSize")
+        buffer = b" " * size
+        (result,) = nvrtc.nvrtcGetPTX(program, buffer)
+        _check(nvrtc, result, "nvrtcGetPTX")
+        return buffer.decode(errors="replace").rstrip("\x00")
+    finally:
+        nvrtc.nvrtcDestroyProgram(program)
+
+
 def parse_resources(log: str) -> dict[str, Resources]:
     """ptxas's report per kernel function."""
     found: dict[str, Resources] = {}

@@ -5,12 +5,19 @@ Run with -s to see ptxas's registers / shared / constant memory per variant.
 """
 
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from nvrtc_compile import CompileError, compile_variant, nvrtc_module, parse_resources
+from nvrtc_compile import CompileError, compile_ptx, compile_variant, nvrtc_module, parse_resources
 
-from convviz.backends.cuda_kernels import STATIC_SHARED_BYTES, kernel_source, shipped_variants
+from convviz.backends.cuda_kernels import (
+    GEMM_TILES,
+    STATIC_SHARED_BYTES,
+    KernelVariant,
+    kernel_source,
+    shipped_variants,
+)
 
 ARCHITECTURES = ("sm_80", "sm_90")
 NVRTC, MISSING_REASON = nvrtc_module()
@@ -58,6 +65,36 @@ def test_resources_fit_the_hardware(compiled):
         assert result.registers <= 255, (arch, variant.describe())
         assert result.shared_bytes <= STATIC_SHARED_BYTES, (arch, variant.describe())
         assert result.constant_bytes <= 64 * 1024, (arch, variant.describe())
+
+
+@pytest.mark.parametrize(("tile", "dtype", "vector"), [("64x64", "float32", "v4.f32"), ("64x64", "float64", "v2.f64"),
+                                                      ("128x128", "float32", "v4.f32")])
+def test_implicit_gemm_reads_shared_memory_128_bits_at_a_time(tile, dtype, vector):
+    """Scalar shared-memory reads would cap the 64×64 tile at two FMAs per read, half of what
+    keeps an SM's FMA units busy; the runs-of-four layout must reach NVVM as vector loads."""
+    shape = GEMM_TILES[tile]
+    variant = KernelVariant("implicit-gemm", dtype, "zeros", (3, 3), (1, 1), (1, 1), tuple(shape.items()))
+    ptx = compile_ptx(NVRTC, kernel_source("implicit-gemm"), variant.options())
+    loads = re.findall(r"ld\.shared((?:\.\w+)+)", ptx)
+    lanes = 4 if vector.startswith("v4") else 2
+    assert loads.count("." + vector) == shape["BK"] * (shape["TM"] + shape["TN"]) // lanes, loads
+    assert all(load == "." + vector for load in loads), loads
+
+
+TILED_STRIDE_ONE = [variant for variant in shipped_variants()
+                    if variant.algorithm == "tiled" and variant.stride == (1, 1) and variant.dilation == (1, 1)]
+
+
+@pytest.mark.parametrize("variant", TILED_STRIDE_ONE, ids=KernelVariant.describe)
+def test_tiled_reads_each_shared_input_row_once_per_tap_column(variant):
+    """Shared-memory reads bound the tiled kernel: a thread's adjacent output rows share input
+    rows, and each shared row must be read once, not once per (output row, tap row) pair."""
+    (kh, kw), tile = variant.kernel_size, dict(variant.tile)
+    rows = tile["ROWS_PER_THREAD"]
+    ptx = compile_ptx(NVRTC, kernel_source("tiled"), variant.options())
+    loads = len(re.findall(r"ld\.shared\.f(?:32|64)", ptx))
+    weights = 0 if tile["WEIGHTS_IN_CONSTANT"] else kh * kw
+    assert loads == kw * (rows + kh - 1) + weights
 
 
 def test_report(compiled, capsys):

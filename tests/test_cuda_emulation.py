@@ -56,10 +56,18 @@ def _cases():
                   {"extra_defines": (("NARROW_INDEX_LIMIT", 0),)}))
     cases.append(("implicit-gemm-128x128", "implicit-gemm", "float32", "replicate", GEOMETRIES["k2x4-s1,3-d2,1"],
                   {"gemm_tile": "128x128"}))
+    # a thread's several output rows (the small shapes above get one row per thread)
+    cases.append(("tiled-4-rows-per-thread", "tiled", "float32", "zeros", GEOMETRIES["k3x3"],
+                  {"tiled_block": (32, 8, 4)}))
+    cases.append(("tiled-2-rows-per-thread-strided", "tiled", "float32", "reflect", GEOMETRIES["k3x2-s2,1-d1,2"],
+                  {"tiled_block": (32, 8, 2)}))
+    cases.append(("tiled-4-rows-per-thread-shared-weights-float64", "tiled", "float64", "circular",
+                  GEOMETRIES["k2x4-s1,3-d2,1"], {"tiled_block": (32, 8, 4), "constant_limit": 0}))
     return cases
 
 
 CASES = _cases()
+CASES_OPTIONS = [case[5] for case in CASES]
 
 
 def _specs(case_index: int, algorithm: str, geometry, mode: str):
@@ -67,6 +75,8 @@ def _specs(case_index: int, algorithm: str, geometry, mode: str):
     shapes = list(SHAPES)
     if algorithm == "implicit-gemm" and case_index % 2 == 0:
         shapes.append((1, 2, 9, 9, 70))  # more output channels than a GEMM tile is tall
+    if CASES_OPTIONS[case_index].get("tiled_block"):
+        shapes.append((1, 2, 70, 40, 1))  # taller and wider than one 32×32 tile
     for shape_index, (n, c, h, w, k) in enumerate(shapes):
         padding = PADDINGS[(case_index + shape_index) % len(PADDINGS)]
         yield ConvSpec((n, c, h, w), k, kernel, stride=stride, padding=padding, dilation=dilation, padding_mode=mode)
@@ -131,6 +141,7 @@ def test_cases_reach_every_tile_shape_and_partial_tiles():
     tiles = {launch.variant.tile for _, _, launch in RUNS if launch.variant.algorithm == "tiled"}
     assert {dict(tile)["WEIGHTS_IN_CONSTANT"] for tile in tiles} == {0, 1}
     assert len({dict(tile)["BLOCK_Y"] * dict(tile)["ROWS_PER_THREAD"] for tile in tiles}) >= 2
+    assert {dict(tile)["ROWS_PER_THREAD"] for tile in tiles} >= {1, 2, 4}
     partial = [
         spec for _, spec, launch in RUNS
         if launch.variant.algorithm == "tiled" and plan(spec).output_size[1] % dict(launch.variant.tile)["BLOCK_X"]

@@ -171,7 +171,7 @@ def _direct_launch(conv_plan, dtype) -> Launch:
     return Launch(_variant(conv_plan, dtype, "direct", {}), (blocks, 1, 1), (DIRECT_THREADS, 1, 1), 0)
 
 
-def _tiled_launch(conv_plan, dtype, constant_limit: int) -> Launch | str:
+def _tiled_launch(conv_plan, dtype, constant_limit: int, block: tuple[int, int, int] | None = None) -> Launch | str:
     spec = conv_plan.spec
     n, k, out_h, out_w = conv_plan.output_shape
     itemsize = np.dtype(dtype).itemsize
@@ -184,6 +184,10 @@ def _tiled_launch(conv_plan, dtype, constant_limit: int) -> Launch | str:
     if not fitting:
         return "its input tile with halo does not fit in shared memory (kernel reach or stride too large)"
     snug = [choice for choice in fitting if choice[1] * choice[2] <= out_h and choice[0] <= max(out_w, 32)]
+    if block is not None:
+        if block not in fitting:
+            return f"block {block} is not one of the tiled blocks that fit in shared memory here"
+        snug = [block]
     block_x, block_y, rows = (snug or fitting[-1:])[0]
     tile_h = block_y * rows
     grid = (n * k, _ceil_div(out_h, tile_h), _ceil_div(out_w, block_x))
@@ -227,11 +231,12 @@ def plan_launch(
     *,
     constant_limit: int = CONSTANT_MEMORY_BYTES,
     gemm_tile: str | None = None,
+    tiled_block: tuple[int, int, int] | None = None,
 ) -> Launch:
     """The variant and grid that run `conv_plan` with `algorithm`; ConvSpecError if it cannot.
 
-    `constant_limit` (weight bytes that go to constant memory) and `gemm_tile` exist so tests can
-    reach every variant with tiny shapes.
+    `constant_limit` (weight bytes that go to constant memory), `gemm_tile` and `tiled_block`
+    (one of TILED_BLOCKS) exist so tests can reach every variant with tiny shapes.
     """
     if np.dtype(dtype) not in C_TYPES:
         raise ConvSpecError(f"the GPU kernels compute float32 or float64, not {np.dtype(dtype)}")
@@ -242,7 +247,7 @@ def plan_launch(
         if algorithm == "direct":
             return _direct_launch(conv_plan, dtype)
         launch = (
-            _tiled_launch(conv_plan, dtype, constant_limit) if algorithm == "tiled"
+            _tiled_launch(conv_plan, dtype, constant_limit, tiled_block) if algorithm == "tiled"
             else _gemm_launch(conv_plan, dtype, gemm_tile)
         )
         if isinstance(launch, Launch):

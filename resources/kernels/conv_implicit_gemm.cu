@@ -2,10 +2,12 @@
 //   M = out channels, N = batch · out_height · out_width, K = channels · KH · KW.
 // A block computes a BM × BN tile of Y, BK columns of K at a time: weights (A) and the
 // gathered input (B) are staged in shared memory, each thread accumulates a TM × TN block in
-// registers. Row m and column n of a thread's block are interleaved (ty + i·BM/TM,
-// tx + j·BN/TN) so that shared-memory reads are conflict-free and the output writes of a warp
-// are contiguous. The next K slice is loaded into registers while the current one is
-// multiplied. Padding is resolved in the gather by index mapping: no padded copy, no im2col.
+// registers. A thread's rows and columns come in runs of four adjacent ones (TILE_ROW, TILE_COL),
+// so each run is one 128-bit shared-memory read (LDS.128): scalar reads would make the shared
+// memory pipe, not the FMA units, the limit (two FMAs per read in the 64×64 tile). With TM or
+// TN = 8 the two runs sit half a tile apart, which keeps the 128-bit reads conflict-free. The
+// next K slice is loaded into registers while the current one is multiplied. Padding is
+// resolved in the gather by index mapping: no padded copy, no im2col.
 //
 // Extra compile-time constants: BM, BN, BK, TM, TN, and MIN_BLOCKS (blocks per multiprocessor
 // promised to ptxas in __launch_bounds__, which caps registers per thread).
@@ -21,11 +23,18 @@
 #if (BM * BK) % THREADS != 0 || THREADS % BN != 0 || BK % (THREADS / BN) != 0
 #error "tile shape does not divide among the threads"
 #endif
+#if TM % 4 != 0 || TN % 4 != 0
+#error "TM and TN must be multiples of 4 (runs of four for 128-bit shared-memory reads)"
+#endif
+
+// Row (of BM) and column (of BN) of a thread's i-th / j-th accumulator within the block tile.
+#define TILE_ROW(i) (((i) / 4) * (BM * 4 / TM) + ty * 4 + (i) % 4)
+#define TILE_COL(j) (((j) / 4) * (BN * 4 / TN) + tx * 4 + (j) % 4)
 
 extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) conv_implicit_gemm(CONV_KERNEL_ARGS)
 {
-    __shared__ real_t s_a[BK][BM + A_PAD];
-    __shared__ real_t s_b[BK][BN];
+    __shared__ __align__(16) real_t s_a[BK][BM + A_PAD];
+    __shared__ __align__(16) real_t s_b[BK][BN];
 
     const int thread = threadIdx.x;
     const int gemm_k = channels * TAPS;
@@ -107,10 +116,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) conv_implicit_
             real_t b[TN];
 #pragma unroll
             for (int i = 0; i < TM; ++i)
-                a[i] = s_a[kk][ty + i * (BM / TM)];
+                a[i] = s_a[kk][TILE_ROW(i)];
 #pragma unroll
             for (int j = 0; j < TN; ++j)
-                b[j] = s_b[kk][tx + j * (BN / TN)];
+                b[j] = s_b[kk][TILE_COL(j)];
 #pragma unroll
             for (int i = 0; i < TM; ++i)
 #pragma unroll
@@ -123,13 +132,13 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) conv_implicit_
 
 #pragma unroll
     for (int i = 0; i < TM; ++i) {
-        const int m = m0 + ty + i * (BM / TM);
+        const int m = m0 + TILE_ROW(i);
         if (m >= out_channels)
             continue;
         const real_t offset = has_bias ? bias[m] : (real_t)0;
 #pragma unroll
         for (int j = 0; j < TN; ++j) {
-            const int column_j = n0 + tx + j * (BN / TN);
+            const int column_j = n0 + TILE_COL(j);
             if (column_j < gemm_n) {
                 const int img = column_j / plane_out;
                 const int pixel = column_j % plane_out;

@@ -5,6 +5,12 @@
 // one weight at a time, the broadcast constant memory serves best), else the block stages
 // the current channel's taps in shared memory.
 //
+// A thread computes ROWS_PER_THREAD adjacent output rows of one column, the tap loops fully
+// unrolled with the rows innermost: each weight is read once for all the rows, and rows of the
+// input tile that several (output row, tap row) pairs share are read from shared memory once
+// (KW·(ROWS_PER_THREAD + KH − 1) reads instead of KW·KH·ROWS_PER_THREAD at stride 1), since
+// shared-memory reads, not FMAs, bound this kernel.
+//
 // Extra compile-time constants: BLOCK_X (threads across, = tile width), BLOCK_Y (threads down),
 // ROWS_PER_THREAD, WEIGHTS_IN_CONSTANT (0 or 1), CONSTANT_WEIGHTS (capacity in elements).
 // __launch_bounds__ promises two blocks per multiprocessor: with the thread count alone, ptxas
@@ -36,6 +42,7 @@ extern "C" __global__ void __launch_bounds__(BLOCK_X * BLOCK_Y, 2) conv_tiled(CO
     const int first_row = tile_row * SH - pad_top;
     const int first_col = tile_col * SW - pad_left;
     const int thread = threadIdx.y * BLOCK_X + threadIdx.x;
+    const int first_out_row = threadIdx.y * ROWS_PER_THREAD;
     const real_t* image = x + (long long)n * channels * height * width;
 
     real_t acc[ROWS_PER_THREAD];
@@ -57,13 +64,15 @@ extern "C" __global__ void __launch_bounds__(BLOCK_X * BLOCK_Y, 2) conv_tiled(CO
             s_weights[e] = w[(long long)weight_base + e];
 #endif
         __syncthreads();
+        const real_t* column = &s_input[first_out_row * SH][threadIdx.x * SW];
 #pragma unroll
-        for (int q = 0; q < ROWS_PER_THREAD; ++q) {
-            const int out_row = threadIdx.y + q * BLOCK_Y;
-            for (int r = 0; r < KH; ++r) {
+        for (int r = 0; r < KH; ++r) {
 #pragma unroll
-                for (int s = 0; s < KW; ++s)
-                    acc[q] += s_input[out_row * SH + r * DH][threadIdx.x * SW + s * DW] * TAP(weight_base, r * KW + s);
+            for (int s = 0; s < KW; ++s) {
+                const real_t weight = TAP(weight_base, r * KW + s);
+#pragma unroll
+                for (int q = 0; q < ROWS_PER_THREAD; ++q)
+                    acc[q] += column[(q * SH + r * DH) * IN_TILE_W + s * DW] * weight;
             }
         }
         __syncthreads();
@@ -76,7 +85,7 @@ extern "C" __global__ void __launch_bounds__(BLOCK_X * BLOCK_Y, 2) conv_tiled(CO
     real_t* out = y + ((long long)n * out_channels + k) * out_height * out_width;
 #pragma unroll
     for (int q = 0; q < ROWS_PER_THREAD; ++q) {
-        const int i = tile_row + threadIdx.y + q * BLOCK_Y;
+        const int i = tile_row + first_out_row + q;
         if (i < out_height)
             out[(long long)i * out_width + j] = acc[q] + offset;
     }

@@ -32,6 +32,7 @@ inline std::barrier<>* emu_block_barrier = nullptr;
 #define __constant__
 #define __shared__ static
 #define __launch_bounds__(...)
+#define __align__(n) __attribute__((aligned(n)))
 
 inline void __syncthreads() { emu_block_barrier->arrive_and_wait(); }
 
