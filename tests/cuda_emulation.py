@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from convviz.backends.cuda_kernels import KernelVariant, Launch, kernel_arguments, kernel_source
+from convviz.backends.cuda_kernels import REDUCE_FUNCTION, KernelVariant, Launch, kernel_arguments, kernel_source
 
 EMULATION_DIR = Path(__file__).resolve().parent / "emulation"
 SHIM = EMULATION_DIR / "cuda_shim.h"
@@ -42,9 +42,14 @@ def precompile_shim(directory: Path) -> Path:
     return header
 
 
-def build(variant: KernelVariant, directory: Path, shim: Path = SHIM) -> Path:
-    """Compile `variant` into a shared library in `directory`; return its path."""
-    return build_source(kernel_source(variant.algorithm), variant.options(), variant.function_name, directory, shim)
+def build(variant: KernelVariant, directory: Path, shim: Path = SHIM) -> tuple[Path, Path | None]:
+    """Compile `variant` into shared libraries in `directory`: its kernel, and for a split-K GEMM
+    the reduction that sums the shares (else None)."""
+    source = kernel_source(variant.algorithm)
+    main = build_source(source, variant.options(), variant.function_name, directory, shim)
+    if variant.split_k == 1:
+        return main, None
+    return main, build_source(source, variant.options(), REDUCE_FUNCTION, directory, shim)
 
 
 def build_source(source: str, options, function_name: str, directory: Path, shim: Path = SHIM) -> Path:
@@ -68,12 +73,14 @@ def build_source(source: str, options, function_name: str, directory: Path, shim
 class EmulatedKernel:
     """One built variant, callable like the backend's launch."""
 
-    def __init__(self, library: Path, variant: KernelVariant):
+    def __init__(self, libraries: tuple[Path, Path | None], variant: KernelVariant):
         self.variant = variant
-        self._library = ctypes.CDLL(str(library))
+        main, reduce = libraries
+        self._library = ctypes.CDLL(str(main))
         self._library.emu_run.restype = None
         self._library.emu_set_constant_weights.restype = ctypes.c_int
         self._library.emu_set_constant_weights.argtypes = [ctypes.c_void_p, ctypes.c_longlong]
+        self._reduce = ctypes.CDLL(str(reduce)) if reduce is not None else None
 
     def run(self, launch: Launch, conv_plan, x, w, bias=None, poison=np.nan) -> np.ndarray:
         assert launch.variant == self.variant
@@ -85,8 +92,16 @@ class EmulatedKernel:
         if self.variant.weights_in_constant:
             status = self._library.emu_set_constant_weights(w.ctypes.data, w.nbytes)
             assert status == 0, "weights do not fit the constant buffer"
-        pointers = [ctypes.c_void_p(array.ctypes.data) for array in (x, w, bias_array, y)]
         integers = [ctypes.c_int(value) for value in (*kernel_arguments(conv_plan), int(bias is not None))]
-        dims = [ctypes.c_uint(value) for value in (*launch.grid, *launch.block)]
-        self._library.emu_run(*pointers, *integers, *dims)
+
+        def launch_on(library, grid, block, first, last):
+            pointers = [ctypes.c_void_p(array.ctypes.data) for array in (first, w, bias_array, last)]
+            library.emu_run(*pointers, *integers, *(ctypes.c_uint(value) for value in (*grid, *block)))
+
+        if launch.reduce_grid is None:
+            launch_on(self._library, launch.grid, launch.block, x, y)
+            return y
+        shares = np.full(launch.workspace_elements, poison, dtype=dtype)
+        launch_on(self._library, launch.grid, launch.block, x, shares)
+        launch_on(self._reduce, launch.reduce_grid, launch.reduce_block, shares, y)
         return y

@@ -4,6 +4,7 @@ Needs only the pip packages cuda-bindings and nvidia-cuda-nvrtc-cu12 (the `test`
 Run with -s to see ptxas's registers / shared / constant memory per variant.
 """
 
+import dataclasses
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +14,7 @@ from nvrtc_compile import CompileError, compile_ptx, compile_variant, nvrtc_modu
 
 from convviz.backends.cuda_kernels import (
     GEMM_TILES,
+    REDUCE_FUNCTION,
     STATIC_SHARED_BYTES,
     KernelVariant,
     kernel_source,
@@ -36,7 +38,16 @@ def compiled():
             log = compile_variant(NVRTC, kernel_source(variant.algorithm), variant.options(), arch)
         except CompileError as error:
             return error
-        return parse_resources(log).get(variant.function_name, CompileError(f"no ptxas report:\n{log}"))
+        functions = parse_resources(log)
+        wanted = {variant.function_name} | ({REDUCE_FUNCTION} if variant.split_k > 1 else set())
+        if not wanted <= set(functions):
+            return CompileError(f"no ptxas report for {sorted(wanted - set(functions))}:\n{log}")
+        # one row per variant: its kernel's resources, with any spill of a companion kernel added
+        return dataclasses.replace(
+            functions[variant.function_name],
+            spill_stores=sum(functions[name].spill_stores for name in wanted),
+            spill_loads=sum(functions[name].spill_loads for name in wanted),
+        )
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         results = list(pool.map(build, jobs))

@@ -56,6 +56,13 @@ def _cases():
                   {"extra_defines": (("NARROW_INDEX_LIMIT", 0),)}))
     cases.append(("implicit-gemm-128x128", "implicit-gemm", "float32", "replicate", GEOMETRIES["k2x4-s1,3-d2,1"],
                   {"gemm_tile": "128x128"}))
+    # K split in shares that do not divide the slices evenly (tiny K: some shares are empty)
+    cases.append(("implicit-gemm-split-k-3", "implicit-gemm", "float32", "reflect", GEOMETRIES["k3x3"],
+                  {"split_k": 3}))
+    cases.append(("implicit-gemm-split-k-4-float64", "implicit-gemm", "float64", "circular",
+                  GEOMETRIES["k2x4-s1,3-d2,1"], {"split_k": 4}))
+    cases.append(("implicit-gemm-128x128-split-k-2", "implicit-gemm", "float32", "zeros", GEOMETRIES["k3x3"],
+                  {"gemm_tile": "128x128", "split_k": 2}))
     # a thread's several output rows (the small shapes above get one row per thread)
     cases.append(("tiled-4-rows-per-thread", "tiled", "float32", "zeros", GEOMETRIES["k3x3"],
                   {"tiled_block": (32, 8, 4)}))
@@ -77,6 +84,8 @@ def _specs(case_index: int, algorithm: str, geometry, mode: str):
         shapes.append((1, 2, 9, 9, 70))  # more output channels than a GEMM tile is tall
     if CASES_OPTIONS[case_index].get("tiled_block"):
         shapes.append((1, 2, 70, 40, 1))  # taller and wider than one 32×32 tile
+    if CASES_OPTIONS[case_index].get("split_k"):
+        shapes.append((1, 9, 10, 11, 5))  # deep enough a K that every share has slices
     for shape_index, (n, c, h, w, k) in enumerate(shapes):
         padding = PADDINGS[(case_index + shape_index) % len(PADDINGS)]
         yield ConvSpec((n, c, h, w), k, kernel, stride=stride, padding=padding, dilation=dilation, padding_mode=mode)
@@ -149,3 +158,4 @@ def test_cases_reach_every_tile_shape_and_partial_tiles():
     assert partial
     gemm_grids = [launch.grid for _, _, launch in RUNS if launch.variant.algorithm == "implicit-gemm"]
     assert any(grid[0] > 1 for grid in gemm_grids) and any(grid[1] > 1 for grid in gemm_grids)
+    assert {grid[2] for grid in gemm_grids} >= {1, 2, 3, 4}

@@ -6,7 +6,10 @@ import pytest
 from convviz.backends.cuda_kernels import (
     ALGORITHMS,
     CONSTANT_MEMORY_BYTES,
+    FILL_BLOCKS,
     KERNEL_FILES,
+    MAX_SPLIT_K,
+    MIN_SLICES_PER_SPLIT,
     choose_algorithm,
     kernel_arguments,
     kernel_source,
@@ -97,9 +100,33 @@ def test_large_gemm_tiles_for_large_float32_layers_only():
     assert dict(plan_launch(small, np.float32, "implicit-gemm").variant.tile)["BM"] == 64
 
 
+@pytest.mark.parametrize(("shape", "out_channels", "kernel"), [
+    ((1, 64, 56, 56), 64, 3), ((1, 256, 14, 14), 256, 3), ((1, 3, 224, 224), 64, 7), ((8, 64, 56, 56), 64, 3),
+    ((1, 4, 8, 8), 4, 3), ((1, 2048, 7, 7), 512, 1),
+])
+def test_split_k_fills_the_gpu_without_starving_a_share(shape, out_channels, kernel):
+    conv_plan = plan(ConvSpec(shape, out_channels, kernel, padding="same"))
+    launch = plan_launch(conv_plan, np.float32, "implicit-gemm")
+    tile = dict(launch.variant.tile)
+    split = launch.variant.split_k
+    tiles = launch.grid[0] * launch.grid[1]
+    slices = -(-shape[1] * kernel * kernel // tile["BK"])
+    assert split in (1, 2, 4, 8, 16) and split <= MAX_SPLIT_K and launch.grid[2] == split
+    assert split == 1 or slices // split >= MIN_SLICES_PER_SPLIT
+    if tiles >= FILL_BLOCKS:
+        assert split == 1 and launch.reduce_grid is None and launch.workspace_elements == 0
+    elif split < MAX_SPLIT_K and slices // (2 * split) >= MIN_SLICES_PER_SPLIT:
+        assert tiles * split >= FILL_BLOCKS  # it split as far as the GPU needed, or as K allowed
+    if split > 1:
+        outputs = out_channels * conv_plan.output_size[0] * conv_plan.output_size[1] * shape[0]
+        assert launch.workspace_elements == split * outputs
+        assert launch.reduce_grid[0] * launch.reduce_block[0] >= outputs
+
+
 def test_shipped_variants_cover_every_family_and_mode():
     variants = shipped_variants()
     assert {variant.algorithm for variant in variants} == set(ALGORITHMS)
     assert {variant.padding_mode for variant in variants} == {"zeros", "reflect", "replicate", "circular"}
     assert {variant.dtype for variant in variants} == {"float32", "float64"}
     assert {variant.weights_in_constant for variant in variants if variant.algorithm == "tiled"} == {True, False}
+    assert {variant.split_k for variant in variants if variant.algorithm == "implicit-gemm"} == {1, MAX_SPLIT_K}

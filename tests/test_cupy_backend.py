@@ -126,6 +126,22 @@ def test_convolve_runs_every_algorithm_through_the_backend(emulated_backend, fak
 
 @pytest.mark.emulation
 @needs_gxx
+def test_a_layer_too_small_to_fill_the_gpu_splits_k_and_sums_the_shares(emulated_backend, fake_cupy):
+    spec = ConvSpec((1, 16, 6, 7), 3, 3, padding=1, padding_mode="replicate")
+    conv_plan = plan(spec)
+    launch = emulated_backend.launch_for(conv_plan, np.float32, "implicit-gemm")
+    assert launch.variant.split_k > 1 and launch.grid[2] == launch.variant.split_k
+    estimate = emulated_backend.memory_estimate(conv_plan, np.float32, "implicit-gemm")
+    assert estimate.parts["split-K shares"] == launch.variant.split_k * 3 * 6 * 7 * 4
+    for seed, use_bias in ((1, True), (2, False)):
+        x, w, bias = _inputs(spec, np.float32, seed)
+        bias = bias if use_bias else None
+        y = emulated_backend.convolve(x, w, conv_plan, bias=bias, algorithm="implicit-gemm")
+        _assert_close(y, reference_conv2d(x, w, conv_plan, bias), np.float32)
+
+
+@pytest.mark.emulation
+@needs_gxx
 def test_device_arrays_in_device_arrays_out_and_mixed_dtypes(emulated_backend, fake_cupy):
     spec = ConvSpec((1, 1, 13, 17), 1, 1, stride=2)
     x, w, bias = _inputs(spec, np.float64, 7)
@@ -389,3 +405,19 @@ def test_gpu_memory_guard_refuses_more_than_the_device_has(gpu_backend):
     with pytest.raises(MemoryLimitError, match="GPU memory"):
         gpu_backend.check_memory(plan(ConvSpec((1, 1, side, side), 1, 1)), np.float32, "direct")
     gpu_backend.check_memory(plan(SPECS[0]), np.float32, "direct")
+
+
+@pytest.mark.gpu
+@needs_gpu
+def test_gpu_split_k_matches_reference_and_repeats_bit_for_bit(gpu_backend, poisoned_outputs):
+    cupy = poisoned_outputs
+    spec = ConvSpec((1, 256, 14, 14), 256, 3, padding=1)
+    conv_plan = plan(spec)
+    assert gpu_backend.launch_for(conv_plan, np.float32, "implicit-gemm").variant.split_k > 1
+    x, w, bias = _inputs(spec, np.float32, 12)
+    first = gpu_backend.convolve(x, w, conv_plan, bias=bias, algorithm="implicit-gemm")
+    _assert_close(first, reference_conv2d(x, w, conv_plan, bias), np.float32)
+    device = [cupy.asarray(array) for array in (x, w, bias)]
+    again = cupy.asnumpy(gpu_backend.convolve(device[0], device[1], conv_plan, bias=device[2],
+                                              algorithm="implicit-gemm"))
+    assert np.array_equal(first.view(np.uint32), again.view(np.uint32))

@@ -44,6 +44,15 @@ GEMM_TILES = {
 }
 LARGE_GEMM_MIN_BLOCKS = 256
 """128×128 tiles only when there are this many of them: fewer leave streaming multiprocessors idle."""
+FILL_BLOCKS = 264
+"""Implicit GEMM splits K when its output has fewer tiles than this (two blocks on each of an
+H100's 132 multiprocessors): most layers with one image fill only a fraction of the GPU."""
+MIN_SLICES_PER_SPLIT = 8
+"""Each K share keeps at least this many BK-deep slices, so the shares' partial sums (written
+and read once more by the reduction) stay small next to the work they split."""
+MAX_SPLIT_K = 16
+REDUCE_FUNCTION = "conv_split_k_reduce"
+REDUCE_THREADS = 256
 
 _INCLUDE = re.compile(r'^#include "([^"]+)"\s*$', re.MULTILINE)
 
@@ -88,6 +97,11 @@ class KernelVariant:
         return KERNEL_FILES[self.algorithm][1]
 
     @property
+    def split_k(self) -> int:
+        """How many K shares the implicit GEMM splits into (1: no split, no reduction)."""
+        return dict(self.tile).get("SPLIT_K", 1)
+
+    @property
     def weights_in_constant(self) -> bool:
         return dict(self.tile).get("WEIGHTS_IN_CONSTANT", 0) == 1
 
@@ -114,12 +128,16 @@ class KernelVariant:
 
 @dataclass(frozen=True)
 class Launch:
-    """A variant and the grid it runs on for one plan."""
+    """A variant and the grid it runs on for one plan; with split K also the workspace the GEMM
+    writes its shares to and the grid of the reduction that sums them."""
 
     variant: KernelVariant
     grid: tuple[int, int, int]
     block: tuple[int, int, int]
     shared_bytes: int
+    workspace_elements: int = 0
+    reduce_grid: tuple[int, int, int] | None = None
+    reduce_block: tuple[int, int, int] | None = None
 
 
 def kernel_arguments(conv_plan) -> tuple[int, ...]:
@@ -209,19 +227,40 @@ def gemm_tile_name(conv_plan, dtype) -> str:
     return "64x64"
 
 
-def _gemm_launch(conv_plan, dtype, tile_name: str | None) -> Launch | str:
+def gemm_split(blocks: int, slices: int) -> int:
+    """K shares for a GEMM of `blocks` output tiles and `slices` BK-deep K slices: a power of two,
+    enough to bring the blocks up to FILL_BLOCKS, each share keeping MIN_SLICES_PER_SPLIT slices."""
+    split = 1
+    while (split < MAX_SPLIT_K and blocks * split < FILL_BLOCKS
+           and slices // (2 * split) >= MIN_SLICES_PER_SPLIT):
+        split *= 2
+    return split
+
+
+def _gemm_launch(conv_plan, dtype, tile_name: str | None, split_k: int | None = None) -> Launch | str:
     n, k, out_h, out_w = conv_plan.output_shape
-    if n * out_h * out_w > INT32_LIMIT:
+    columns = n * out_h * out_w
+    if columns > INT32_LIMIT:
         return "batch × output height × output width exceeds 2³¹"
     name = tile_name or gemm_tile_name(conv_plan, dtype)
-    tile = GEMM_TILES[name]
-    grid = (_ceil_div(n * out_h * out_w, tile["BN"]), _ceil_div(k, tile["BM"]), 1)
+    tile = dict(GEMM_TILES[name])
+    grid = (_ceil_div(columns, tile["BN"]), _ceil_div(k, tile["BM"]), 1)
     if grid[0] > INT32_LIMIT or grid[1] > GRID_YZ_LIMIT:
         return "the output has too many tiles for one launch"
+    kh, kw = conv_plan.spec.kernel_size
+    slices = _ceil_div(conv_plan.spec.in_channels * kh * kw, tile["BK"])
+    split = gemm_split(grid[0] * grid[1], slices) if split_k is None else split_k
     threads = (tile["BM"] // tile["TM"]) * (tile["BN"] // tile["TN"])
     itemsize = np.dtype(dtype).itemsize
     shared = (tile["BK"] * (tile["BM"] + 4) + tile["BK"] * tile["BN"]) * itemsize
-    return Launch(_variant(conv_plan, dtype, "implicit-gemm", tile), grid, (threads, 1, 1), shared)
+    if split == 1:
+        return Launch(_variant(conv_plan, dtype, "implicit-gemm", tile), grid, (threads, 1, 1), shared)
+    tile["SPLIT_K"] = split
+    outputs = k * columns
+    reduce_blocks = max(1, min(_ceil_div(outputs, REDUCE_THREADS), DIRECT_MAX_BLOCKS))
+    return Launch(_variant(conv_plan, dtype, "implicit-gemm", tile), (grid[0], grid[1], split), (threads, 1, 1),
+                  shared, workspace_elements=split * outputs, reduce_grid=(reduce_blocks, 1, 1),
+                  reduce_block=(REDUCE_THREADS, 1, 1))
 
 
 def plan_launch(
@@ -232,11 +271,12 @@ def plan_launch(
     constant_limit: int = CONSTANT_MEMORY_BYTES,
     gemm_tile: str | None = None,
     tiled_block: tuple[int, int, int] | None = None,
+    split_k: int | None = None,
 ) -> Launch:
     """The variant and grid that run `conv_plan` with `algorithm`; ConvSpecError if it cannot.
 
-    `constant_limit` (weight bytes that go to constant memory), `gemm_tile` and `tiled_block`
-    (one of TILED_BLOCKS) exist so tests can reach every variant with tiny shapes.
+    `constant_limit` (weight bytes that go to constant memory), `gemm_tile`, `tiled_block`
+    (one of TILED_BLOCKS) and `split_k` exist so tests can reach every variant with tiny shapes.
     """
     if np.dtype(dtype) not in C_TYPES:
         raise ConvSpecError(f"the GPU kernels compute float32 or float64, not {np.dtype(dtype)}")
@@ -248,7 +288,7 @@ def plan_launch(
             return _direct_launch(conv_plan, dtype)
         launch = (
             _tiled_launch(conv_plan, dtype, constant_limit, tiled_block) if algorithm == "tiled"
-            else _gemm_launch(conv_plan, dtype, gemm_tile)
+            else _gemm_launch(conv_plan, dtype, gemm_tile, split_k)
         )
         if isinstance(launch, Launch):
             return launch
@@ -302,6 +342,7 @@ def _tile_families() -> list[tuple[str, str, dict[str, int] | None]]:
         for in_constant in (1, 0):
             families.append(("tiled", dtype, {"WEIGHTS_IN_CONSTANT": in_constant}))
         families.append(("implicit-gemm", dtype, dict(GEMM_TILES["64x64"])))
+        families.append(("implicit-gemm", dtype, dict(GEMM_TILES["64x64"], SPLIT_K=MAX_SPLIT_K)))
     families.append(("implicit-gemm", "float32", dict(GEMM_TILES["128x128"])))
     return families
 

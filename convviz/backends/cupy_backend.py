@@ -13,10 +13,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core import check_arrays
+from ..core import ConvSpecError, check_arrays
 from ..core.memory import MemoryEstimate, array_estimate, check_fits
 from .base import Availability, Backend, Timer
-from .cuda_kernels import ALGORITHMS, KernelVariant, Launch, kernel_arguments, kernel_source, plan_launch
+from .cuda_kernels import (
+    ALGORITHMS,
+    REDUCE_FUNCTION,
+    KernelVariant,
+    Launch,
+    kernel_arguments,
+    kernel_source,
+    plan_launch,
+)
 from .cuda_kernels import choose_algorithm as choose_kernel
 
 CUDA_ERROR_NO_DEVICE = 100
@@ -122,6 +130,7 @@ class _Compiled:
 
     function: object
     constant_weights: object = None
+    reduce: object = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     last_use: object = None
 
@@ -158,11 +167,18 @@ class CupyBackend(Backend):
         return plan_launch(conv_plan, np.dtype(dtype), algorithm)
 
     def memory_estimate(self, conv_plan, dtype, algorithm: str) -> MemoryEstimate:
-        """GPU memory of one convolution: input, weights, bias and output (the kernels read
-        padding through the index mapping, so there is no padded copy and no scratch)."""
+        """GPU memory of one convolution: input, weights, bias, output, and the partial sums of a
+        split-K GEMM (the kernels read padding through the index mapping: no padded copy)."""
+        itemsize = np.dtype(dtype).itemsize
         parts = dict(array_estimate(conv_plan, dtype).parts)
         parts.pop("padded input", None)
-        parts["bias"] = conv_plan.spec.out_channels * np.dtype(dtype).itemsize
+        parts["bias"] = conv_plan.spec.out_channels * itemsize
+        try:
+            shares = self.launch_for(conv_plan, dtype, algorithm).workspace_elements
+        except ConvSpecError:  # the algorithm cannot run this plan: convolve says so, in words
+            shares = 0
+        if shares:
+            parts["split-K shares"] = shares * itemsize
         return MemoryEstimate(parts, "GPU memory")
 
     def check_memory(self, conv_plan, dtype, algorithm: str) -> None:
@@ -200,6 +216,11 @@ class CupyBackend(Backend):
         y = cupy.empty(conv_plan.output_shape, dtype=dtype)
         compiled = self._compile(cupy, launch.variant)
         integers = tuple(np.int32(value) for value in (*kernel_arguments(conv_plan), int(has_bias)))
+        if launch.reduce_grid is not None:
+            shares = cupy.empty((launch.workspace_elements,), dtype=dtype)
+            compiled.function(launch.grid, launch.block, (x, w, bias, shares, *integers))
+            compiled.reduce(launch.reduce_grid, launch.reduce_block, (shares, w, bias, y, *integers))
+            return y
         arguments = (x, w, bias, y, *integers)
         if compiled.constant_weights is None:
             compiled.function(launch.grid, launch.block, arguments)
@@ -231,11 +252,12 @@ class CupyBackend(Backend):
             )
             function = module.get_function(variant.function_name)
             constant = module.get_global("c_weights") if variant.weights_in_constant else None
+            reduce = module.get_function(REDUCE_FUNCTION) if variant.split_k > 1 else None
         except (cupy.cuda.memory.OutOfMemoryError, cupy.cuda.runtime.CUDARuntimeError, cupy.cuda.driver.CUDADriverError):
             raise
         except Exception as error:
             raise CudaBackendError(f"the {variant.describe()} kernel did not compile: {error}") from error
-        return _Compiled(function, constant)
+        return _Compiled(function, constant, reduce)
 
     def to_device(self, array):
         return _import_cupy().asarray(array)

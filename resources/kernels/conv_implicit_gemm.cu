@@ -9,9 +9,18 @@
 // next K slice is loaded into registers while the current one is multiplied. Padding is
 // resolved in the gather by index mapping: no padded copy, no im2col.
 //
-// Extra compile-time constants: BM, BN, BK, TM, TN, and MIN_BLOCKS (blocks per multiprocessor
-// promised to ptxas in __launch_bounds__, which caps registers per thread).
+// Split K (SPLIT_K > 1), for layers whose output has too few tiles to fill the GPU: blockIdx.z
+// takes its share of the K slices and writes its partial sums, without bias, to a workspace
+// [SPLIT_K][M][N] (passed as y); conv_split_k_reduce then adds the shares in a fixed order, so
+// results stay bit-for-bit repeatable (no atomics), adds the bias and writes NCHW.
+//
+// Extra compile-time constants: BM, BN, BK, TM, TN, MIN_BLOCKS (blocks per multiprocessor
+// promised to ptxas in __launch_bounds__, which caps registers per thread), SPLIT_K (default 1).
 #include "conv_common.cuh"
+
+#ifndef SPLIT_K
+#define SPLIT_K 1
+#endif
 
 #define THREADS ((BM / TM) * (BN / TN))
 #define TAPS (KH * KW)
@@ -42,6 +51,10 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) conv_implicit_
     const int gemm_n = batch * plane_out;
     const int m0 = blockIdx.y * BM;
     const int n0 = blockIdx.x * BN;
+    const int slices = (gemm_k + BK - 1) / BK;
+    const int k_begin = (int)((long long)slices * blockIdx.z / SPLIT_K) * BK;
+    const int k_stop = (int)((long long)slices * (blockIdx.z + 1) / SPLIT_K) * BK;
+    const int k_end = k_stop < gemm_k ? k_stop : gemm_k;
 
     // The column of B this thread gathers is the same for every K slice.
     const int b_col = thread % BN;
@@ -69,13 +82,13 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) conv_implicit_
             const int e = thread + q * THREADS;                                                 \
             const int gm = m0 + e / BK;                                                         \
             const int gk = (k0) + e % BK;                                                       \
-            a_next[q] = (gm < out_channels && gk < gemm_k) ? w[(long long)gm * gemm_k + gk] : (real_t)0; \
+            a_next[q] = (gm < out_channels && gk < k_end) ? w[(long long)gm * gemm_k + gk] : (real_t)0; \
         }                                                                                       \
         _Pragma("unroll") for (int q = 0; q < B_LOADS; ++q)                                     \
         {                                                                                       \
             const int gk = (k0) + b_row + q * B_ROW_STEP;                                       \
             real_t value = 0;                                                                   \
-            if (column_ok && gk < gemm_k) {                                                     \
+            if (column_ok && gk < k_end) {                                                      \
                 const int c = gk / TAPS;                                                        \
                 const int tap = gk % TAPS;                                                      \
                 const int row = source_index(origin_row + (tap / KW) * DH, height);             \
@@ -97,8 +110,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) conv_implicit_
     const int tx = thread % (BN / TN);
     const int ty = thread / (BN / TN);
 
-    LOAD_SLICE(0);
-    for (int k0 = 0; k0 < gemm_k; k0 += BK) {
+    LOAD_SLICE(k_begin);
+    for (int k0 = k_begin; k0 < k_end; k0 += BK) {
 #pragma unroll
         for (int q = 0; q < A_LOADS; ++q) {
             const int e = thread + q * THREADS;
@@ -108,7 +121,7 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) conv_implicit_
         for (int q = 0; q < B_LOADS; ++q)
             s_b[b_row + q * B_ROW_STEP][b_col] = b_next[q];
         __syncthreads();
-        if (k0 + BK < gemm_k)
+        if (k0 + BK < k_end)
             LOAD_SLICE(k0 + BK);
 #pragma unroll
         for (int kk = 0; kk < BK; ++kk) {
@@ -135,6 +148,15 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) conv_implicit_
         const int m = m0 + TILE_ROW(i);
         if (m >= out_channels)
             continue;
+#if SPLIT_K > 1
+        real_t* share = y + ((long long)blockIdx.z * out_channels + m) * gemm_n;
+#pragma unroll
+        for (int j = 0; j < TN; ++j) {
+            const int column_j = n0 + TILE_COL(j);
+            if (column_j < gemm_n)
+                share[column_j] = acc[i][j];
+        }
+#else
         const real_t offset = has_bias ? bias[m] : (real_t)0;
 #pragma unroll
         for (int j = 0; j < TN; ++j) {
@@ -145,5 +167,32 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS) conv_implicit_
                 y[((long long)img * out_channels + m) * plane_out + pixel] = acc[i][j] + offset;
             }
         }
+#endif
     }
 }
+
+#if SPLIT_K > 1
+// Adds the SPLIT_K shares of each output in order (x is the workspace the GEMM wrote), adds the
+// bias, writes y in NCHW. One thread per output element, consecutive threads on consecutive
+// columns: workspace reads and output writes are contiguous.
+extern "C" __global__ void conv_split_k_reduce(CONV_KERNEL_ARGS)
+{
+    const int plane_out = out_height * out_width;
+    const int gemm_n = batch * plane_out;
+    const long long total = (long long)out_channels * gemm_n;
+    const long long step = (long long)gridDim.x * blockDim.x;
+    for (long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x; index < total; index += step) {
+        const int m = (int)(index / gemm_n);
+        const int column = (int)(index % gemm_n);
+        real_t sum = 0;
+#pragma unroll
+        for (int z = 0; z < SPLIT_K; ++z)
+            sum += x[((long long)z * out_channels + m) * gemm_n + column];
+        if (has_bias)
+            sum += bias[m];
+        const int img = column / plane_out;
+        const int pixel = column % plane_out;
+        y[((long long)img * out_channels + m) * plane_out + pixel] = sum;
+    }
+}
+#endif
