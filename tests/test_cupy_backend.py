@@ -224,6 +224,24 @@ def test_profiler_times_kernels_and_each_copy_on_a_gpu_backend(emulated_backend,
     assert fake_cupy.synchronized > synchronized
 
 
+def test_a_gpu_failure_skips_that_backend_and_the_rest_are_timed(emulated_backend, fake_cupy, monkeypatch):
+    from convviz import backends
+    from convviz.profiling import profile
+
+    real = backends.get_backend
+    monkeypatch.setattr(backends, "get_backend", lambda name: emulated_backend if name == "cupy" else real(name))
+
+    def out_of_memory(*args, **kwargs):
+        raise fake_cupy.cuda.memory.OutOfMemoryError("out of memory allocating 1,000,000 bytes")
+
+    monkeypatch.setattr(fake_cupy, "empty", out_of_memory)
+    skipped = []
+    records = profile(EMULATED_SPECS[0], backends=["numpy", "cupy"], repeats=2, roofline_peaks=False, settle_s=0,
+                      skipped=skipped)
+    assert {record.backend for record in records} == {"numpy"} and all(record.correct for record in records)
+    assert [(item.backend, "ran out of memory" in item.reason) for item in skipped] == [("cupy", True)]
+
+
 @pytest.mark.emulation
 @needs_gxx
 def test_a_copy_that_does_not_round_trip_is_marked_wrong(emulated_backend, fake_cupy, monkeypatch):

@@ -281,7 +281,7 @@ def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None,
                                                       algorithm=algorithm))
             backend.synchronize()
             error = check.relative_error(result, oracle.expected)
-        except ConvSpecError as refusal:
+        except (ConvSpecError, *getattr(backend, "failures", ())) as refusal:
             skipped.append(Skipped(backend.name, str(refusal), algorithm))
             done += 1
             total -= passes * (1 if is_host(backend) else 2)
