@@ -6,7 +6,11 @@ import json
 import re
 from pathlib import Path
 
-from .core import ConvSpec, ConvSpecError
+from .core import PADDING_MODES, ConvSpec, ConvSpecError
+
+SPEC_FLAGS = ("spec", "input", "kernel", "stride", "padding", "dilation", "padding_mode", "channels",
+              "out_channels", "batch")
+"""The argparse destinations of the spec flags add_spec_arguments adds."""
 
 _PAIR = re.compile(r"^\s*(-?\d+)\s*(?:[x×,]\s*(-?\d+)\s*)?$")
 
@@ -66,13 +70,18 @@ def add_spec_arguments(parser) -> None:
     group.add_argument("--stride", metavar="SHxSW", help="stride (e.g. 2 or 1x2)")
     group.add_argument("--padding", metavar="P", help="valid, same, full, P, PH,PW or TOP,BOTTOM,LEFT,RIGHT")
     group.add_argument("--dilation", metavar="DHxDW", help="dilation (e.g. 2)")
-    group.add_argument("--padding-mode", choices=("zeros", "reflect", "replicate", "circular"))
+    group.add_argument("--padding-mode", choices=PADDING_MODES)
     group.add_argument("--channels", type=int, metavar="C", help="input channels")
     group.add_argument("--out-channels", type=int, metavar="K", help="output channels")
     group.add_argument("--batch", type=int, metavar="N", help="batch size")
 
 
 DEFAULT_SPEC = {"input_shape": [1, 1, 7, 7], "out_channels": 1, "kernel_size": [3, 3], "padding": "valid"}
+
+
+def spec_given(args) -> bool:
+    """Whether any spec flag (or --spec) was given on the command line."""
+    return any(getattr(args, name, None) is not None for name in SPEC_FLAGS)
 
 
 def spec_from_args(args, default: dict | None = None) -> ConvSpec:

@@ -336,3 +336,18 @@ def test_each_record_is_reported_as_soon_as_it_is_timed():
     assert first_record < last_timing  # the first algorithm's records came while others were still timed
     pairs = [(record.algorithm, record.kind) for record in reported]
     assert pairs[:2] == [(reported[0].algorithm, "kernel"), (reported[0].algorithm, "end-to-end")]
+
+
+def test_copy_share_uses_each_kinds_fastest_correct_record():
+    from dataclasses import replace
+
+    from convviz.profiling.compare import copy_share, fastest_median
+
+    records = [_record("cupy", None, 4.0), _record("cupy", None, 2.0), _record("cupy", None, 0.6, kind="copy-in"),
+               _record("cupy", None, 0.4, kind="copy-out"), replace(_record("cupy", None, 0.1, kind="copy-out"),
+                                                                   correct=False)]
+    assert fastest_median(records, "cupy", "end-to-end") == 2.0
+    assert fastest_median(records, "numpy", "end-to-end") is None
+    share = copy_share(records)
+    assert (share.copy_in_ms, share.copy_out_ms) == (0.6, 0.4) and share.share == pytest.approx(0.5)
+    assert copy_share(records[:2]) is None

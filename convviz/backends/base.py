@@ -50,6 +50,9 @@ class Backend:
     name = "backend"
     device = "unknown"
     algorithms: tuple[str, ...] = ()
+    failures: tuple[type[Exception], ...] = ()
+    """Errors of this backend after which the profiler skips it, with the message, and times the
+    rest (besides ConvSpecError, which every backend may raise)."""
 
     def available(self) -> Availability:
         raise NotImplementedError

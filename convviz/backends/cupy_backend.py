@@ -139,7 +139,6 @@ class CupyBackend(Backend):
     name = "cupy"
     algorithms = ALGORITHMS
     failures = (CudaBackendError,)
-    """Errors after which the profiler skips this backend, with the message, and times the rest."""
 
     def __init__(self):
         self._availability: Availability | None = None

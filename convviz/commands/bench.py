@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from ..core import ConvSpec, ConvSpecError
-from ..specargs import add_spec_arguments, spec_from_args
+from ..specargs import add_spec_arguments, spec_from_args, spec_given
 
 DEFAULT_BACKENDS = "numpy,cupy,torch-cpu,torch-cuda,scipy"
 
@@ -36,8 +36,6 @@ QUICK_SUITE = (STANDARD_SUITE[0], STANDARD_SUITE[3], STANDARD_SUITE[6], STANDARD
 SUITES = {"quick": QUICK_SUITE, "standard": STANDARD_SUITE}
 BUSY_LOAD = 0.5
 """A 1-minute load average at least this high before a run means other processes were competing."""
-SPEC_FLAGS = ("spec", "input", "kernel", "stride", "padding", "dilation", "padding_mode", "channels",
-              "out_channels", "batch")
 
 
 def add_parser(subparsers) -> None:
@@ -70,7 +68,7 @@ def add_parser(subparsers) -> None:
 
 
 def _specs(args) -> list[ConvSpec]:
-    if any(getattr(args, name, None) is not None for name in SPEC_FLAGS):
+    if spec_given(args):
         return [spec_from_args(args)]
     return list(SUITES[args.suite])
 

@@ -62,12 +62,9 @@ def screenshot(path: str, spec=None, size=(1500, 980), step=None) -> str | None:
 
 
 def run_gui(args) -> int:
-    from ..specargs import spec_from_args
+    from ..specargs import spec_from_args, spec_given
 
-    given = any(getattr(args, name, None) is not None for name in (
-        "spec", "input", "kernel", "stride", "padding", "dilation", "padding_mode", "channels",
-        "out_channels", "batch"))
-    spec = spec_from_args(args) if given else None  # a bad spec raises ConvSpecError: one line, exit 2
+    spec = spec_from_args(args) if spec_given(args) else None  # a bad spec raises ConvSpecError: one line, exit 2
     if spec is not None:
         from ..session import Session
 

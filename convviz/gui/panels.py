@@ -58,7 +58,21 @@ class Marks:
             self.items.append(item)
 
 
-class AnimationPanel(QtWidgets.QWidget):
+class SteppedGridPanel(QtWidgets.QWidget):
+    """A grid that follows the animation step: rebuilt when the spec or data change, redrawn on a
+    step, and marking the cells that `cells_marked_for(selected input cell)` names."""
+
+    def on_change(self, changes) -> None:
+        if SPEC in changes or DATA in changes:
+            self.rebuild()
+        elif STEP in changes:
+            self.show_step()
+        if SELECTION in changes:
+            cell = self.session.selected_input
+            self.marks.show([] if cell is None else self.cells_marked_for(cell))
+
+
+class AnimationPanel(SteppedGridPanel):
     """The padded input grid, the kernel window over its taps, and the step's arithmetic."""
 
     def __init__(self, session, parent=None):
@@ -86,14 +100,9 @@ class AnimationPanel(QtWidgets.QWidget):
         session.subscribe(self.on_change)
         self.rebuild()
 
-    def on_change(self, changes) -> None:
-        if SPEC in changes or DATA in changes:
-            self.rebuild()
-        elif STEP in changes:
-            self.show_step()
-        if SELECTION in changes:
-            cell = self.session.selected_input
-            self.marks.show([] if cell is None else self.session.animation_plan.padded_cells_of(*cell))
+    def cells_marked_for(self, cell):
+        """The padded cells that hold the selected input cell (itself and its padding copies)."""
+        return self.session.animation_plan.padded_cells_of(*cell)
 
     def rebuild(self) -> None:
         session = self.session
@@ -182,7 +191,7 @@ class AnimationPanel(QtWidgets.QWidget):
         self.arithmetic.setText(f"Step {session.step + 1} of {session.steps}:  {session.terms().text()}")
 
 
-class OutputPanel(QtWidgets.QWidget):
+class OutputPanel(SteppedGridPanel):
     """The output map, filled up to the current step, with its shape and size formulas."""
 
     def __init__(self, session, parent=None):
@@ -208,14 +217,9 @@ class OutputPanel(QtWidgets.QWidget):
         session.subscribe(self.on_change)
         self.rebuild()
 
-    def on_change(self, changes) -> None:
-        if SPEC in changes or DATA in changes:
-            self.rebuild()
-        elif STEP in changes:
-            self.show_step()
-        if SELECTION in changes:
-            cell = self.session.selected_input
-            self.marks.show([] if cell is None else self.session.plan.outputs_reading(*cell))
+    def cells_marked_for(self, cell):
+        """The outputs that read the selected input cell."""
+        return self.session.plan.outputs_reading(*cell)
 
     def rebuild(self) -> None:
         session = self.session

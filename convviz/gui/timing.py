@@ -487,23 +487,19 @@ class TimingPanel(QtWidgets.QWidget):
         self.table.resizeColumnsToContents()
 
     @staticmethod
-    def _fastest(records, backend: str, kind: str):
-        found = [r.median_ms for r in records if r.backend == backend and r.kind == kind and r.correct]
-        return min(found) if found else None
-
-    def _ratio_text(self, records) -> str:
+    def _ratio_text(records) -> str:
         from ..backends import get_backend
+        from ..profiling.compare import copy_share, fastest_median
 
         parts = []
         for kind in ("end-to-end", "kernel"):
-            gpu, cpu = self._fastest(records, "cupy", kind), self._fastest(records, "numpy", kind)
+            gpu, cpu = fastest_median(records, "cupy", kind), fastest_median(records, "numpy", kind)
             if gpu is not None and cpu is not None and cpu > 0:
                 parts.append(f"GPU/CPU time ({kind}): {gpu / cpu:.3g}× ({'GPU' if gpu < cpu else 'CPU'} faster)")
-        copy_in, copy_out = self._fastest(records, "cupy", "copy-in"), self._fastest(records, "cupy", "copy-out")
-        whole = self._fastest(records, "cupy", "end-to-end")
-        if copy_in is not None and copy_out is not None and whole:
-            parts.append(f"GPU copies: in {copy_in:.3g} ms + out {copy_out:.3g} ms, "
-                         f"{(copy_in + copy_out) / whole:.0%} of the GPU's end-to-end time")
+        copies = copy_share(records)
+        if copies is not None:
+            parts.append(f"GPU copies: in {copies.copy_in_ms:.3g} ms + out {copies.copy_out_ms:.3g} ms, "
+                         f"{copies.share:.0%} of the GPU's end-to-end time")
         if not parts:
             status = get_backend("cupy").available()
             if not status:

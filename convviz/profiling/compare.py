@@ -31,6 +31,32 @@ def _fastest(records, backend: str, kind: str) -> dict:
     return best
 
 
+def fastest_median(records, backend: str, kind: str) -> float | None:
+    """The lowest median of `backend`'s correct `kind` records (its fastest algorithm), or None."""
+    found = [record.median_ms for record in records
+             if record.backend == backend and record.kind == kind and record.correct]
+    return min(found) if found else None
+
+
+@dataclass(frozen=True)
+class CopyShare:
+    """A GPU backend's copies against its whole end-to-end time."""
+
+    copy_in_ms: float
+    copy_out_ms: float
+    share: float
+
+
+def copy_share(records, backend: str = "cupy") -> CopyShare | None:
+    """How much of `backend`'s fastest end-to-end time its host↔device copies take; None without
+    copy records."""
+    copy_in, copy_out = fastest_median(records, backend, "copy-in"), fastest_median(records, backend, "copy-out")
+    whole = fastest_median(records, backend, "end-to-end")
+    if copy_in is None or copy_out is None or not whole:
+        return None
+    return CopyShare(copy_in, copy_out, (copy_in + copy_out) / whole)
+
+
 def compare(records, backend: str = "numpy", peer: str = "torch-cpu", kind: str = "end-to-end",
             where=None) -> Comparison:
     """backend median ÷ peer median for every shape both ran (the fastest algorithm of each);

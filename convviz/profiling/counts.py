@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..core import plan as make_plan
+from ..core.memory import array_estimate
 
 
 def conv_flops(spec_or_plan) -> int:
@@ -14,14 +13,14 @@ def conv_flops(spec_or_plan) -> int:
 
 def minimal_bytes(spec_or_plan, dtype="float32") -> int:
     """Input, weights and output each moved once: the least traffic any implementation needs."""
-    conv_plan = make_plan(spec_or_plan)
-    spec = conv_plan.spec
-    elements = (
-        int(np.prod(spec.input_shape, dtype=object))
-        + int(np.prod(spec.weight_shape, dtype=object))
-        + int(np.prod(conv_plan.output_shape, dtype=object))
-    )
-    return elements * np.dtype(dtype).itemsize
+    parts = array_estimate(make_plan(spec_or_plan), dtype).parts
+    return parts["input"] + parts["weights"] + parts["output"]
+
+
+def copy_bytes(spec_or_plan, dtype, kind: str) -> int:
+    """Bytes a device copy moves: input and weights in ("copy-in"), the output out ("copy-out")."""
+    parts = array_estimate(make_plan(spec_or_plan), dtype).parts
+    return parts["input"] + parts["weights"] if kind == "copy-in" else parts["output"]
 
 
 def rate_per_second(amount: float, milliseconds: float, unit: float = 1e9) -> float:

@@ -185,16 +185,6 @@ def _round_trip(backend, x) -> tuple[float, bool]:
     return (0.0 if same else float("inf")), same
 
 
-def copy_bytes(conv_plan, dtype, kind: str) -> int:
-    """Bytes a copy record moves: input and weights in, the output out."""
-    spec, itemsize = conv_plan.spec, np.dtype(dtype).itemsize
-    if kind == "copy-in":
-        elements = int(np.prod(spec.input_shape, dtype=object)) + int(np.prod(spec.weight_shape, dtype=object))
-    else:
-        elements = int(np.prod(conv_plan.output_shape, dtype=object))
-    return elements * itemsize
-
-
 def _algorithms_for(backend, conv_plan, dtype, algorithms) -> list[str]:
     if algorithms is None:
         if backend.name == "torch-cuda":
@@ -275,13 +265,12 @@ def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None,
     for backend, algorithm in chosen:
         tick(done, total, f"checking {backend.name} {algorithm}")
         try:
-            if hasattr(backend, "check_memory"):
-                backend.check_memory(conv_plan, dtype, algorithm)
+            backend.check_memory(conv_plan, dtype, algorithm)
             result = backend.to_host(backend.convolve(backend.to_device(x), backend.to_device(w), conv_plan,
                                                       algorithm=algorithm))
             backend.synchronize()
             error = check.relative_error(result, oracle.expected)
-        except (ConvSpecError, *getattr(backend, "failures", ())) as refusal:
+        except (ConvSpecError, *backend.failures) as refusal:
             skipped.append(Skipped(backend.name, str(refusal), algorithm))
             done += 1
             total -= passes * (1 if is_host(backend) else 2)
@@ -388,7 +377,7 @@ def _records(jobs, outcomes, conv_plan, dtype, roofline_peaks) -> list[Measureme
 
 
 def _copy_record(job, summary, conv_plan, dtype, outcomes, threads) -> Measurement:
-    moved = copy_bytes(conv_plan, dtype, job.kind)
+    moved = counts.copy_bytes(conv_plan, dtype, job.kind)
     error, correct = outcomes[(job.backend.name, COPY_ALGORITHM)]
     return Measurement(
         backend=job.backend.name, algorithm=COPY_ALGORITHM, kind=job.kind, device=job.backend.device,
