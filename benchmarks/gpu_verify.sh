@@ -28,7 +28,7 @@ raise SystemExit(0 if backend.available() else 3)
 EOF
 [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "gpu_verify: the cupy backend cannot run here; nothing verified" >&2; exit 3; }
 
-"$python" -m pytest -p no:cacheprovider -o addopts="" -m gpu -rs -q tests/test_cupy_backend.py 2>&1 \
+"$python" -m pytest -p no:cacheprovider -o addopts="" -m gpu -rs -q tests/backends/test_cupy_gpu.py 2>&1 \
     | tee "$out/gpu-tests.txt"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 [ "${1:-all}" = tests ] && exit $status

@@ -1,1 +1,1 @@
-"""Data files of convviz (CUDA sources, presets, images); found by convviz.resources_path."""
+"""Data files of convviz (CUDA sources); found by convviz.core.resources."""

@@ -16,7 +16,7 @@ from functools import cache
 import numpy as np
 
 from ..core import ConvSpecError
-from ..paths import resource
+from ..core.resources import resource
 
 ALGORITHMS = ("direct", "tiled", "implicit-gemm")
 KERNEL_FILES = {

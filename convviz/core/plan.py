@@ -202,16 +202,6 @@ class ConvPlan:
             return None
         return row, col
 
-    def is_padding(self, padded_row: int, padded_col: int) -> bool:
-        top, _, left, _ = self.pads
-        height, width = self.spec.input_size
-        return not (top <= padded_row < top + height and left <= padded_col < left + width)
-
-    @cached_property
-    def padded_reads(self) -> np.ndarray:
-        """How many multiplications read each padded cell, (Hp, Wp), one channel."""
-        return np.outer(self._axis_reads(0), self._axis_reads(1))
-
     def _axis_reads(self, axis: int) -> np.ndarray:
         return _axis_reads(
             self.output_size[axis], self.spec.kernel_size[axis], self.spec.stride[axis],

@@ -1,9 +1,11 @@
-"""Start the window: `run_gui(args)` from the command line, `--screenshot` renders offscreen."""
+"""Start the window: `run_gui(spec)` from the command line; `screenshot=` renders it offscreen."""
 
 from __future__ import annotations
 
 import os
 import sys
+
+from ..session.session import check_drawable
 
 
 def _application():
@@ -40,7 +42,7 @@ def _quiet_offscreen_messages(kind, context, message: str) -> None:
         print(message, file=sys.stderr)
 
 
-def screenshot(path: str, spec=None, size=(1500, 980), step=None) -> str | None:
+def save_screenshot(path: str, spec=None, size=(1500, 980), step=None) -> str | None:
     """Render a window on `spec` (no stored settings) and save it as PNG; None when written,
     else why not."""
     from PyQt6 import QtCore, QtWidgets
@@ -61,19 +63,17 @@ def screenshot(path: str, spec=None, size=(1500, 980), step=None) -> str | None:
     return problem
 
 
-def run_gui(args) -> int:
-    from ..specargs import spec_from_args, spec_given
-
-    spec = spec_from_args(args) if spec_given(args) else None  # a bad spec raises ConvSpecError: one line, exit 2
+def run_gui(spec=None, screenshot: str | None = None) -> int:
+    """Open the window on `spec` (None: the remembered one), or with `screenshot` render it
+    offscreen to that PNG and exit. A spec too big to animate raises ConvSpecError before any
+    window is made."""
     if spec is not None:
-        from ..session import Session
-
-        Session._check_drawable(spec)
-    if getattr(args, "screenshot", None):
+        check_drawable(spec)
+    if screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        problem = screenshot(args.screenshot, spec)
+        problem = save_screenshot(screenshot, spec)
         if problem is None:
-            print(f"convviz: wrote {args.screenshot}")
+            print(f"convviz: wrote {screenshot}")
             return 0
         print(f"convviz: {problem}", file=sys.stderr)
         return 1

@@ -10,8 +10,8 @@ from __future__ import annotations
 from PyQt6 import QtCore, QtWidgets
 
 from ..core import PADDING_MODES
-from ..patterns import INPUT_PATTERNS, KERNEL_PRESETS, format_value
 from ..session import DATA, ERROR, SPEC
+from ..session.patterns import INPUT_PATTERNS, KERNEL_PRESETS, format_value
 
 PADDING_CHOICES = ("valid", "same", "full", "custom")
 MAX_WEIGHT_TABLE = 9

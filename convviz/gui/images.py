@@ -1,4 +1,4 @@
-"""Reading pictures with QImage: user image files and the shipped sample, as grey arrays."""
+"""Reading pictures with QImage: user image files as grey arrays."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import numpy as np
 from PyQt6 import QtGui
 
-from ..patterns import MAX_IMAGE_SIDE
+from ..session.patterns import MAX_IMAGE_SIDE
 
 MAX_FILE_BYTES = 64 * 2**20
 
@@ -45,12 +45,3 @@ def read_image(path) -> np.ndarray:
     if image.isNull():
         raise ImageError(f"{os.path.basename(path)} is not an image convviz can read ({reader.errorString()})")
     return grey_array(image)
-
-
-def write_grey_png(values: np.ndarray, path) -> None:
-    """Save a 2-D array of 0…255 as an 8-bit grey PNG (used to make the shipped sample)."""
-    data = np.ascontiguousarray(np.clip(np.round(values), 0, 255).astype(np.uint8))
-    height, width = data.shape
-    image = QtGui.QImage(data.data, width, height, width, QtGui.QImage.Format.Format_Grayscale8)
-    if not image.copy().save(os.fspath(path), "PNG"):
-        raise ImageError(f"cannot write {path}")

@@ -8,8 +8,8 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from ..patterns import format_value
 from ..session import DATA, SELECTION, SPEC, STEP
+from ..session.patterns import format_value
 from .grid import CellGrid, colour_cells
 
 INPUT_BORDER = "#1f3b73"

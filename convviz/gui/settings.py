@@ -8,7 +8,7 @@ import json
 from PyQt6 import QtCore
 
 from ..core import ConvSpec, ConvSpecError
-from ..patterns import INPUT_PATTERNS, KERNEL_PRESETS
+from ..session.patterns import INPUT_PATTERNS, KERNEL_PRESETS
 
 ORGANISATION, APPLICATION = "convviz", "convviz"
 

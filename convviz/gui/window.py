@@ -262,7 +262,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return True
 
     def open_spec(self, path: str | None = None) -> bool:
-        from ..specargs import load_spec_file
+        from ..session.files import load_spec_file
 
         if not path:
             path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open spec", "", "Spec JSON (*.json)")

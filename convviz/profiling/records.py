@@ -8,9 +8,6 @@ import json
 import math
 from dataclasses import asdict, dataclass, field, fields
 
-KINDS = ("kernel", "end-to-end", "copy-in", "copy-out")
-
-
 @dataclass
 class Measurement:
     """One timed (backend, algorithm, kind) on one spec.

@@ -1,0 +1,58 @@
+"""The command line: the GUI by default, headless sub-commands beside it.
+
+Each sub-command is a module here with `add_parser(subparsers)` and `run(args) -> int`.
+A bad argument or spec exits 2 with one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..core import ConvSpecError
+from . import bench, plan
+from .specargs import add_spec_arguments, spec_from_args, spec_given
+
+COMMANDS = {"plan": plan, "bench": bench}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line and exits 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
+
+
+def one_line(message) -> str:
+    return " ".join(str(message).split())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="convviz",
+        description="See, and time, what a 2-D convolution does. With no command, opens the window.",
+    )
+    add_spec_arguments(parser)
+    parser.add_argument("--screenshot", metavar="FILE.png", help="render the window offscreen to a PNG and exit")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    for module in COMMANDS.values():
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            from ..gui.app import run_gui
+
+            spec = spec_from_args(args) if spec_given(args) else None
+            return run_gui(spec, screenshot=args.screenshot)
+        return COMMANDS[args.command].run(args)
+    except ConvSpecError as error:
+        print(f"convviz: {one_line(error)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("convviz: interrupted", file=sys.stderr)
+        return 130

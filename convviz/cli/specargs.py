@@ -1,0 +1,91 @@
+"""Spec flags shared by every command (GUI, plan, bench): parse text into a ConvSpec."""
+
+from __future__ import annotations
+
+import re
+
+from ..core import PADDING_MODES, ConvSpec, ConvSpecError
+from ..session.files import load_spec_file
+
+SPEC_FLAGS = ("spec", "input", "kernel", "stride", "padding", "dilation", "padding_mode", "channels",
+              "out_channels", "batch")
+"""The argparse destinations of the spec flags add_spec_arguments adds."""
+
+_PAIR = re.compile(r"^\s*(-?\d+)\s*(?:[x×,]\s*(-?\d+)\s*)?$")
+
+
+def parse_pair(text: str, field: str) -> tuple[int, int]:
+    """'7' → (7, 7); '7x9' (or 7×9, 7,9) → (7, 9)."""
+    match = _PAIR.match(str(text))
+    if not match:
+        raise ConvSpecError(f"{field} must be a number or HxW, like 7 or 7x9 (got {text!r})")
+    first = int(match.group(1))
+    second = int(match.group(2)) if match.group(2) is not None else first
+    return first, second
+
+
+def parse_padding(text: str):
+    """'same' | 'valid' | 'full' | '1' | '1,2' | '1,1,2,2' (top, bottom, left, right)."""
+    word = str(text).strip().lower()
+    if word.isalpha():
+        return word
+    parts = [part for part in re.split(r"[\s,x×]+", word) if part]
+    try:
+        numbers = [int(part) for part in parts]
+    except ValueError:
+        raise ConvSpecError(
+            f"padding must be valid, same, full, a number, PH,PW or TOP,BOTTOM,LEFT,RIGHT (got {text!r})"
+        ) from None
+    if len(numbers) == 1:
+        return numbers[0]
+    return tuple(numbers)
+
+
+def add_spec_arguments(parser) -> None:
+    group = parser.add_argument_group("convolution")
+    group.add_argument("--spec", metavar="FILE.json", help="start from the spec in this JSON file")
+    group.add_argument("--input", metavar="HxW", help="input height x width (e.g. 7 or 7x9)")
+    group.add_argument("--kernel", metavar="KHxKW", help="kernel size (e.g. 3 or 3x5)")
+    group.add_argument("--stride", metavar="SHxSW", help="stride (e.g. 2 or 1x2)")
+    group.add_argument("--padding", metavar="P", help="valid, same, full, P, PH,PW or TOP,BOTTOM,LEFT,RIGHT")
+    group.add_argument("--dilation", metavar="DHxDW", help="dilation (e.g. 2)")
+    group.add_argument("--padding-mode", choices=PADDING_MODES)
+    group.add_argument("--channels", type=int, metavar="C", help="input channels")
+    group.add_argument("--out-channels", type=int, metavar="K", help="output channels")
+    group.add_argument("--batch", type=int, metavar="N", help="batch size")
+
+
+DEFAULT_SPEC = {"input_shape": [1, 1, 7, 7], "out_channels": 1, "kernel_size": [3, 3], "padding": "valid"}
+
+
+def spec_given(args) -> bool:
+    """Whether any spec flag (or --spec) was given on the command line."""
+    return any(getattr(args, name, None) is not None for name in SPEC_FLAGS)
+
+
+def spec_from_args(args, default: dict | None = None) -> ConvSpec:
+    """The spec from --spec (if any), overridden by the flags given beside it."""
+    values = dict(DEFAULT_SPEC if default is None else default)
+    if getattr(args, "spec", None):
+        values.update(load_spec_file(args.spec))
+    shape = list(values["input_shape"])
+    if args.batch is not None:
+        shape[0] = args.batch
+    if args.channels is not None:
+        shape[1] = args.channels
+    if args.input is not None:
+        shape[2:] = parse_pair(args.input, "input size")
+    values["input_shape"] = shape
+    if args.out_channels is not None:
+        values["out_channels"] = args.out_channels
+    if args.kernel is not None:
+        values["kernel_size"] = parse_pair(args.kernel, "kernel size")
+    if args.stride is not None:
+        values["stride"] = parse_pair(args.stride, "stride")
+    if args.dilation is not None:
+        values["dilation"] = parse_pair(args.dilation, "dilation")
+    if args.padding is not None:
+        values["padding"] = parse_padding(args.padding)
+    if args.padding_mode is not None:
+        values["padding_mode"] = args.padding_mode
+    return ConvSpec.from_dict(values)

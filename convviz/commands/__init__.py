@@ -1,1 +1,0 @@
-"""Headless sub-commands of the command line (see convviz.cli)."""

@@ -1,0 +1,367 @@
+"""The Qt-free controller behind the window: one convolution being explored.
+
+A `Session` owns the current spec and its plan, the 2-D input and kernel the
+animation shows, the output they make, the animation step and playback, and
+the last error. Widgets observe it (`subscribe`) and call its methods; they
+never compute geometry. Nothing here imports Qt, so a session can be tested
+headless and two sessions can drive two views side by side.
+
+The animation shows one input channel convolved with one kernel: the spec's
+height, width, kernel, stride, padding, dilation and mode; channels and batch
+only matter to the profiler.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core import ConvSpec, ConvSpecError, plan
+from .patterns import INPUT_PATTERNS, KERNEL_PRESETS, format_value, input_pattern, kernel_preset
+
+DEFAULT_SPEC = ConvSpec((1, 1, 7, 7), 1, (3, 3), padding="valid")
+MAX_ANIMATION_SIDE = 1024
+"""Largest padded grid (per side) a session takes: the animation draws every cell of it."""
+SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
+"""Playback speeds offered, in steps per second."""
+ARITHMETIC_TERMS = 9
+"""Kernels with at most this many taps show every product in the step's arithmetic."""
+
+# what changed, as passed to observers
+SPEC, DATA, STEP, PLAYING, SPEED, ERROR = "spec", "data", "step", "playing", "speed", "error"
+SELECTION = "selection"
+
+
+def check_drawable(spec: ConvSpec) -> None:
+    """Refuse, in words, a spec whose padded grid is too big to animate cell by cell."""
+    padded = plan(spec).padded_shape
+    if max(padded) > MAX_ANIMATION_SIDE:
+        raise ConvSpecError(
+            f"the padded input {padded[0]}×{padded[1]} is too big to animate "
+            f"(at most {MAX_ANIMATION_SIDE} per side); time larger inputs with “Sweep input size” "
+            "or `python main.py bench`"
+        )
+
+
+@dataclass(frozen=True)
+class StepTerms:
+    """The arithmetic of one animation step: output (i, j) = Σ x·w over its taps."""
+
+    step: int
+    position: tuple[int, int]
+    rows: np.ndarray
+    cols: np.ndarray
+    inputs: np.ndarray
+    weights: np.ndarray
+    total: float
+
+    def text(self, max_terms: int = ARITHMETIC_TERMS) -> str:
+        i, j = self.position
+        total = format_value(self.total)
+        if self.inputs.size <= max_terms:
+            products = " + ".join(
+                f"{_bracket(format_value(x))}·{_bracket(format_value(w))}"
+                for x, w in zip(self.inputs.ravel(), self.weights.ravel())
+            )
+            return f"y[{i},{j}] = {products} = {total}"
+        return f"y[{i},{j}] = Σ x·w over {self.inputs.size} taps = {total}"
+
+
+def _bracket(text: str) -> str:
+    return f"({text})" if text.startswith("−") else text
+
+
+class Session:
+    """Current spec, plan, arrays, animation step and playback; observers hear of every change."""
+
+    def __init__(self, spec: ConvSpec | None = None, pattern: str = "random integers",
+                 preset: str = "sobel x", backend: str = "numpy", seed: int = 0):
+        self._observers: list = []
+        self.spec = DEFAULT_SPEC if spec is None else spec
+        check_drawable(self.spec)
+        self.plan = plan(self.spec)
+        self.pattern = pattern
+        self.preset = preset
+        self.backend = backend
+        self.seed = seed
+        self.source_image: np.ndarray | None = None
+        self.step = 0
+        self.playing = False
+        self.speed = 4.0
+        self.error = ""
+        self.selected_input: tuple[int, int] | None = None
+        """An input cell the user picked, to see every output that reads it (None: none)."""
+        self.input = np.zeros(self.spec.input_size)
+        self.weights = np.zeros(self.spec.kernel_size)
+        self.output = np.zeros(self.plan.output_size)
+        self.padded = np.zeros(self.plan.padded_shape)
+        self._custom_weights: np.ndarray | None = None
+        self._refresh_data()
+
+    # observers -----------------------------------------------------------------------------
+    def subscribe(self, callback) -> None:
+        """`callback(changes: set[str])` after every change ("spec", "data", "step", ...)."""
+        self._observers.append(callback)
+
+    def unsubscribe(self, callback) -> None:
+        if callback in self._observers:
+            self._observers.remove(callback)
+
+    def _notify(self, *changes: str) -> None:
+        changed = set(changes)
+        for callback in list(self._observers):
+            callback(changed)
+
+    # the spec --------------------------------------------------------------------------------
+    @property
+    def animation_plan(self):
+        """The plan of the animated slice (one channel, one kernel): same geometry as `plan`."""
+        return self._animation_plan
+
+    def set_spec(self, spec: ConvSpec) -> bool:
+        """Switch to `spec`; on a ConvSpecError keep everything as it was, remember the message."""
+        try:
+            if not isinstance(spec, ConvSpec):
+                raise ConvSpecError(f"expected a ConvSpec (got {type(spec).__name__})")
+            check_drawable(spec)
+            new_plan = plan(spec)
+        except ConvSpecError as error:
+            self._set_error(str(error))
+            return False
+        self.spec, self.plan = spec, new_plan
+        self.error = ""
+        self.selected_input = None
+        self._refresh_data()
+        self.step = min(self.step, self.plan.steps - 1)
+        self._notify(SPEC, DATA, STEP, ERROR, SELECTION)
+        return True
+
+    def update_spec(self, **changes) -> bool:
+        """`set_spec(spec.replace(**changes))`, with the error kept instead of raised."""
+        return self.set_spec_dict({**self.spec.to_dict(), **changes})
+
+    def set_spec_dict(self, values: dict) -> bool:
+        """Switch to the spec these fields describe; a bad field is kept as the error, not raised."""
+        try:
+            spec = ConvSpec.from_dict(values)
+        except ConvSpecError as error:
+            self._set_error(str(error))
+            return False
+        return self.set_spec(spec)
+
+    def _set_error(self, message: str) -> None:
+        self.error = message
+        self._notify(ERROR)
+
+    def clear_error(self) -> None:
+        if self.error:
+            self.error = ""
+            self._notify(ERROR)
+
+    # data --------------------------------------------------------------------------------------
+    def set_pattern(self, name: str, image: np.ndarray | None = None) -> None:
+        if name not in INPUT_PATTERNS:
+            raise ValueError(f"unknown input pattern {name!r}")
+        self.pattern = name
+        if image is not None:
+            self.source_image = np.asarray(image, dtype=np.float64)
+        self._refresh_data()
+        self._notify(DATA)
+
+    def set_preset(self, name: str) -> None:
+        if name not in KERNEL_PRESETS:
+            raise ValueError(f"unknown kernel preset {name!r}")
+        self.preset = name
+        self._custom_weights = None
+        self._refresh_data()
+        self._notify(DATA)
+
+    def set_weights(self, weights) -> None:
+        """Custom kernel values (kh, kw); the preset becomes "custom"."""
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.shape != tuple(self.spec.kernel_size):
+            raise ValueError(f"weights are {weights.shape}, the kernel is {self.spec.kernel_size}")
+        self._custom_weights = weights.copy()
+        self.preset = "custom"
+        self._refresh_data()
+        self._notify(DATA)
+
+    def set_weight(self, row: int, col: int, value: float) -> None:
+        weights = self.weights.copy()
+        weights[row, col] = float(value)
+        self.set_weights(weights)
+
+    def set_backend(self, name: str) -> bool:
+        from ..backends import get_backend
+
+        status = get_backend(name).available()
+        if not status:
+            self._set_error(f"{name} cannot compute here: {status.reason}")
+            return False
+        self.backend = name
+        self._refresh_data()
+        self._notify(DATA, ERROR)
+        return True
+
+    def reseed(self, seed: int) -> None:
+        self.seed = int(seed)
+        self._refresh_data()
+        self._notify(DATA)
+
+    def _refresh_data(self) -> None:
+        from ..backends import convolve
+
+        spec = self.spec
+        self._animation_plan = plan(spec.replace(input_shape=[1, 1, *spec.input_size], out_channels=1))
+        self.input = input_pattern(self.pattern, spec.input_size, seed=self.seed, image=self.source_image)
+        if self._custom_weights is not None and self._custom_weights.shape == tuple(spec.kernel_size):
+            self.weights = self._custom_weights
+        else:
+            if self.preset == "custom":
+                self.preset = "box blur"
+            self._custom_weights = None
+            self.weights = kernel_preset(self.preset, spec.kernel_size, seed=self.seed)
+        self.padded = self._animation_plan.padded_values(self.input)
+        x = self.input[None, None].astype(np.float64)
+        w = self.weights[None, None].astype(np.float64)
+        try:
+            result = convolve(x, w, self._animation_plan, backend=self.backend)
+        except RuntimeError:
+            result = convolve(x, w, self._animation_plan, backend="numpy")
+        self.output = np.asarray(result, dtype=np.float64)[0, 0]
+
+    def select_input(self, cell: tuple[int, int] | None) -> None:
+        """Pick an input cell (or None); picking the picked one again clears the choice."""
+        if cell is not None:
+            row, col = int(cell[0]), int(cell[1])
+            height, width = self.spec.input_size
+            if not (0 <= row < height and 0 <= col < width):
+                raise IndexError(f"input cell ({row}, {col}) is outside {height}×{width}")
+            cell = None if (row, col) == self.selected_input else (row, col)
+        if cell != self.selected_input:
+            self.selected_input = cell
+            self._notify(SELECTION)
+
+    def selection_text(self) -> str:
+        if self.selected_input is None:
+            return ""
+        row, col = self.selected_input
+        readers = self.plan.outputs_reading(row, col)
+        count = int(self.plan.coverage[row, col])
+        if not readers:
+            return f"input ({row}, {col}) is read by no window"
+        return (f"input ({row}, {col}) is read {count} time{'s' if count != 1 else ''} "
+                f"by {len(readers)} output{'s' if len(readers) != 1 else ''}")
+
+    # the animation ---------------------------------------------------------------------------
+    @property
+    def steps(self) -> int:
+        return self.plan.steps
+
+    def position(self, step: int | None = None) -> tuple[int, int]:
+        return self.plan.step_position(self.step if step is None else step)
+
+    def terms(self, step: int | None = None) -> StepTerms:
+        """Σ x·w of a step (the current one by default), from the padded grid and the kernel."""
+        step = self.step if step is None else step
+        i, j = self.plan.step_position(step)
+        rows, cols = self.plan.taps(i, j)
+        inputs = self.padded[np.ix_(rows, cols)]
+        return StepTerms(step, (i, j), rows, cols, inputs, self.weights, float((inputs * self.weights).sum()))
+
+    def set_step(self, step: int) -> None:
+        step = max(0, min(int(step), self.plan.steps - 1))
+        if step != self.step:
+            self.step = step
+            self._notify(STEP)
+
+    def step_forward(self) -> None:
+        self.set_step(self.step + 1)
+
+    def step_back(self) -> None:
+        self.set_step(self.step - 1)
+
+    def first(self) -> None:
+        self.set_step(0)
+
+    def last(self) -> None:
+        self.set_step(self.plan.steps - 1)
+
+    @property
+    def at_end(self) -> bool:
+        return self.step >= self.plan.steps - 1
+
+    def play(self) -> None:
+        if self.playing:
+            return
+        if self.at_end:
+            self.set_step(0)
+        self.playing = True
+        self._notify(PLAYING)
+
+    def pause(self) -> None:
+        if self.playing:
+            self.playing = False
+            self._notify(PLAYING)
+
+    def toggle_play(self) -> None:
+        self.pause() if self.playing else self.play()
+
+    def tick(self) -> None:
+        """One playback tick: the next step, pausing at the last one."""
+        if not self.playing:
+            return
+        if self.at_end:
+            self.pause()
+            return
+        self.step_forward()
+        if self.at_end:
+            self.pause()
+
+    def set_speed(self, steps_per_second: float) -> None:
+        speed = float(steps_per_second)
+        if not np.isfinite(speed) or speed <= 0:
+            raise ValueError(f"speed must be a positive number of steps per second (got {steps_per_second!r})")
+        speed = min(speed, 240.0)
+        if speed != self.speed:
+            self.speed = speed
+            self._notify(SPEED)
+
+    @property
+    def interval_ms(self) -> int:
+        return max(1, int(round(1000.0 / self.speed)))
+
+    # text for the panels ---------------------------------------------------------------------
+    def shape_text(self) -> str:
+        ho, wo = self.plan.output_size
+        return f"output {ho}×{wo} ({self.plan.steps} steps)"
+
+    def formulas(self) -> tuple[str, str]:
+        return self.plan.output_formula(0), self.plan.output_formula(1)
+
+    def coverage_summary(self) -> str:
+        low, high = self.plan.coverage_range
+        rows, cols = self.plan.unread_rows, self.plan.unread_cols
+        text = f"reads per input cell: min {low}, max {high}"
+        if rows or cols:
+            parts = []
+            if rows:
+                parts.append(f"rows {_ranges(rows)}")
+            if cols:
+                parts.append(f"columns {_ranges(cols)}")
+            text += " · never read: " + ", ".join(parts)
+        else:
+            text += " · every input cell is read"
+        return text
+
+
+def _ranges(indices) -> str:
+    """(0, 1, 2, 5) -> '0–2, 5'."""
+    indices = sorted(indices)
+    parts, start = [], indices[0]
+    for previous, current in zip(indices, indices[1:] + [None]):
+        if current is None or current != previous + 1:
+            parts.append(str(start) if start == previous else f"{start}–{previous}")
+            start = current
+    return ", ".join(parts)
