@@ -1,6 +1,6 @@
-"""The three views of one Session: the padded input with the sliding window, the output
-map filling in, and the border-coverage heatmap. Each observes the session and redraws
-only what changed; all geometry comes from the session's plan."""
+"""The three grids of one session: the padded input with the sliding window, the output map
+filling in, and the border-coverage heatmap. Each draws a `Frame` (convviz.session.frame) and
+redraws only what changed; clicks are emitted as signals, never acted on here."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ..session import DATA, SELECTION, SPEC, STEP
-from ..session.patterns import format_value
 from .grid import CellGrid, colour_cells
 
 INPUT_BORDER = "#1f3b73"
@@ -34,9 +33,11 @@ def _label(text="", size=None, bold=False, wrap=True) -> QtWidgets.QLabel:
     return label
 
 
-def _index_labels(source: np.ndarray, padding: np.ndarray) -> list[str]:
-    """Input index of each padded row/column ('' for padding)."""
-    return ["" if pad else str(int(index)) for index, pad in zip(source, padding)]
+def _remove(items) -> None:
+    for item in items:
+        item.setParentItem(None)
+        if item.scene() is not None:
+            item.scene().removeItem(item)
 
 
 class Marks:
@@ -47,10 +48,7 @@ class Marks:
         self.items: list = []
 
     def show(self, cells) -> None:
-        for item in self.items:
-            item.setParentItem(None)
-            if item.scene() is not None:
-                item.scene().removeItem(item)
+        _remove(self.items)
         self.items = []
         for row, col in list(cells)[:MAX_MARKS]:
             item = self.grid.add_rect(self.colour, self.width, style=QtCore.Qt.PenStyle.DashLine)
@@ -58,26 +56,11 @@ class Marks:
             self.items.append(item)
 
 
-class SteppedGridPanel(QtWidgets.QWidget):
-    """A grid that follows the animation step: rebuilt when the spec or data change, redrawn on a
-    step, and marking the cells that `cells_marked_for(selected input cell)` names."""
-
-    def on_change(self, changes) -> None:
-        if SPEC in changes or DATA in changes:
-            self.rebuild()
-        elif STEP in changes:
-            self.show_step()
-        if SELECTION in changes:
-            cell = self.session.selected_input
-            self.marks.show([] if cell is None else self.cells_marked_for(cell))
-
-
-class AnimationPanel(SteppedGridPanel):
+class AnimationPanel(QtWidgets.QWidget):
     """The padded input grid, the kernel window over its taps, and the step's arithmetic."""
 
-    def __init__(self, session, parent=None):
+    def __init__(self, parent=None):
         super().__init__(parent)
-        self.session = session
         self.title = _label(size=12, bold=True)
         self.legend = _label()
         self.legend.setTextFormat(QtCore.Qt.TextFormat.RichText)
@@ -97,60 +80,37 @@ class AnimationPanel(SteppedGridPanel):
         self.taps.setParentItem(self.grid.overlay_layer)
         self._tap_items: list = []
         self.marks = Marks(self.grid)
-        session.subscribe(self.on_change)
-        self.rebuild()
 
-    def cells_marked_for(self, cell):
-        """The padded cells that hold the selected input cell (itself and its padding copies)."""
-        return self.session.animation_plan.padded_cells_of(*cell)
+    def draw(self, frame, changes) -> None:
+        if SPEC in changes or DATA in changes:
+            self._draw_grid(frame.input)
+        if changes & {SPEC, DATA, STEP}:
+            self._draw_step(frame)
+        if SELECTION in changes:
+            self.marks.show(frame.selection.padded_cells if frame.selection else [])
 
-    def rebuild(self) -> None:
-        session = self.session
-        anim = session.animation_plan
-        spec = session.spec
-        padded, mask = session.padded, anim.padding_mask
-        mode = spec.padding_mode
-        if session.pattern in ("sample image", "image file"):
+    def _draw_grid(self, picture) -> None:
+        padded, mask, mode = picture.values, picture.padding, picture.mode
+        if picture.pictorial:
             rgba, dark = colour_cells(padded, "CET-L1", lightness=0.9)  # a picture looks like one in grey
         else:
             rgba, dark = colour_cells(padded, "CET-L12", lightness=0.6)
         rgba[mask] = (0.55 * rgba[mask] + 0.45 * np.array([190, 170, 250, 255])).astype(np.uint8)
         if mode == "zeros":
             rgba[mask] = ZERO_PAD
-        rows_source, cols_source = anim.row_source, anim.col_source
 
         def texts():
-            values, colours, subtexts = [], [], []
-            for row in range(padded.shape[0]):
-                text_row, colour_row, sub_row = [], [], []
-                for col in range(padded.shape[1]):
-                    text_row.append(format_value(padded[row, col]))
-                    if mask[row, col]:
-                        if mode == "zeros":
-                            colour_row.append("#8a8a8a")
-                            sub_row.append(None)
-                        else:
-                            colour_row.append("#4c2a9e")
-                            sub_row.append(f"↤{rows_source[row]},{cols_source[col]}")
-                    else:
-                        colour_row.append("#111" if dark[row, col] else "#fff")
-                        sub_row.append(None)
-                values.append(text_row)
-                colours.append(colour_row)
-                subtexts.append(sub_row)
-            return values, colours, (subtexts if mode != "zeros" else None)
+            colours = [["#8a8a8a" if mode == "zeros" else "#4c2a9e" for _ in row] for row in mask]
+            for row, col in zip(*np.nonzero(~mask)):
+                colours[row][col] = "#111" if dark[row, col] else "#fff"
+            return picture.cell_texts(), colours, picture.copy_labels()
 
         self.grid.set_cells(rgba, texts)
-        self.grid.set_axis_labels(_index_labels(rows_source, mask.all(axis=1)),
-                                  _index_labels(cols_source, mask.all(axis=0)))
-        top, bottom, left, right = anim.pads
-        height, width = spec.input_size
+        self.grid.set_axis_labels(picture.row_labels, picture.col_labels)
+        top, left, height, width = picture.input_rect
         self.input_border.setRect(QtCore.QRectF(left, top, width, height))
-        for item in self._tap_items:
-            item.setParentItem(None)
-            if item.scene() is not None:
-                item.scene().removeItem(item)
-        row_offsets, col_offsets = anim.tap_offsets
+        _remove(self._tap_items)
+        row_offsets, col_offsets = picture.tap_offsets
         fill = QtGui.QBrush(QtGui.QColor(232, 89, 12, 70))
         pen = QtGui.QPen(QtGui.QColor(WINDOW_COLOUR))
         pen.setCosmetic(True)
@@ -163,12 +123,7 @@ class AnimationPanel(SteppedGridPanel):
                 item.setBrush(fill)
                 item.setPen(pen)
                 self._tap_items.append(item)
-        ph, pw = anim.padded_shape
-        pads = f"padding top {top}, bottom {bottom}, left {left}, right {right}"
-        if any(anim.pads):
-            self.title.setText(f"Input {height}×{width}, padded to {ph}×{pw}  ·  {pads}")
-        else:
-            self.title.setText(f"Input {height}×{width}  ·  no padding")
+        self.title.setText(picture.title)
         if mode == "zeros":
             pad_text = "<span style='background:#e2e2e2'>&nbsp;grey&nbsp;</span> zero padding"
         else:
@@ -176,27 +131,24 @@ class AnimationPanel(SteppedGridPanel):
                         "(↤r,c: the input cell it copies)")
         self.legend.setText(
             f"<span style='color:{INPUT_BORDER}'><b>▭ blue frame</b></span>: the input &nbsp; {pad_text} &nbsp; "
-            f"<span style='color:{WINDOW_COLOUR}'><b>■ orange</b></span>: the kernel's taps, "
-            f"{spec.kernel_size[0]}×{spec.kernel_size[1]} kernel, stride {spec.stride[0]}×{spec.stride[1]}"
-            + (f", dilation {spec.dilation[0]}×{spec.dilation[1]}" if spec.dilation != (1, 1) else "")
+            f"<span style='color:{WINDOW_COLOUR}'><b>■ orange</b></span>: the kernel's taps, {picture.kernel_text}"
         )
-        self.show_step()
 
-    def show_step(self) -> None:
-        session = self.session
-        i, j = session.position()
-        top, left, height, width = session.plan.window_extent(i, j)
+    def _draw_step(self, frame) -> None:
+        top, left, height, width = frame.window
         self.window_rect.setRect(QtCore.QRectF(left, top, width, height))
         self.taps.setPos(left, top)
-        self.arithmetic.setText(f"Step {session.step + 1} of {session.steps}:  {session.terms().text()}")
+        self.arithmetic.setText(frame.arithmetic)
 
 
-class OutputPanel(SteppedGridPanel):
+class OutputPanel(QtWidgets.QWidget):
     """The output map, filled up to the current step, with its shape and size formulas."""
 
-    def __init__(self, session, parent=None):
+    cell_clicked = QtCore.pyqtSignal(int, int)
+    """(i, j) of an output cell the user clicked."""
+
+    def __init__(self, parent=None):
         super().__init__(parent)
-        self.session = session
         self.shape_label = _label(size=12, bold=True)
         self.shape_label.setObjectName("output_shape")
         self.formula_label = _label(size=11)
@@ -208,64 +160,59 @@ class OutputPanel(SteppedGridPanel):
         layout.addWidget(self.formula_label)
         layout.addWidget(self.grid, 1)
         self.current = self.grid.add_rect(CURRENT_COLOUR, 3.5)
-        self.grid.text_shown = lambda row, col: session.plan.step_of(row, col) <= session.step
-        self.grid.cell_clicked.connect(lambda row, col: session.set_step(session.plan.step_of(row, col)))
+        self.grid.cell_clicked.connect(self.cell_clicked)
         self.grid.setToolTip("Click an output cell to jump to the step that computes it")
         self.marks = Marks(self.grid)
         self._rgba = np.zeros((1, 1, 4), np.uint8)
+        self._picture = None
         self._shown = -1
-        session.subscribe(self.on_change)
-        self.rebuild()
 
-    def cells_marked_for(self, cell):
-        """The outputs that read the selected input cell."""
-        return self.session.plan.outputs_reading(*cell)
+    def draw(self, frame, changes) -> None:
+        if SPEC in changes or DATA in changes:
+            self._draw_grid(frame)
+        if changes & {SPEC, DATA, STEP}:
+            self._draw_step(frame)
+        if SELECTION in changes:
+            self.marks.show(frame.selection.readers if frame.selection else [])
 
-    def rebuild(self) -> None:
-        session = self.session
-        output = session.output
-        self._rgba, dark = colour_cells(output, "viridis", lightness=0.6)
+    def _draw_grid(self, frame) -> None:
+        picture = self._picture = frame.output
+        self._rgba, dark = colour_cells(picture.values, "viridis", lightness=0.6)
+
         def texts():
-            return ([[format_value(value) for value in row] for row in output],
-                    [["#111" if d else "#fff" for d in row] for row in dark], None)
+            return picture.cell_texts(), [["#111" if d else "#fff" for d in row] for row in dark], None
 
+        step = frame.step
+        self.grid.text_shown = lambda row, col: picture.cell_steps[row, col] <= step
         self.grid.set_cells(self._rgba, texts)
-        ho, wo = session.plan.output_size
-        self.grid.set_axis_labels([str(i) for i in range(ho)], [str(j) for j in range(wo)])
-        self._shown = session.step  # texts are built (if ever) visible up to the current step
-        self.shape_label.setText(f"Output {ho}×{wo}  ·  {session.plan.steps} steps")
-        height, width = session.formulas()
-        text = f"height: {height}\nwidth:  {width}"
-        spec = session.spec
-        if spec.dilation != (1, 1):
-            reach = session.plan.dilated_kernel_size
-            text += "\n(dilated kernel: " + ", ".join(
-                f"{d}·({k}−1)+1 = {r}" for d, k, r in zip(spec.dilation, spec.kernel_size, reach)) + ")"
-        self.formula_label.setText(text)
-        self.show_step()
+        self.grid.set_axis_labels(picture.row_labels, picture.col_labels)
+        self._shown = step  # texts are built (if ever) visible up to this step
+        self.shape_label.setText(picture.title)
+        self.formula_label.setText(picture.formulas)
 
-    def show_step(self) -> None:
-        session = self.session
-        step = session.step
+    def _draw_step(self, frame) -> None:
+        picture, step = self._picture, frame.step
         display = self._rgba.copy()
-        flat = display.reshape(-1, 4)
-        flat[step + 1:] = EMPTY
+        display[picture.cell_steps > step] = EMPTY
         self.grid.image.setImage(display, autoLevels=False, levels=None)
         low, high = sorted((self._shown, step))
         if self.grid.texts_built:
             for index in range(low + 1, high + 1):
-                self.grid.set_text_shown(*session.plan.step_position(index), index <= step)
+                self.grid.set_text_shown(*picture.step_cells[index], index <= step)
         self._shown = step
-        i, j = session.position()
+        self.grid.text_shown = lambda row, col: picture.cell_steps[row, col] <= step
+        i, j = frame.position
         self.current.setRect(QtCore.QRectF(j, i, 1, 1))
 
 
 class CoveragePanel(QtWidgets.QWidget):
     """How many multiplications read each input cell; cells no window reads in red."""
 
-    def __init__(self, session, parent=None):
+    cell_clicked = QtCore.pyqtSignal(int, int)
+    """(row, col) of an input cell the user clicked."""
+
+    def __init__(self, parent=None):
         super().__init__(parent)
-        self.session = session
         self.title = _label("Coverage: reads per input cell (click one)", size=12, bold=True)
         self.summary = _label(size=11)
         self.summary.setObjectName("coverage_summary")
@@ -273,47 +220,37 @@ class CoveragePanel(QtWidgets.QWidget):
         self.colour_bar = pg.ColorBarItem(values=(0, 1), colorMap="viridis", interactive=False, width=16)
         self.grid.addItem(self.colour_bar)
         self.grid.setToolTip("Click an input cell to outline it and every output that reads it (blue)")
-        self.grid.cell_clicked.connect(lambda row, col: session.select_input((row, col)))
+        self.grid.cell_clicked.connect(self.cell_clicked)
         self.marks = Marks(self.grid)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)
         layout.addWidget(self.summary)
         layout.addWidget(self.grid, 1)
-        session.subscribe(self.on_change)
-        self.rebuild()
 
-    def on_change(self, changes) -> None:
+    def draw(self, frame, changes) -> None:
         if SPEC in changes:
-            self.rebuild()
+            self._draw_grid(frame.coverage)
         if SELECTION in changes:
-            cell = self.session.selected_input
-            self.marks.show([] if cell is None else [cell])
-            self._show_summary()
+            self.marks.show([frame.selection.cell] if frame.selection else [])
+        if SPEC in changes or SELECTION in changes:
+            text = frame.coverage.summary
+            if frame.selection:
+                text += f"<br><b style='color:{SELECTION_COLOUR}'>{frame.selection.text}</b>"
+            self.summary.setText(text)
 
-    def rebuild(self) -> None:
-        session = self.session
-        coverage = session.plan.coverage
-        low, high = session.plan.coverage_range
-        rgba, dark = colour_cells(coverage, "viridis", low=0, high=max(high, 1), lightness=1.0)
-        unread = coverage == 0
+    def _draw_grid(self, picture) -> None:
+        most = max(picture.most, 1)
+        rgba, dark = colour_cells(picture.counts, "viridis", low=0, high=most, lightness=1.0)
+        unread = picture.unread
         rgba[unread] = UNREAD_COLOUR
+
         def texts():
-            return ([[str(int(value)) for value in row] for row in coverage],
-                    [["#fff" if unread[r, c] or not dark[r, c] else "#111" for c in range(coverage.shape[1])]
-                     for r in range(coverage.shape[0])], None)
+            colours = np.where(unread | ~dark, "#fff", "#111").tolist()
+            return picture.cell_texts(), colours, None
 
         self.grid.set_cells(rgba, texts)
-        height, width = session.spec.input_size
-        self.grid.set_axis_labels([str(i) for i in range(height)], [str(j) for j in range(width)])
-        self.colour_bar.setLevels((0, max(high, 1)))
-        spacing = max(1, -(-max(high, 1) // 5))
+        self.grid.set_axis_labels(picture.row_labels, picture.col_labels)
+        self.colour_bar.setLevels((0, most))
+        spacing = max(1, -(-most // 5))
         self.colour_bar.axis.setTickSpacing(spacing, spacing)
-        self._show_summary()
-
-    def _show_summary(self) -> None:
-        text = self.session.coverage_summary()
-        picked = self.session.selection_text()
-        if picked:
-            text += f"\n<b style='color:{SELECTION_COLOUR}'>{picked}</b>"
-        self.summary.setText(text.replace("\n", "<br>"))

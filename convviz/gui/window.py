@@ -1,5 +1,5 @@
-"""The main window: controls on the left, the animation in the middle, output and coverage on
-the right, timing at the bottom; playback driven by a QTimer over the session's steps."""
+"""The main window: menus, the settings and timing docks, what is remembered between runs, and
+one or two SessionViews in the middle (the first is the one the controls, keys and timing act on)."""
 
 from __future__ import annotations
 
@@ -10,95 +10,16 @@ import os
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ..core import ConvSpecError
-from ..session import ERROR, PLAYING, SPEC, SPEED, SPEEDS, STEP, Session
+from ..session import ERROR, SPEC, SPEEDS, Session
 from . import settings as stored
 from .controls import Controls
-from .panels import AnimationPanel, CoveragePanel, OutputPanel
+from .render import png_bytes
+from .session_view import SessionView
 from .timing import TimingPanel
 
 
-def png_bytes(pixmap: QtGui.QPixmap) -> bytes | None:
-    data = QtCore.QByteArray()
-    buffer = QtCore.QBuffer(data)
-    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
-    written = pixmap.save(buffer, "PNG")
-    buffer.close()
-    return bytes(data) if written else None
-
-
-class PlaybackBar(QtWidgets.QWidget):
-    """Jump to start, step back, play/pause, step forward, jump to end, a scrub slider, speed."""
-
-    def __init__(self, session, parent=None):
-        super().__init__(parent)
-        self.session = session
-        icon = self.style().standardIcon
-        pixmaps = QtWidgets.QStyle.StandardPixmap
-        self.first_button = QtWidgets.QToolButton(text="|◀")
-        self.first_button.setIcon(icon(pixmaps.SP_MediaSkipBackward))
-        self.first_button.setToolTip("First step (Home)")
-        self.back_button = QtWidgets.QToolButton(text="◀")
-        self.back_button.setIcon(icon(pixmaps.SP_MediaSeekBackward))
-        self.back_button.setToolTip("Step back (←)")
-        self.play_button = QtWidgets.QToolButton(text="▶ Play")
-        self.play_button.setToolTip("Play / pause (Space)")
-        self.play_button.setMinimumWidth(80)
-        self.forward_button = QtWidgets.QToolButton(text="▶")
-        self.forward_button.setIcon(icon(pixmaps.SP_MediaSeekForward))
-        self.forward_button.setToolTip("Step forward (→)")
-        self.last_button = QtWidgets.QToolButton(text="▶|")
-        self.last_button.setIcon(icon(pixmaps.SP_MediaSkipForward))
-        self.last_button.setToolTip("Last step (End)")
-        self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
-        self.slider.setObjectName("scrub")
-        self.slider.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
-        self.step_label = QtWidgets.QLabel()
-        self.step_label.setObjectName("step_label")
-        self.step_label.setMinimumWidth(110)
-        self.speed = QtWidgets.QComboBox()
-        self.speed.setToolTip("Steps per second")
-        for value in SPEEDS:
-            self.speed.addItem(f"{value:g} steps/s", value)
-        layout = QtWidgets.QHBoxLayout(self)
-        layout.setContentsMargins(4, 0, 4, 0)
-        for widget in (self.first_button, self.back_button, self.play_button, self.forward_button, self.last_button):
-            widget.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
-            layout.addWidget(widget)
-        layout.addWidget(self.slider, 1)
-        layout.addWidget(self.step_label)
-        layout.addWidget(self.speed)
-        self.first_button.clicked.connect(session.first)
-        self.back_button.clicked.connect(session.step_back)
-        self.play_button.clicked.connect(session.toggle_play)
-        self.forward_button.clicked.connect(session.step_forward)
-        self.last_button.clicked.connect(session.last)
-        self.slider.valueChanged.connect(session.set_step)
-        self.speed.currentIndexChanged.connect(lambda index: session.set_speed(self.speed.itemData(index)))
-        session.subscribe(self.on_change)
-        self.on_change({SPEC, STEP, PLAYING, SPEED})
-
-    def on_change(self, changes) -> None:
-        session = self.session
-        if SPEC in changes:
-            self.slider.blockSignals(True)
-            self.slider.setRange(0, session.steps - 1)
-            self.slider.blockSignals(False)
-        if SPEC in changes or STEP in changes:
-            self.slider.blockSignals(True)
-            self.slider.setValue(session.step)
-            self.slider.blockSignals(False)
-            self.step_label.setText(f"step {session.step + 1} / {session.steps}")
-        if PLAYING in changes:
-            self.play_button.setText("⏸ Pause" if session.playing else "▶ Play")
-        if SPEED in changes:
-            index = min(range(len(SPEEDS)), key=lambda k: abs(SPEEDS[k] - session.speed))
-            self.speed.blockSignals(True)
-            self.speed.setCurrentIndex(index)
-            self.speed.blockSignals(False)
-
-
 class MainWindow(QtWidgets.QMainWindow):
-    """One session, all its views, and the playback timer."""
+    """Menus, docks and settings around one SessionView (the primary session), or two."""
 
     def __init__(self, session: Session | None = None, settings: QtCore.QSettings | None = None,
                  restore: bool = True):
@@ -120,27 +41,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.session = session
         self.setWindowTitle("convviz — padding, stride and dilation of a 2-D convolution")
 
-        self.animation = AnimationPanel(session)
-        self.playback = PlaybackBar(session)
-        self.output = OutputPanel(session)
-        self.coverage = CoveragePanel(session)
+        self.view = SessionView(session)
+        self.views: list[SessionView] = [self.view]
         self.controls = Controls(session)
         self.timing = TimingPanel(session)
-
-        left = QtWidgets.QWidget()
-        left_layout = QtWidgets.QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.animation, 1)
-        left_layout.addWidget(self.playback)
-        right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
-        right.addWidget(self.output)
-        right.addWidget(self.coverage)
-        central = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
-        central.addWidget(left)
-        central.addWidget(right)
-        central.setStretchFactor(0, 3)
-        central.setStretchFactor(1, 2)
-        self.setCentralWidget(central)
+        self.central = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        self.central.addWidget(self.view)
+        self.setCentralWidget(self.central)
 
         controls_scroll = QtWidgets.QScrollArea()
         controls_scroll.setWidget(self.controls)
@@ -156,15 +63,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timing_dock.setWidget(self.timing)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.timing_dock)
 
-        self.timer = QtCore.QTimer(self)
-        self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
-        self.timer.timeout.connect(session.tick)
         self.status = self.statusBar()
         self._file_error: str | None = None
         self._make_actions()
         self.controls.open_image_requested.connect(self.open_image)
         session.subscribe(self.on_change)
-        self.on_change({SPEC, SPEED, PLAYING})
+        self.on_change({SPEC})
         screen = QtGui.QGuiApplication.primaryScreen()
         room = screen.availableGeometry() if screen is not None else QtCore.QRect(0, 0, 1500, 980)
         self.resize(min(1500, int(room.width() * 0.95)), min(980, int(room.height() * 0.92)))
@@ -230,17 +134,26 @@ class MainWindow(QtWidgets.QMainWindow):
     # session → window --------------------------------------------------------------------------
     def on_change(self, changes) -> None:
         session = self.session
-        if SPEED in changes:
-            self.timer.setInterval(session.interval_ms)
-        if PLAYING in changes:
-            if session.playing:
-                self.timer.start(session.interval_ms)
-            else:
-                self.timer.stop()
         if SPEC in changes:
-            self.status.showMessage(f"{session.spec.describe()}  ·  {session.shape_text()}")
+            self.status.showMessage(f"{session.spec.describe()}  ·  {session.frame().output.shape_text}")
         if ERROR in changes and session.error:
             self.status.showMessage("not applied: " + session.error, 8000)
+
+    # more sessions -------------------------------------------------------------------------------
+    def add_view(self, session: Session) -> SessionView:
+        """Show a second session beside the first; the controls, keys and timing stay on the first."""
+        view = SessionView(session)
+        self.views.append(view)
+        self.central.addWidget(view)
+        return view
+
+    def remove_view(self, view: SessionView) -> None:
+        if view is self.view or view not in self.views:
+            raise ValueError("only a view added with add_view can be removed")
+        self.views.remove(view)
+        view.detach()
+        view.setParent(None)
+        view.deleteLater()
 
     # files -------------------------------------------------------------------------------------
     def open_image(self, path: str | None = None) -> bool:
@@ -339,12 +252,13 @@ class MainWindow(QtWidgets.QMainWindow):
         if not getattr(self, "_shown_once", False):
             # keys go to the animation from the start: Space plays, arrows step (not a spin box)
             self._shown_once = True
-            self.animation.grid.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
+            self.view.animation.grid.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
 
     # closing -----------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
-        self.session.pause()
-        self.timer.stop()
+        for view in self.views:
+            view.session.pause()
+            view.timer.stop()
         if self.settings is not None:
             # written (and synced) before the wait for a timing run, which can be long
             stored.save(self.settings, self.session, self.saveGeometry())

@@ -1,18 +1,7 @@
 """The Qt-free application layer: the controller of one convolution being explored, the
 patterns and presets it animates, and the files it reads. Nothing here imports Qt."""
 
-from .session import (
-    DATA,
-    ERROR,
-    PLAYING,
-    SELECTION,
-    SPEC,
-    SPEED,
-    SPEEDS,
-    STEP,
-    Session,
-    StepTerms,
-    check_drawable,
-)
+from .frame import Frame, StepTerms
+from .session import DATA, ERROR, PLAYING, SELECTION, SPEC, SPEED, SPEEDS, STEP, Session, check_drawable
 
-__all__ = ["DATA", "ERROR", "PLAYING", "SELECTION", "SPEC", "SPEED", "SPEEDS", "STEP", "Session", "StepTerms", "check_drawable"]
+__all__ = ["Frame", "DATA", "ERROR", "PLAYING", "SELECTION", "SPEC", "SPEED", "SPEEDS", "STEP", "Session", "StepTerms", "check_drawable"]

@@ -1,32 +1,28 @@
-"""The Qt-free controller behind the window: one convolution being explored.
+"""The Qt-free controller behind a view: one convolution being explored.
 
-A `Session` owns the current spec and its plan, the 2-D input and kernel the
-animation shows, the output they make, the animation step and playback, and
-the last error. Widgets observe it (`subscribe`) and call its methods; they
-never compute geometry. Nothing here imports Qt, so a session can be tested
-headless and two sessions can drive two views side by side.
+A `Session` owns the current spec and its plan, the 2-D input and kernel the animation shows,
+the output they make, the animation step and playback, the picked input cell and the last error.
+Views observe it (`subscribe`), draw its `frame()` and call its methods; they never compute
+geometry. Nothing here imports Qt, so a session can be tested headless and two sessions can
+drive two views side by side.
 
-The animation shows one input channel convolved with one kernel: the spec's
-height, width, kernel, stride, padding, dilation and mode; channels and batch
-only matter to the profiler.
+The animation shows one input channel convolved with one kernel: the spec's height, width,
+kernel, stride, padding, dilation and mode; channels and batch only matter to the profiler.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ..core import ConvSpec, ConvSpecError, plan
-from .patterns import INPUT_PATTERNS, KERNEL_PRESETS, format_value, input_pattern, kernel_preset
+from . import frame as frames
+from .patterns import INPUT_PATTERNS, KERNEL_PRESETS, input_pattern, kernel_preset
 
 DEFAULT_SPEC = ConvSpec((1, 1, 7, 7), 1, (3, 3), padding="valid")
 MAX_ANIMATION_SIDE = 1024
 """Largest padded grid (per side) a session takes: the animation draws every cell of it."""
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
 """Playback speeds offered, in steps per second."""
-ARITHMETIC_TERMS = 9
-"""Kernels with at most this many taps show every product in the step's arithmetic."""
 
 # what changed, as passed to observers
 SPEC, DATA, STEP, PLAYING, SPEED, ERROR = "spec", "data", "step", "playing", "speed", "error"
@@ -42,34 +38,6 @@ def check_drawable(spec: ConvSpec) -> None:
             f"(at most {MAX_ANIMATION_SIDE} per side); time larger inputs with “Sweep input size” "
             "or `python main.py bench`"
         )
-
-
-@dataclass(frozen=True)
-class StepTerms:
-    """The arithmetic of one animation step: output (i, j) = Σ x·w over its taps."""
-
-    step: int
-    position: tuple[int, int]
-    rows: np.ndarray
-    cols: np.ndarray
-    inputs: np.ndarray
-    weights: np.ndarray
-    total: float
-
-    def text(self, max_terms: int = ARITHMETIC_TERMS) -> str:
-        i, j = self.position
-        total = format_value(self.total)
-        if self.inputs.size <= max_terms:
-            products = " + ".join(
-                f"{_bracket(format_value(x))}·{_bracket(format_value(w))}"
-                for x, w in zip(self.inputs.ravel(), self.weights.ravel())
-            )
-            return f"y[{i},{j}] = {products} = {total}"
-        return f"y[{i},{j}] = Σ x·w over {self.inputs.size} taps = {total}"
-
-
-def _bracket(text: str) -> str:
-    return f"({text})" if text.startswith("−") else text
 
 
 class Session:
@@ -97,6 +65,8 @@ class Session:
         self.output = np.zeros(self.plan.output_size)
         self.padded = np.zeros(self.plan.padded_shape)
         self._custom_weights: np.ndarray | None = None
+        self._grids: tuple | None = None
+        self._selection: frames.Selection | None = None
         self._refresh_data()
 
     # observers -----------------------------------------------------------------------------
@@ -114,11 +84,6 @@ class Session:
             callback(changed)
 
     # the spec --------------------------------------------------------------------------------
-    @property
-    def animation_plan(self):
-        """The plan of the animated slice (one channel, one kernel): same geometry as `plan`."""
-        return self._animation_plan
-
     def set_spec(self, spec: ConvSpec) -> bool:
         """Switch to `spec`; on a ConvSpecError keep everything as it was, remember the message."""
         try:
@@ -213,7 +178,8 @@ class Session:
         from ..backends import convolve
 
         spec = self.spec
-        self._animation_plan = plan(spec.replace(input_shape=[1, 1, *spec.input_size], out_channels=1))
+        one_channel = plan(spec.replace(input_shape=[1, 1, *spec.input_size], out_channels=1))
+        self._grids, self._selection = None, None
         self.input = input_pattern(self.pattern, spec.input_size, seed=self.seed, image=self.source_image)
         if self._custom_weights is not None and self._custom_weights.shape == tuple(spec.kernel_size):
             self.weights = self._custom_weights
@@ -222,13 +188,13 @@ class Session:
                 self.preset = "box blur"
             self._custom_weights = None
             self.weights = kernel_preset(self.preset, spec.kernel_size, seed=self.seed)
-        self.padded = self._animation_plan.padded_values(self.input)
+        self.padded = self.plan.padded_values(self.input)
         x = self.input[None, None].astype(np.float64)
         w = self.weights[None, None].astype(np.float64)
         try:
-            result = convolve(x, w, self._animation_plan, backend=self.backend)
+            result = convolve(x, w, one_channel, backend=self.backend)
         except RuntimeError:
-            result = convolve(x, w, self._animation_plan, backend="numpy")
+            result = convolve(x, w, one_channel, backend="numpy")
         self.output = np.asarray(result, dtype=np.float64)[0, 0]
 
     def select_input(self, cell: tuple[int, int] | None) -> None:
@@ -240,35 +206,32 @@ class Session:
                 raise IndexError(f"input cell ({row}, {col}) is outside {height}×{width}")
             cell = None if (row, col) == self.selected_input else (row, col)
         if cell != self.selected_input:
-            self.selected_input = cell
+            self.selected_input, self._selection = cell, None
             self._notify(SELECTION)
 
-    def selection_text(self) -> str:
-        if self.selected_input is None:
-            return ""
-        row, col = self.selected_input
-        readers = self.plan.outputs_reading(row, col)
-        count = int(self.plan.coverage[row, col])
-        if not readers:
-            return f"input ({row}, {col}) is read by no window"
-        return (f"input ({row}, {col}) is read {count} time{'s' if count != 1 else ''} "
-                f"by {len(readers)} output{'s' if len(readers) != 1 else ''}")
+    def go_to_output(self, i: int, j: int) -> None:
+        """Jump to the step that computes output cell (i, j)."""
+        self.set_step(self.plan.step_of(i, j))
 
     # the animation ---------------------------------------------------------------------------
     @property
     def steps(self) -> int:
         return self.plan.steps
 
-    def position(self, step: int | None = None) -> tuple[int, int]:
-        return self.plan.step_position(self.step if step is None else step)
-
-    def terms(self, step: int | None = None) -> StepTerms:
-        """Σ x·w of a step (the current one by default), from the padded grid and the kernel."""
-        step = self.step if step is None else step
-        i, j = self.plan.step_position(step)
-        rows, cols = self.plan.taps(i, j)
-        inputs = self.padded[np.ix_(rows, cols)]
-        return StepTerms(step, (i, j), rows, cols, inputs, self.weights, float((inputs * self.weights).sum()))
+    def frame(self, step: int | None = None) -> frames.Frame:
+        """What the panels show at `step` (the current step by default), with the current selection."""
+        step = self.step if step is None else max(0, min(int(step), self.plan.steps - 1))
+        if self._grids is None:
+            pictorial = self.pattern in ("sample image", "image file")
+            self._grids = (frames.input_grid(self.plan, self.padded, pictorial),
+                           frames.output_grid(self.plan, self.output), frames.coverage_grid(self.plan))
+        if self._selection is None and self.selected_input is not None:
+            self._selection = frames.selection(self.plan, self.selected_input)
+        terms = frames.step_terms(self.plan, self.padded, self.weights, step)
+        i, j = terms.position
+        top, left, height, width = self.plan.window_extent(i, j)
+        return frames.Frame(*self._grids, step=step, steps=self.plan.steps, position=(i, j),
+                            window=(top, left, height, width), terms=terms, selection=self._selection)
 
     def set_step(self, step: int) -> None:
         step = max(0, min(int(step), self.plan.steps - 1))
@@ -331,37 +294,3 @@ class Session:
     @property
     def interval_ms(self) -> int:
         return max(1, int(round(1000.0 / self.speed)))
-
-    # text for the panels ---------------------------------------------------------------------
-    def shape_text(self) -> str:
-        ho, wo = self.plan.output_size
-        return f"output {ho}×{wo} ({self.plan.steps} steps)"
-
-    def formulas(self) -> tuple[str, str]:
-        return self.plan.output_formula(0), self.plan.output_formula(1)
-
-    def coverage_summary(self) -> str:
-        low, high = self.plan.coverage_range
-        rows, cols = self.plan.unread_rows, self.plan.unread_cols
-        text = f"reads per input cell: min {low}, max {high}"
-        if rows or cols:
-            parts = []
-            if rows:
-                parts.append(f"rows {_ranges(rows)}")
-            if cols:
-                parts.append(f"columns {_ranges(cols)}")
-            text += " · never read: " + ", ".join(parts)
-        else:
-            text += " · every input cell is read"
-        return text
-
-
-def _ranges(indices) -> str:
-    """(0, 1, 2, 5) -> '0–2, 5'."""
-    indices = sorted(indices)
-    parts, start = [], indices[0]
-    for previous, current in zip(indices, indices[1:] + [None]):
-        if current is None or current != previous + 1:
-            parts.append(str(start) if start == previous else f"{start}–{previous}")
-            start = current
-    return ", ".join(parts)

@@ -13,5 +13,5 @@ def window(qtbot, qsettings):
     with qtbot.waitExposed(window):
         window.show()
     window.activateWindow()
-    window.animation.grid.setFocus()
+    window.view.animation.grid.setFocus()
     return window

@@ -127,9 +127,9 @@ def test_an_error_in_a_slot_is_shown_and_the_window_keeps_working(window, qtbot)
     finally:
         restore()
     assert shown == ["ZeroDivisionError: a bug in a slot"]
-    window.animation.grid.setFocus()
-    qtbot.keyClick(window.animation.grid, QtCore.Qt.Key.Key_Right)
-    assert window.session.step == 1 and window.playback.step_label.text() == "step 2 / 25"
+    window.view.animation.grid.setFocus()
+    qtbot.keyClick(window.view.animation.grid, QtCore.Qt.Key.Key_Right)
+    assert window.session.step == 1 and window.view.playback.step_label.text() == "step 2 / 25"
 
 
 def test_a_process_with_the_hook_survives_an_error_in_a_slot(tmp_path):

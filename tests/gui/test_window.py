@@ -19,9 +19,9 @@ from convviz.session import Session  # noqa: E402
 
 
 def test_stride_and_padding_change_shape_text_and_step_count(window):
-    controls, output = window.controls, window.output
+    controls, output = window.controls, window.view.output
     assert "Output 5×5" in output.shape_label.text() and "25 steps" in output.shape_label.text()
-    assert window.playback.slider.maximum() == 24
+    assert window.view.playback.slider.maximum() == 24
     controls.stride_h.setValue(2)
     controls.stride_w.setValue(2)
     assert window.session.spec.stride == (2, 2)
@@ -29,8 +29,8 @@ def test_stride_and_padding_change_shape_text_and_step_count(window):
     controls.padding.setCurrentText("same")
     assert "Output 4×4" in output.shape_label.text() and "16 steps" in output.shape_label.text()
     assert "⌊(7 + 1 + 1 − 3)/2⌋ + 1 = 4" in output.formula_label.text()
-    assert window.playback.slider.maximum() == 15
-    assert window.playback.step_label.text().endswith("/ 16")
+    assert window.view.playback.slider.maximum() == 15
+    assert window.view.playback.step_label.text().endswith("/ 16")
     controls.padding.setCurrentText("custom")
     controls.pad_sides[0].setValue(3)  # top
     assert window.session.plan.pads == (3, 1, 1, 1)
@@ -40,16 +40,16 @@ def test_stride_and_padding_change_shape_text_and_step_count(window):
 def test_play_advances_and_pause_stops(window, qtbot):
     session = window.session
     session.set_speed(60)
-    window.playback.play_button.click()
-    assert session.playing and window.timer.isActive()
+    window.view.playback.play_button.click()
+    assert session.playing and window.view.timer.isActive()
     qtbot.waitUntil(lambda: session.step >= 3, timeout=3000)
-    window.playback.play_button.click()
-    assert not session.playing and not window.timer.isActive()
+    window.view.playback.play_button.click()
+    assert not session.playing and not window.view.timer.isActive()
     stopped_at = session.step
     qtbot.wait(150)
     assert session.step == stopped_at
-    assert window.playback.slider.value() == stopped_at
-    assert f"step {stopped_at + 1} / 25" == window.playback.step_label.text()
+    assert window.view.playback.slider.value() == stopped_at
+    assert f"step {stopped_at + 1} / 25" == window.view.playback.step_label.text()
 
 
 def test_playing_to_the_end_stops(window, qtbot):
@@ -58,12 +58,12 @@ def test_playing_to_the_end_stops(window, qtbot):
     session.set_step(20)
     session.play()
     qtbot.waitUntil(lambda: not session.playing, timeout=3000)
-    assert session.step == 24 and not window.timer.isActive()
+    assert session.step == 24 and not window.view.timer.isActive()
 
 
 def test_keyboard_shortcuts(window, qtbot):
     session = window.session
-    target = window.animation.grid
+    target = window.view.animation.grid
     qtbot.keyClick(target, QtCore.Qt.Key.Key_Right)
     qtbot.keyClick(target, QtCore.Qt.Key.Key_Right)
     assert session.step == 2
@@ -85,13 +85,13 @@ def test_keyboard_shortcuts(window, qtbot):
 
 def test_invalid_spec_shows_message_and_panels_keep_last_state(window, qtbot):
     controls = window.controls
-    before_title = window.animation.title.text()
-    before_output = window.output.shape_label.text()
+    before_title = window.view.animation.title.text()
+    before_output = window.view.output.shape_label.text()
     controls.kernel_h.setValue(9)  # nothing raises
     assert controls.error_label.isVisible()
     assert "smaller than the kernel 9×3" in controls.error_label.text()
     assert window.session.spec.kernel_size == (3, 3)
-    assert window.animation.title.text() == before_title and window.output.shape_label.text() == before_output
+    assert window.view.animation.title.text() == before_title and window.view.output.shape_label.text() == before_output
     controls.kernel_h.setValue(3)
     assert not controls.error_label.isVisible()
     controls.mode.setCurrentText("reflect")
@@ -132,7 +132,7 @@ def test_pattern_preset_and_image_file(window, qtbot, tmp_path):
 
 
 def test_output_fills_in_step_by_step(window):
-    output, session = window.output, window.session
+    output, session = window.view.output, window.session
     session.set_step(4)
     image = output.grid.image.image
     assert (image.reshape(-1, 4)[5:] == 255).all()
@@ -142,13 +142,13 @@ def test_output_fills_in_step_by_step(window):
     assert not output.grid.texts[0][4].isVisible()
     session.last()
     assert all(item.isVisible() for row in output.grid.texts for item in row)
-    rect = window.animation.window_rect.rect()
+    rect = window.view.animation.window_rect.rect()
     assert (rect.left(), rect.top(), rect.width(), rect.height()) == (4, 4, 3, 3)
 
 
 def test_coverage_panel_marks_unread_cells(window):
     window.session.update_spec(kernel_size=[2, 2], stride=[3, 3])
-    text = window.coverage.summary.text()
+    text = window.view.coverage.summary.text()
     assert "never read" in text and "rows 2, 5" in text and "columns 2, 5" in text
 
 
@@ -267,7 +267,7 @@ def test_two_windows_coexist(qtbot):
     qtbot.addWidget(one)
     qtbot.addWidget(two)
     one.session.step_forward()
-    assert two.session.step == 0 and "Output 2×2" in two.output.shape_label.text()
+    assert two.session.step == 0 and "Output 2×2" in two.view.output.shape_label.text()
 
 
 def test_screenshot_written_and_not_blank(tmp_path):
@@ -295,16 +295,16 @@ def test_screenshot_of_an_invalid_spec_exits_2_with_one_line(tmp_path):
 
 def test_reflect_padding_cells_name_the_cell_they_copy(window):
     window.session.update_spec(padding=2, padding_mode="reflect")
-    grid = window.animation.grid
+    grid = window.view.animation.grid
     assert grid.texts_built
     corner = grid.texts[0][0]
     labels = [child.text() for child in corner.childItems()]
-    source = window.session.animation_plan.source_of(0, 0)
+    source = window.session.plan.source_of(0, 0)
     assert labels == [f"↤{source[0]},{source[1]}"]
     from convviz.session.patterns import format_value
 
     assert corner.text() == format_value(window.session.input[source])
-    assert "reflect padding" in window.animation.legend.text()
+    assert "reflect padding" in window.view.animation.legend.text()
 
 
 def test_keys_work_right_after_the_window_opens(qtbot):
@@ -314,7 +314,7 @@ def test_keys_work_right_after_the_window_opens(qtbot):
         window.show()
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=2000)
-    assert window.focusWidget() is window.animation.grid
+    assert window.focusWidget() is window.view.animation.grid
     qtbot.keyClick(window.focusWidget(), QtCore.Qt.Key.Key_Right)
     assert window.session.step == 1
     window.controls.input_h.setFocus()
@@ -323,24 +323,24 @@ def test_keys_work_right_after_the_window_opens(qtbot):
 
 
 def test_clicking_an_output_cell_jumps_to_its_step(window, qtbot):
-    grid = window.output.grid
+    grid = window.view.output.grid
     centre = grid.view.mapViewToScene(QtCore.QPointF(2.5, 3.5))  # column 2, row 3
     point = grid.mapFromScene(centre)
     qtbot.mouseClick(grid.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=point)
-    assert window.session.position() == (3, 2)
+    assert window.session.frame().position == (3, 2)
     assert window.session.step == 17
 
 
 def test_picking_an_input_cell_outlines_the_outputs_that_read_it(window, qtbot):
     window.session.update_spec(stride=[2, 2], padding="same", padding_mode="reflect")
-    grid = window.coverage.grid
+    grid = window.view.coverage.grid
     point = grid.mapFromScene(grid.view.mapViewToScene(QtCore.QPointF(0.5, 1.5)))  # input (1, 0)
     qtbot.mouseClick(grid.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=point)
     assert window.session.selected_input == (1, 0)
     readers = window.session.plan.outputs_reading(1, 0)
-    assert len(window.output.marks.items) == len(readers) > 0
-    copies = window.session.animation_plan.padded_cells_of(1, 0)
-    assert len(window.animation.marks.items) == len(copies) == 2  # the cell and its reflected copy
-    assert "input (1, 0) is read" in window.coverage.summary.text()
+    assert len(window.view.output.marks.items) == len(readers) > 0
+    copies = window.session.plan.padded_cells_of(1, 0)
+    assert len(window.view.animation.marks.items) == len(copies) == 2  # the cell and its reflected copy
+    assert "input (1, 0) is read" in window.view.coverage.summary.text()
     window.session.update_spec(stride=[1, 1])  # a new spec clears the pick
-    assert window.session.selected_input is None and not window.output.marks.items
+    assert window.session.selected_input is None and not window.view.output.marks.items

@@ -37,7 +37,7 @@ def test_every_step_value_matches_the_reference(spec, seed):
     assert session.output.shape == expected.shape == plan(spec).output_size
     np.testing.assert_allclose(session.output, expected, rtol=1e-10, atol=1e-10)
     for step in range(session.steps):
-        terms = session.terms(step)
+        terms = session.frame(step).terms
         assert terms.position == plan(spec).step_position(step)
         assert terms.total == pytest.approx(expected[terms.position], rel=1e-10, abs=1e-10)
 
@@ -46,21 +46,21 @@ def test_step_text_shows_every_product_of_a_small_kernel():
     session = Session(ConvSpec((1, 1, 4, 4), 1, 2), pattern="gradient", preset="identity")
     session.set_weights(np.array([[1.0, -2.0], [0.0, 3.0]]))
     session.set_step(5)  # output (1, 2) of a 3×3 output
-    text = session.terms().text()
+    text = session.frame().terms.text()
     # x at padded (1,2),(1,3),(2,2),(2,3) of the gradient rows+cols: 3, 4, 4, 5
     assert text == "y[1,2] = 3·1 + 4·(−2) + 4·0 + 5·3 = 10"
     big = Session(ConvSpec((1, 1, 9, 9), 1, 5))
-    assert "Σ x·w over 25 taps" in big.terms().text()
+    assert "Σ x·w over 25 taps" in big.frame().terms.text()
 
 
 def test_spec_change_updates_shape_steps_and_notifies():
     session = Session(ConvSpec((1, 1, 7, 7), 1, 3))
     heard = []
     session.subscribe(heard.append)
-    assert session.steps == 25 and session.shape_text() == "output 5×5 (25 steps)"
+    assert session.steps == 25 and session.frame().output.shape_text == "output 5×5 (25 steps)"
     assert session.update_spec(stride=[2, 2], padding="same")
-    assert session.steps == 16 and "4×4" in session.shape_text()
-    assert session.formulas()[0] == "⌊(7 + 1 + 1 − 3)/2⌋ + 1 = 4"
+    assert session.steps == 16 and "4×4" in session.frame().output.shape_text
+    assert session.frame().output.formulas.splitlines()[0] == "height: ⌊(7 + 1 + 1 − 3)/2⌋ + 1 = 4"
     assert {SPEC, DATA, STEP} <= heard[-1]
 
 
@@ -195,10 +195,10 @@ def test_selecting_an_input_cell():
     session.subscribe(heard.append)
     session.select_input((2, 0))
     assert session.selected_input == (2, 0) and heard[-1] == {"selection"}
-    assert session.selection_text() == "input (2, 0) is read by no window"
+    assert session.frame().selection.text == "input (2, 0) is read by no window"
     session.select_input((0, 0))
-    assert session.selection_text() == "input (0, 0) is read 1 time by 1 output"
+    assert session.frame().selection.text == "input (0, 0) is read 1 time by 1 output"
     session.select_input((0, 0))  # again: cleared
-    assert session.selected_input is None and session.selection_text() == ""
+    assert session.selected_input is None and session.frame().selection is None
     with pytest.raises(IndexError):
         session.select_input((8, 0))

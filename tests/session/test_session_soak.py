@@ -4,7 +4,7 @@ exception, bounded memory growth."""
 import numpy as np
 import pytest
 
-from convviz.core import ConvSpec, reference_conv2d
+from convviz.core import ConvSpec, plan, reference_conv2d
 from convviz.session import Session
 
 pytest.importorskip("psutil")
@@ -19,9 +19,10 @@ def test_controller_soak(capsys):
     before = rss_mb()
     accepted = drive(session, rng, 10_000)
     growth = rss_mb() - before
-    terms = session.terms()
-    i, j = session.position()
-    expected = reference_conv2d(session.input[None, None], session.weights[None, None], session.animation_plan)
+    terms = session.frame().terms
+    i, j = terms.position
+    one_channel = session.spec.replace(input_shape=[1, 1, *session.spec.input_size], out_channels=1)
+    expected = reference_conv2d(session.input[None, None], session.weights[None, None], plan(one_channel))
     assert terms.total == pytest.approx(expected[0, 0, i, j])
     np.testing.assert_allclose(session.output, expected[0, 0], rtol=1e-12, atol=1e-9)
     with capsys.disabled():

@@ -1,0 +1,252 @@
+"""What the panels of one session show at one step and selection: plain data, no Qt.
+
+A view draws a `Frame` and computes nothing itself: no geometry, no text. The parts that do not
+depend on the step (`InputGrid`, `OutputGrid`, `CoverageGrid`) are built once per spec and data
+and shared by every frame of them, so moving the step costs only the step's own parts. Any step
+can be framed without changing the session, which is how an export renders frames offscreen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .patterns import format_value
+
+ARITHMETIC_TERMS = 9
+"""Kernels with at most this many taps show every product in the step's arithmetic."""
+
+
+@dataclass(frozen=True)
+class StepTerms:
+    """The arithmetic of one animation step: output (i, j) = Σ x·w over its taps."""
+
+    step: int
+    position: tuple[int, int]
+    rows: np.ndarray
+    cols: np.ndarray
+    inputs: np.ndarray
+    weights: np.ndarray
+    total: float
+
+    def text(self, max_terms: int = ARITHMETIC_TERMS) -> str:
+        i, j = self.position
+        total = format_value(self.total)
+        if self.inputs.size <= max_terms:
+            products = " + ".join(
+                f"{_bracket(format_value(x))}·{_bracket(format_value(w))}"
+                for x, w in zip(self.inputs.ravel(), self.weights.ravel())
+            )
+            return f"y[{i},{j}] = {products} = {total}"
+        return f"y[{i},{j}] = Σ x·w over {self.inputs.size} taps = {total}"
+
+
+def _bracket(text: str) -> str:
+    return f"({text})" if text.startswith("−") else text
+
+
+def ranges_text(indices) -> str:
+    """(0, 1, 2, 5) -> '0–2, 5'."""
+    indices = sorted(indices)
+    parts, start = [], indices[0]
+    for previous, current in zip(indices, indices[1:] + [None]):
+        if current is None or current != previous + 1:
+            parts.append(str(start) if start == previous else f"{start}–{previous}")
+            start = current
+    return ", ".join(parts)
+
+
+def _labels(count: int) -> list[str]:
+    return [str(index) for index in range(count)]
+
+
+def _value_texts(values: np.ndarray) -> list[list[str]]:
+    return [[format_value(value) for value in row] for row in values]
+
+
+@dataclass(frozen=True)
+class InputGrid:
+    """The padded input of one channel: values, which cells are padding and what they copy."""
+
+    values: np.ndarray
+    """(Hp, Wp) values on the padded grid, padding filled as the mode says."""
+    padding: np.ndarray
+    """(Hp, Wp) True where a cell is padding."""
+    source_rows: np.ndarray
+    source_cols: np.ndarray
+    """Input row (column) each padded row (column) holds; -1 for zero padding."""
+    mode: str
+    input_rect: tuple[int, int, int, int]
+    """(top, left, height, width) of the input inside the padded grid."""
+    tap_offsets: tuple[np.ndarray, np.ndarray]
+    """Row and column offsets of the kernel's taps from a window's top-left tap."""
+    unread_rows: tuple[int, ...]
+    unread_cols: tuple[int, ...]
+    """Input rows (columns) no window reads."""
+    pictorial: bool
+    """The input is a picture (grey levels), not a grid of small numbers."""
+    title: str
+    kernel_text: str
+    row_labels: list[str]
+    col_labels: list[str]
+
+    @property
+    def has_padding(self) -> bool:
+        return bool(self.padding.any())
+
+    def cell_texts(self) -> list[list[str]]:
+        return _value_texts(self.values)
+
+    def copy_labels(self) -> list[list[str | None]] | None:
+        """'↤r,c' on each padding cell that copies input cell (r, c); None for zero padding."""
+        if self.mode == "zeros":
+            return None
+        return [[f"↤{self.source_rows[row]},{self.source_cols[col]}" if self.padding[row, col] else None
+                 for col in range(self.values.shape[1])] for row in range(self.values.shape[0])]
+
+
+@dataclass(frozen=True)
+class OutputGrid:
+    """The output map of one channel, the order its cells are computed in, and its size formulas."""
+
+    values: np.ndarray
+    cell_steps: np.ndarray
+    """(Ho, Wo) the animation step that computes each output cell."""
+    step_cells: np.ndarray
+    """(steps, 2) the output cell each animation step computes."""
+    title: str
+    shape_text: str
+    formulas: str
+    row_labels: list[str]
+    col_labels: list[str]
+
+    def cell_texts(self) -> list[list[str]]:
+        return _value_texts(self.values)
+
+
+@dataclass(frozen=True)
+class CoverageGrid:
+    """How many multiplications read each input cell; cells no window reads are `unread`."""
+
+    counts: np.ndarray
+    unread: np.ndarray
+    most: int
+    summary: str
+    row_labels: list[str]
+    col_labels: list[str]
+
+    def cell_texts(self) -> list[list[str]]:
+        return [[str(int(value)) for value in row] for row in self.counts]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """An input cell the user picked: where it sits on the padded grid and who reads it."""
+
+    cell: tuple[int, int]
+    padded_cells: list[tuple[int, int]]
+    """The cell itself and its padding copies, in padded coordinates."""
+    readers: list[tuple[int, int]]
+    """Every output cell whose window reads it, directly or through a copy."""
+    text: str
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Every panel of one session at one step and selection."""
+
+    input: InputGrid
+    output: OutputGrid
+    coverage: CoverageGrid
+    step: int
+    steps: int
+    position: tuple[int, int]
+    window: tuple[int, int, int, int]
+    """(top, left, height, width) of the step's window on the padded grid."""
+    terms: StepTerms
+    selection: Selection | None = field(default=None)
+
+    @property
+    def arithmetic(self) -> str:
+        return f"Step {self.step + 1} of {self.steps}:  {self.terms.text()}"
+
+    @property
+    def step_label(self) -> str:
+        return f"step {self.step + 1} / {self.steps}"
+
+
+def input_grid(conv_plan, padded: np.ndarray, pictorial: bool) -> InputGrid:
+    spec = conv_plan.spec
+    height, width = spec.input_size
+    top, bottom, left, right = conv_plan.pads
+    ph, pw = conv_plan.padded_shape
+    if any(conv_plan.pads):
+        title = (f"Input {height}×{width}, padded to {ph}×{pw}  ·  "
+                 f"padding top {top}, bottom {bottom}, left {left}, right {right}")
+    else:
+        title = f"Input {height}×{width}  ·  no padding"
+    (kh, kw), (sh, sw), (dh, dw) = spec.kernel_size, spec.stride, spec.dilation
+    kernel_text = f"{kh}×{kw} kernel, stride {sh}×{sw}" + (f", dilation {dh}×{dw}" if (dh, dw) != (1, 1) else "")
+    mask = conv_plan.padding_mask
+    rows, cols = conv_plan.row_source, conv_plan.col_source
+    return InputGrid(
+        values=padded, padding=mask, source_rows=rows, source_cols=cols, mode=spec.padding_mode,
+        input_rect=(top, left, height, width), tap_offsets=conv_plan.tap_offsets,
+        unread_rows=conv_plan.unread_rows, unread_cols=conv_plan.unread_cols, pictorial=pictorial,
+        title=title, kernel_text=kernel_text,
+        row_labels=["" if pad else str(int(index)) for index, pad in zip(rows, mask.all(axis=1))],
+        col_labels=["" if pad else str(int(index)) for index, pad in zip(cols, mask.all(axis=0))],
+    )
+
+
+def output_grid(conv_plan, output: np.ndarray) -> OutputGrid:
+    spec = conv_plan.spec
+    ho, wo = conv_plan.output_size
+    formulas = f"height: {conv_plan.output_formula(0)}\nwidth:  {conv_plan.output_formula(1)}"
+    if spec.dilation != (1, 1):
+        formulas += "\n(dilated kernel: " + ", ".join(
+            f"{d}·({k}−1)+1 = {r}" for d, k, r in zip(spec.dilation, spec.kernel_size, conv_plan.dilated_kernel_size)
+        ) + ")"
+    steps = np.arange(conv_plan.steps)
+    return OutputGrid(
+        values=output, cell_steps=steps.reshape(ho, wo), step_cells=np.stack(np.divmod(steps, wo), axis=1),
+        title=f"Output {ho}×{wo}  ·  {conv_plan.steps} steps", shape_text=f"output {ho}×{wo} ({conv_plan.steps} steps)",
+        formulas=formulas,
+        row_labels=_labels(ho), col_labels=_labels(wo),
+    )
+
+
+def coverage_grid(conv_plan) -> CoverageGrid:
+    counts = conv_plan.coverage
+    low, high = conv_plan.coverage_range
+    rows, cols = conv_plan.unread_rows, conv_plan.unread_cols
+    summary = f"reads per input cell: min {low}, max {high}"
+    if rows or cols:
+        parts = ([f"rows {ranges_text(rows)}"] if rows else []) + ([f"columns {ranges_text(cols)}"] if cols else [])
+        summary += " · never read: " + ", ".join(parts)
+    else:
+        summary += " · every input cell is read"
+    height, width = conv_plan.spec.input_size
+    return CoverageGrid(counts=counts, unread=counts == 0, most=high, summary=summary,
+                        row_labels=_labels(height), col_labels=_labels(width))
+
+
+def selection(conv_plan, cell: tuple[int, int]) -> Selection:
+    row, col = cell
+    readers = conv_plan.outputs_reading(row, col)
+    count = int(conv_plan.coverage[row, col])
+    if readers:
+        text = (f"input ({row}, {col}) is read {count} time{'s' if count != 1 else ''} "
+                f"by {len(readers)} output{'s' if len(readers) != 1 else ''}")
+    else:
+        text = f"input ({row}, {col}) is read by no window"
+    return Selection(cell, conv_plan.padded_cells_of(row, col), readers, text)
+
+
+def step_terms(conv_plan, padded: np.ndarray, weights: np.ndarray, step: int) -> StepTerms:
+    """Σ x·w of `step`, from the padded grid and the kernel."""
+    i, j = conv_plan.step_position(step)
+    rows, cols = conv_plan.taps(i, j)
+    inputs = padded[np.ix_(rows, cols)]
+    return StepTerms(step, (i, j), rows, cols, inputs, weights, float((inputs * weights).sum()))
