@@ -8,6 +8,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, field, fields
 
+
 @dataclass
 class Measurement:
     """One timed (backend, algorithm, kind) on one spec.
