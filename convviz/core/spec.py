@@ -95,7 +95,7 @@ def _geometry_problem(axes: tuple[Axis, Axis]) -> str | None:
     dilations = [axis.dilation for axis in axes]
     dilated = dilations != [1, 1]
     if dilated:
-        dilation_text = f"dilation {dilations[0]}" if len(set(dilations)) == 1 else f"dilation {dilations[0]}×{dilations[1]}"
+        dilation_text = "dilation " + (str(dilations[0]) if len(set(dilations)) == 1 else "×".join(map(str, dilations)))
         reach_text = "×".join(str(axis.reach) for axis in axes)
         kernel_text = f"{reach_text} ({kernel_text}, {dilation_text})"
     return f"padded input {padded} is smaller than the {'dilated ' if dilated else ''}kernel {kernel_text}"
