@@ -184,12 +184,12 @@ class Axis:
     # reads ----------------------------------------------------------------------------------
     @cached_property
     def reads(self) -> np.ndarray:
-        """For each padded index, how many (window, tap) pairs read it."""
+        """For each padded index, how many (window, tap) pairs read it (one strided pass per window
+        or per tap, whichever are fewer)."""
         reads = np.zeros(self.padded_size, dtype=np.int64)
-        out = self.output_size
-        if out <= self.kernel:
-            for window in range(out):
-                reads[window * self.stride:window * self.stride + self.reach:self.dilation] += 1
+        if self.output_size <= self.kernel:
+            for window in range(self.output_size):
+                reads[self.taps(window)] += 1
         else:
             for tap in range(self.kernel):
                 reads[self.tap_slice(tap)] += 1

@@ -41,7 +41,8 @@ class ConvPlan:
     def __init__(self, spec: ConvSpec):
         self.spec = spec
         self.axes: tuple[Axis, Axis] = spec.axes
-        self.rows, self.cols = rows, cols = self.axes
+        self.rows, self.cols = self.axes
+        rows, cols = self.axes
         self.pads = (rows.before, rows.after, cols.before, cols.after)
         self.padded_shape = (rows.padded_size, cols.padded_size)
         self.dilated_kernel_size = (rows.reach, cols.reach)
