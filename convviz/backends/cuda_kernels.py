@@ -142,11 +142,9 @@ class Launch:
 
 def kernel_arguments(conv_plan) -> tuple[int, ...]:
     """The run-time integers every kernel takes after its four pointers (has_bias comes last)."""
-    spec = conv_plan.spec
-    batch, channels, height, width = spec.input_shape
-    _, out_channels, out_height, out_width = conv_plan.output_shape
-    top, _, left, _ = conv_plan.pads
-    return (batch, channels, height, width, out_channels, out_height, out_width, top, left)
+    spec, (rows, cols) = conv_plan.spec, conv_plan.axes
+    return (spec.batch, spec.in_channels, rows.size, cols.size, spec.out_channels, rows.output_size, cols.output_size,
+            rows.before, cols.before)
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -162,12 +160,11 @@ def _variant(conv_plan, dtype, algorithm: str, tile: dict[str, int]) -> KernelVa
 
 
 def tiled_shared_bytes(conv_plan, dtype, block_x: int, block_y: int, rows_per_thread: int, weights_in_constant: bool) -> int:
-    spec = conv_plan.spec
-    (kh, kw), (sh, sw), (dh, dw) = spec.kernel_size, spec.stride, spec.dilation
-    tile_h, tile_w = block_y * rows_per_thread, block_x
-    in_h = (tile_h - 1) * sh + (kh - 1) * dh + 1
-    in_w = (tile_w - 1) * sw + (kw - 1) * dw + 1
-    elements = in_h * in_w + (0 if weights_in_constant else kh * kw)
+    """Shared memory of one tiled block: its tile of outputs' input with halo (the span of the
+    tile's windows along each axis), plus the weights unless they sit in constant memory."""
+    rows, cols = conv_plan.axes
+    halo_tile = rows.span(block_y * rows_per_thread) * cols.span(block_x)
+    elements = halo_tile + (0 if weights_in_constant else rows.kernel * cols.kernel)
     return elements * np.dtype(dtype).itemsize
 
 

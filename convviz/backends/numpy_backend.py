@@ -65,38 +65,30 @@ def pad_input(x: np.ndarray, conv_plan) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), mode=mode)
 
 
-def _window_slices(conv_plan, r: int, s: int, rows: range | None = None):
-    spec = conv_plan.spec
-    (sh, sw), (dh, dw) = spec.stride, spec.dilation
-    ho, wo = conv_plan.output_size
-    first, last = (0, ho) if rows is None else (rows.start, rows.stop)
-    row0, col0 = first * sh + r * dh, s * dw
-    return (
-        slice(row0, row0 + sh * (last - first - 1) + 1, sh),
-        slice(col0, col0 + sw * (wo - 1) + 1, sw),
-    )
-
-
 def _im2col_rows(xp: np.ndarray, w2d: np.ndarray, conv_plan, rows: range) -> np.ndarray:
-    """Output rows `rows` for every batch item and channel: (N, K, len(rows), Wo)."""
-    spec = conv_plan.spec
+    """Output rows `rows` for every batch item and channel: (N, K, len(rows), Wo).
+
+    Reads only the band of padded rows those windows span."""
+    row_axis, col_axis = conv_plan.axes
+    start = row_axis.window_start(rows.start)
+    band = xp[:, :, start:start + row_axis.span(len(rows))]
     n, c = xp.shape[:2]
-    kh, kw = spec.kernel_size
-    wo = conv_plan.output_size[1]
+    kh, kw = row_axis.kernel, col_axis.kernel
+    wo = col_axis.output_size
     cols = np.empty((n, c, kh, kw, len(rows), wo), dtype=xp.dtype)
     for r in range(kh):
         for s in range(kw):
-            row_slice, col_slice = _window_slices(conv_plan, r, s, rows)
-            cols[:, :, r, s] = xp[:, :, row_slice, col_slice]
+            cols[:, :, r, s] = band[:, :, row_axis.tap_slice(r, 0, len(rows)), col_axis.tap_slice(s)]
     product = np.matmul(w2d, cols.reshape(n, c * kh * kw, len(rows) * wo))
     return product.reshape(n, w2d.shape[0], len(rows), wo)
 
 
-def _phase_range(phase: int, stride: int, before: int, size: int, length: int) -> tuple[int, int, int]:
-    """Phase indices [first, last) that hold input (not padding) along one axis, and the input
+def _phase_range(axis, phase: int, length: int) -> tuple[int, int, int]:
+    """Phase indices [first, last) that hold input (not padding) along `axis`, and the input
     index at `first`: phase index u is padded index phase + stride·u, input index that − before."""
+    stride, before = axis.stride, axis.before
     first = max(0, -(-(before - phase) // stride))
-    last = min(length, -(-(before + size - phase) // stride))
+    last = min(length, -(-(before + axis.size - phase) // stride))
     return first, max(first, last), phase + stride * first - before
 
 
@@ -112,13 +104,13 @@ class PhaseLayout:
 
     def __init__(self, conv_plan):
         spec = conv_plan.spec
-        (self.sh, self.sw), (dh, dw) = spec.stride, spec.dilation
-        hp, wp = conv_plan.padded_shape
-        self.hq, self.wq = -(-hp // self.sh), -(-wp // self.sw)
-        kh, kw = spec.kernel_size
+        self.rows, self.cols = conv_plan.axes
+        self.sh, self.sw = self.rows.stride, self.cols.stride
+        self.hq, self.wq = -(-self.rows.padded_size // self.sh), -(-self.cols.padded_size // self.sw)
+        row_offsets, col_offsets = self.rows.tap_offsets.tolist(), self.cols.tap_offsets.tolist()
         # only the phases some tap reads: at most kh × kw of them, however large the stride
-        self.row_list = sorted({(r * dh) % self.sh for r in range(kh)})
-        self.col_list = sorted({(s * dw) % self.sw for s in range(kw)})
+        self.row_list = sorted({offset % self.sh for offset in row_offsets})
+        self.col_list = sorted({offset % self.sw for offset in col_offsets})
         self.row_phases, self.col_phases = len(self.row_list), len(self.col_list)
         self.batch, self.channels = spec.batch, spec.in_channels
         ho, wo = conv_plan.output_size
@@ -126,10 +118,10 @@ class PhaseLayout:
         image = self.hq * self.wq
         self.positions = (self.batch - 1) * image + (ho - 1) * self.wq + wo
         self.taps = []
-        for r in range(kh):
-            for s in range(kw):
-                a, row_shift = divmod(r * dh, self.sh)[::-1]
-                b, col_shift = divmod(s * dw, self.sw)[::-1]
+        for r, row_offset in enumerate(row_offsets):
+            row_shift, a = divmod(row_offset, self.sh)
+            for s, col_offset in enumerate(col_offsets):
+                col_shift, b = divmod(col_offset, self.sw)
                 phase = self.row_list.index(a) * self.col_phases + self.col_list.index(b)
                 self.taps.append((r, s, phase, row_shift * self.wq + col_shift))
 
@@ -146,12 +138,10 @@ class PhaseLayout:
         phases = scratch.get("phases", (rp * cp, c, n, self.hq, self.wq), x.dtype)
         if conv_plan.spec.padding_mode == "zeros":
             # copy the input straight into each phase; only the padding is zeroed
-            top, _, left, _ = conv_plan.pads
-            height, width = conv_plan.spec.input_size
             for row_index, a in enumerate(self.row_list):
-                first_u, last_u, first_row = _phase_range(a, sh, top, height, self.hq)
+                first_u, last_u, first_row = _phase_range(self.rows, a, self.hq)
                 for col_index, b in enumerate(self.col_list):
-                    first_v, last_v, first_col = _phase_range(b, sw, left, width, self.wq)
+                    first_v, last_v, first_col = _phase_range(self.cols, b, self.wq)
                     target = phases[row_index * cp + col_index]
                     target[:, :, :first_u] = 0
                     target[:, :, last_u:] = 0

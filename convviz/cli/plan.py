@@ -26,7 +26,7 @@ def plan_record(conv_plan) -> dict:
         "pads": list(conv_plan.pads),
         "padded_shape": list(conv_plan.padded_shape),
         "output_shape": list(conv_plan.output_shape),
-        "output_formula": [conv_plan.output_formula(0), conv_plan.output_formula(1)],
+        "output_formula": [axis.formula() for axis in conv_plan.axes],
         "coverage": conv_plan.coverage.tolist() if height * width <= MAX_JSON_CELLS else None,
         "coverage_min": fewest,
         "coverage_max": most,
@@ -45,8 +45,7 @@ def format_plan(conv_plan) -> str:
         f"pads      top {top}, bottom {bottom}, left {left}, right {right}",
         f"padded    {conv_plan.padded_shape[0]}×{conv_plan.padded_shape[1]}",
         f"output    {n}×{k}×{ho}×{wo}",
-        f"  height  {conv_plan.output_formula(0)}",
-        f"  width   {conv_plan.output_formula(1)}",
+        *(f"  {axis.name:<8}{axis.formula()}" for axis in conv_plan.axes),
     ]
     height, width = spec.input_size
     if height <= MAX_GRID and width <= MAX_GRID:

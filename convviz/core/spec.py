@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass, fields
 
+from .axis import Axis
 from .errors import ConvSpecError
 
 PADDING_WORDS = ("valid", "same", "full")
@@ -72,13 +73,42 @@ def _normalise_padding(padding):
     return values
 
 
+def _axis_paddings(padding) -> tuple[object, object]:
+    """The normalised padding split into (height, width) forms `Axis.padded_by` takes."""
+    if isinstance(padding, str):
+        return padding, padding
+    if len(padding) == 2:
+        return (padding[0], padding[0]), (padding[1], padding[1])
+    return tuple(padding[:2]), tuple(padding[2:])
+
+
+def _geometry_problem(axes: tuple[Axis, Axis]) -> str | None:
+    """Why padding or kernel cannot fit, in the user's terms, or None."""
+    for axis in axes:
+        problem = axis.padding_problem()
+        if problem:
+            return problem
+    if all(axis.window_fits for axis in axes):
+        return None
+    padded = "×".join(str(axis.padded_size) for axis in axes)
+    kernel_text = "×".join(str(axis.kernel) for axis in axes)
+    dilations = [axis.dilation for axis in axes]
+    dilated = dilations != [1, 1]
+    if dilated:
+        dilation_text = "dilation " + (str(dilations[0]) if len(set(dilations)) == 1 else "×".join(map(str, dilations)))
+        reach_text = "×".join(str(axis.reach) for axis in axes)
+        kernel_text = f"{reach_text} ({kernel_text}, {dilation_text})"
+    return f"padded input {padded} is smaller than the {'dilated ' if dilated else ''}kernel {kernel_text}"
+
+
 @dataclass(frozen=True)
 class ConvSpec:
     """A 2-D convolution as the user describes it (cross-correlation, NCHW).
 
     Sizes, strides and dilations are normalised to (height, width) pairs;
-    `padding` to a word, (ph, pw) or (top, bottom, left, right). Geometry that
-    follows from these values lives in `ConvPlan`, not here.
+    `padding` to a word, (ph, pw) or (top, bottom, left, right). The per-axis
+    geometry is resolved once, on construction, into `axes`; everything
+    derived from it lives in `ConvPlan`.
     """
 
     input_shape: tuple[int, int, int, int]
@@ -131,9 +161,21 @@ class ConvSpec:
         object.__setattr__(self, "dilation", dilation)
         object.__setattr__(self, "padding", _normalise_padding(self.padding))
         object.__setattr__(self, "padding_mode", mode.strip().lower())
-        from .plan import check_geometry, resolve_pads
+        axes = tuple(
+            Axis.padded_by(padding, size, k, s, d, self.padding_mode, name)
+            for padding, size, k, s, d, name in zip(
+                _axis_paddings(self.padding), shape[2:], kernel, stride, dilation, AXIS_NAMES
+            )
+        )
+        problem = _geometry_problem(axes)
+        if problem:
+            raise ConvSpecError(problem)
+        object.__setattr__(self, "_axes", axes)
 
-        check_geometry(self, resolve_pads(self))
+    @property
+    def axes(self) -> tuple[Axis, Axis]:
+        """The (height, width) axes: pads resolved, validated. Not a field: no part of equality or to_dict."""
+        return self._axes
 
     @property
     def batch(self) -> int:

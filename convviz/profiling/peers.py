@@ -183,11 +183,12 @@ class ScipyPeer(Peer):
         spec = conv_plan.spec
         xp = pad_input(np.asarray(x), conv_plan)
         kernel = np.asarray(w)[0, 0]
-        (sh, sw), (ho, wo) = spec.stride, conv_plan.output_size
+        rows, cols = conv_plan.axes
         y = np.empty(conv_plan.output_shape, dtype=np.result_type(xp, kernel))
         for item in range(spec.batch):
+            # the valid correlation holds every stride-1 window; keep those starting where the plan's windows start
             full = self._valid(xp[item, 0], kernel)
-            y[item, 0] = full[: (ho - 1) * sh + 1: sh, : (wo - 1) * sw + 1: sw]
+            y[item, 0] = full[rows.tap_slice(0), cols.tap_slice(0)]
         if bias is not None:
             y += np.asarray(bias)[None, :, None, None]
         return y

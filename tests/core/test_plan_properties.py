@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from helpers.brute_force import all_reads, rows_of
 from helpers.strategies import conv_specs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -65,35 +66,11 @@ def test_numpy_backend_equals_reference(spec, dtype, seed):
 
 
 def coverage_by_definition(conv_plan):
-    """Count reads cell by cell, mapping padding through its mode written out again here."""
-    spec = conv_plan.spec
-    height, width = spec.input_size
-    top, _, left, _ = conv_plan.pads
-    mode = spec.padding_mode
-
-    def source(index, size):
-        if 0 <= index < size:
-            return index
-        if mode == "zeros":
-            return None
-        if mode == "replicate":
-            return min(max(index, 0), size - 1)
-        if mode == "circular":
-            return index % size
-        while not 0 <= index < size:
-            index = -index if index < 0 else 2 * (size - 1) - index
-        return index
-
-    counts = np.zeros((height, width), dtype=np.int64)
-    ho, wo = conv_plan.output_size
-    for i in range(ho):
-        for j in range(wo):
-            for r in range(spec.kernel_size[0]):
-                row = source(i * spec.stride[0] + r * spec.dilation[0] - top, height)
-                for s in range(spec.kernel_size[1]):
-                    col = source(j * spec.stride[1] + s * spec.dilation[1] - left, width)
-                    if row is not None and col is not None:
-                        counts[row, col] += 1
+    """Count reads cell by cell, mapping padding through its mode written out again (helpers.brute_force)."""
+    counts = np.zeros(conv_plan.spec.input_size, dtype=np.int64)
+    for _, _, _, source in all_reads(conv_plan):
+        if source != (-1, -1):
+            counts[source] += 1
     return counts
 
 
@@ -127,7 +104,8 @@ def test_coverage_is_the_gradient_of_the_output_sum(spec):
 
 @SETTINGS
 @given(spec=conv_specs(max_channels=1), data=st.data())
-def test_outputs_reading_inverts_taps(spec, data):
+def test_reads_of_input_inverts_taps(spec, data):
+    """Every output whose taps hold input (row, col), found by brute force, and each read of it."""
     conv_plan = plan(spec)
     height, width = spec.input_size
     row = data.draw(st.integers(0, height - 1))
@@ -139,6 +117,9 @@ def test_outputs_reading_inverts_taps(spec, data):
             sources = {conv_plan.source_of(int(r), int(c)) for r in rows for c in cols}
             if (row, col) in sources:
                 readers.add((i, j))
+    reads = conv_plan.reads_of_input(row, col)
+    assert {tuple(cell) for cell in reads.cells("output").tolist()} == readers
+    assert sorted(rows_of(reads)) == sorted(read for read in all_reads(conv_plan) if read[3] == (row, col))
     assert set(conv_plan.outputs_reading(row, col)) == readers
 
 

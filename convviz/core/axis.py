@@ -1,0 +1,244 @@
+"""One axis of windows sliding over a padded grid, in plain integers.
+
+Convolution (and later pooling, and transposed convolution as the direct
+convolution over its zero-inserted input) is separable: every geometric
+question about a 2-D window splits into the same question along the rows
+and along the columns. `Axis` answers it for one axis.
+
+Indices along an axis:
+
+- input index 0 .. size−1;
+- padded index 0 .. before+size+after−1: padded index p is input index
+  p − before where that lies inside the input, else padding (zero, or a copy
+  of an input index chosen by the padding mode, as PyTorch pads);
+- window w (0 .. output_size−1) starts at padded index w·stride, and its tap
+  t (0 .. kernel−1) reads padded index w·stride + t·dilation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
+
+import numpy as np
+
+SIDE_NAMES = {"height": ("top", "bottom"), "width": ("left", "right")}
+
+
+def resolve_pads(padding, size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+    """(before, after) for one axis: "valid", "same" (TensorFlow's rule), "full", a number or a pair."""
+    if padding == "valid":
+        return 0, 0
+    if padding == "full":
+        return dilation * (kernel - 1), dilation * (kernel - 1)
+    if padding == "same":
+        out = -(-size // stride)
+        total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
+        return total // 2, total - total // 2
+    if isinstance(padding, str):
+        raise ValueError(f"unknown padding {padding!r}")
+    if isinstance(padding, (tuple, list)):
+        before, after = padding
+        return int(before), int(after)
+    return int(padding), int(padding)
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+class AxisReads(NamedTuple):
+    """(window, tap) pairs along one axis, with the padded index each reads and its source
+    input index (−1: zero padding); four int arrays of one length."""
+
+    window: np.ndarray
+    tap: np.ndarray
+    padded: np.ndarray
+    source: np.ndarray
+
+
+@dataclass(frozen=True)
+class Axis:
+    """Windows of `kernel` taps, `dilation` apart, every `stride` along an input of `size`
+    padded by `before` and `after` in padding `mode` ("zeros", "reflect", "replicate",
+    "circular"). `name` ("height", "width") is for messages. Derived arrays are cached and
+    read-only."""
+
+    size: int
+    kernel: int
+    stride: int = 1
+    dilation: int = 1
+    before: int = 0
+    after: int = 0
+    mode: str = "zeros"
+    name: str = "axis"
+
+    @classmethod
+    def padded_by(cls, padding, size: int, kernel: int, stride: int = 1, dilation: int = 1,
+                  mode: str = "zeros", name: str = "axis") -> Axis:
+        """The axis with `padding` (any form `resolve_pads` takes) resolved."""
+        before, after = resolve_pads(padding, size, kernel, stride, dilation)
+        return cls(size, kernel, stride, dilation, before, after, mode, name)
+
+    @property
+    def padded_size(self) -> int:
+        return self.before + self.size + self.after
+
+    @property
+    def reach(self) -> int:
+        """Padded indices one window spans: the dilated kernel, d·(k−1)+1."""
+        return self.dilation * (self.kernel - 1) + 1
+
+    @property
+    def output_size(self) -> int:
+        """Windows that fit: ⌊(n + before + after − reach)/stride⌋ + 1 (0 when none fits)."""
+        return max((self.padded_size - self.reach) // self.stride + 1, 0)
+
+    @property
+    def window_fits(self) -> bool:
+        return self.padded_size >= self.reach
+
+    def formula(self) -> str:
+        """The output-size formula with this axis' numbers, e.g. ⌊(7 + 1 + 1 − 3)/2⌋ + 1 = 4."""
+        return (f"⌊({self.size} + {self.before} + {self.after} − {self.reach})/{self.stride}⌋ + 1 "
+                f"= {self.output_size}")
+
+    def reach_formula(self) -> str:
+        """The dilated-kernel formula with this axis' numbers, e.g. 2·(3−1)+1 = 5."""
+        return f"{self.dilation}·({self.kernel}−1)+1 = {self.reach}"
+
+    def padding_problem(self) -> str | None:
+        """Why this axis' padding cannot be made from its input in its mode, or None."""
+        sides = SIDE_NAMES.get(self.name, ("start", "end"))
+        for side, pad in zip(sides, (self.before, self.after)):
+            if self.mode == "reflect" and pad >= self.size:
+                return (f"reflect padding must be smaller than the input: {pad} on the {side} "
+                        f"is not less than the input {self.name} {self.size}")
+            if self.mode == "circular" and pad > self.size:
+                return (f"circular padding cannot exceed the input: {pad} on the {side} "
+                        f"is more than the input {self.name} {self.size}")
+        return None
+
+    # windows and taps -------------------------------------------------------------------------
+    def window_start(self, window: int) -> int:
+        """The padded index of window `window`'s first tap."""
+        self._check(window, self.output_size, "window")
+        return window * self.stride
+
+    @cached_property
+    def tap_offsets(self) -> np.ndarray:
+        """Each tap's distance from its window's start: t·dilation."""
+        return _frozen(np.arange(self.kernel) * self.dilation)
+
+    def taps(self, window: int) -> np.ndarray:
+        """The padded indices window `window` reads, tap by tap."""
+        return self.window_start(window) + self.tap_offsets
+
+    def span(self, count: int) -> int:
+        """Padded indices that `count` consecutive windows read, first tap to last: (count−1)·s + reach."""
+        return (count - 1) * self.stride + self.reach
+
+    def tap_slice(self, tap: int, first: int = 0, count: int | None = None) -> slice:
+        """The padded indices tap `tap` reads in windows first .. first+count−1 (all from `first`
+        by default), as one strided slice."""
+        count = self.output_size - first if count is None else count
+        start = first * self.stride + tap * self.dilation
+        return slice(start, start + (count - 1) * self.stride + 1, self.stride)
+
+    # padding --------------------------------------------------------------------------------
+    @cached_property
+    def source(self) -> np.ndarray:
+        """For each padded index, the input index it holds (−1: zero padding).
+
+        As PyTorch pads: reflect mirrors without repeating the edge, replicate
+        repeats the edge, circular wraps around.
+        """
+        logical = np.arange(-self.before, self.size + self.after)
+        if self.mode == "zeros":
+            return _frozen(np.where((logical >= 0) & (logical < self.size), logical, -1))
+        if self.mode == "replicate":
+            return _frozen(np.clip(logical, 0, self.size - 1))
+        if self.mode == "circular":
+            return _frozen(np.mod(logical, self.size))
+        if self.mode == "reflect":
+            if self.size == 1:
+                return _frozen(np.zeros_like(logical))
+            period = 2 * (self.size - 1)
+            folded = np.mod(logical, period)
+            return _frozen(np.where(folded < self.size, folded, period - folded))
+        raise ValueError(f"unknown padding mode {self.mode!r}")
+
+    @cached_property
+    def is_padding(self) -> np.ndarray:
+        """For each padded index, True where it lies outside the input (whatever it holds)."""
+        logical = np.arange(-self.before, self.size + self.after)
+        return _frozen((logical < 0) | (logical >= self.size))
+
+    def copies(self, index: int) -> np.ndarray:
+        """The padded indices holding input index `index`: itself and its padding copies, ascending."""
+        self._check(index, self.size, "input index")
+        return np.flatnonzero(self.source == index)
+
+    # reads ----------------------------------------------------------------------------------
+    @cached_property
+    def reads(self) -> np.ndarray:
+        """For each padded index, how many (window, tap) pairs read it (one strided pass per window
+        or per tap, whichever are fewer)."""
+        reads = np.zeros(self.padded_size, dtype=np.int64)
+        if self.output_size <= self.kernel:
+            for window in range(self.output_size):
+                reads[self.taps(window)] += 1
+        else:
+            for tap in range(self.kernel):
+                reads[self.tap_slice(tap)] += 1
+        return _frozen(reads)
+
+    @cached_property
+    def coverage(self) -> np.ndarray:
+        """For each input index, how many (window, tap) pairs read it, through its padding copies too."""
+        real = self.source >= 0
+        counts = np.bincount(self.source[real], weights=self.reads[real], minlength=self.size)
+        return _frozen(counts.astype(np.int64))
+
+    @cached_property
+    def unread(self) -> tuple[int, ...]:
+        """Input indices no window reads along this axis."""
+        return tuple(int(index) for index in np.flatnonzero(self.coverage == 0))
+
+    def reads_of_window(self, window: int) -> AxisReads:
+        """Window `window`'s taps, in tap order."""
+        taps = np.arange(self.kernel)
+        return self._pairs(np.full(self.kernel, window), taps, self.taps(window))
+
+    def reads_of_tap(self, tap: int) -> AxisReads:
+        """Tap `tap` in every window, in window order."""
+        self._check(tap, self.kernel, "tap")
+        windows = np.arange(self.output_size)
+        return self._pairs(windows, np.full(len(windows), tap), windows * self.stride + tap * self.dilation)
+
+    def reads_of_padded(self, padded: int) -> AxisReads:
+        """The (window, tap) pairs that read padded index `padded`, in tap order."""
+        self._check(padded, self.padded_size, "padded index")
+        return self._readers(np.array([padded]))
+
+    def reads_of_input(self, index: int) -> AxisReads:
+        """The (window, tap) pairs that read input index `index`, directly or through a padding copy."""
+        return self._readers(self.copies(index))
+
+    def _readers(self, padded: np.ndarray) -> AxisReads:
+        taps = np.arange(self.kernel)
+        starts = padded[:, None] - taps[None, :] * self.dilation
+        hit = (starts >= 0) & (starts % self.stride == 0) & (starts < self.output_size * self.stride)
+        rows, columns = np.nonzero(hit)
+        return self._pairs(starts[rows, columns] // self.stride, taps[columns], padded[rows])
+
+    def _pairs(self, windows, taps, padded) -> AxisReads:
+        padded = np.asarray(padded, dtype=np.int64)
+        return AxisReads(np.asarray(windows, dtype=np.int64), np.asarray(taps, dtype=np.int64),
+                         padded, self.source[padded].astype(np.int64))
+
+    def _check(self, index: int, count: int, what: str) -> None:
+        if not 0 <= index < count:
+            raise IndexError(f"{self.name} {what} {index} is outside 0..{count - 1}")
