@@ -81,13 +81,13 @@ def animation_fps(app, size: int, frames: int) -> dict:
     window = make_window(ConvSpec((1, 1, size, size), 1, 3, padding="same"), restore=False)
     window.resize(1600, 1000)
     window.show()
-    for grid in (window.animation.grid, window.output.grid):
+    for grid in (window.view.animation.grid, window.view.output.grid):
         grid.force_values = True
         grid._update_text_visibility()
     for _ in range(3):
         app.processEvents()
     session = window.session
-    counter = PaintCounter(window.animation.grid.viewport())
+    counter = PaintCounter(window.view.animation.grid.viewport())
     steps = session.steps
     slowest = 0.0
     began = time.perf_counter()

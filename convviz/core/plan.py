@@ -78,6 +78,11 @@ class ConvPlan:
             raise IndexError(f"step {step} is outside 0..{self.steps - 1}")
         return divmod(step, self.output_size[1])
 
+    @cached_property
+    def step_cells(self) -> np.ndarray:
+        """(steps, 2) the output cell each animation step computes: `step_position` of every step."""
+        return _frozen(np.column_stack(np.divmod(np.arange(self.steps), self.output_size[1])))
+
     def step_of(self, i: int, j: int) -> int:
         """The animation step that computes output (i, j): the inverse of `step_position`."""
         self._check_cell("output cell", i, j, self.output_size)
@@ -199,28 +204,6 @@ class ConvPlan:
         """Every multiplication that reads padded cell (padded_row, padded_col)."""
         self._check_cell("padded cell", padded_row, padded_col, self.padded_shape)
         return Reads.across(self.rows.reads_of_padded(padded_row), self.cols.reads_of_padded(padded_col))
-
-    # kept for convviz.gui / convviz.session until they move to the queries above ----------
-    def padded_cells_of(self, row: int, col: int) -> list[tuple[int, int]]:
-        """Every padded cell that holds input cell (row, col): the cell itself and its padding copies.
-
-        Kept for convviz.gui until it moves to `copies_of`.
-        """
-        return [(int(r), int(c)) for r, c in self.copies_of(row, col)]
-
-    def outputs_reading(self, row: int, col: int) -> list[tuple[int, int]]:
-        """Every output (i, j) whose window reads input cell (row, col), directly or via padding.
-
-        Kept for convviz.gui until it moves to reads_of_input.
-        """
-        return [(i, j) for i, j in self.reads_of_input(row, col).cells("output").tolist()]
-
-    def output_formula(self, axis: int) -> str:
-        """The output-size formula of axis 0 (height) or 1 (width).
-
-        Kept for convviz.session until it moves to `plan.axes[axis].formula()`.
-        """
-        return self.axes[axis].formula()
 
     def _check_cell(self, what: str, row: int, col: int, shape: tuple[int, int]) -> None:
         height, width = shape

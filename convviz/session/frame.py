@@ -203,14 +203,15 @@ def input_grid(conv_plan, padded: np.ndarray, pictorial: bool) -> InputGrid:
 def output_grid(conv_plan, output: np.ndarray) -> OutputGrid:
     spec = conv_plan.spec
     ho, wo = conv_plan.output_size
-    formulas = f"height: {conv_plan.output_formula(0)}\nwidth:  {conv_plan.output_formula(1)}"
+    rows, cols = conv_plan.axes
+    formulas = f"height: {rows.formula()}\nwidth:  {cols.formula()}"
     if spec.dilation != (1, 1):
-        formulas += "\n(dilated kernel: " + ", ".join(
-            f"{d}·({k}−1)+1 = {r}" for d, k, r in zip(spec.dilation, spec.kernel_size, conv_plan.dilated_kernel_size)
-        ) + ")"
-    steps = np.arange(conv_plan.steps)
+        formulas += f"\n(dilated kernel: {rows.reach_formula()}, {cols.reach_formula()})"
+    step_cells = conv_plan.step_cells
+    cell_steps = np.empty((ho, wo), dtype=np.int64)
+    cell_steps[step_cells[:, 0], step_cells[:, 1]] = np.arange(conv_plan.steps)
     return OutputGrid(
-        values=output, cell_steps=steps.reshape(ho, wo), step_cells=np.stack(np.divmod(steps, wo), axis=1),
+        values=output, cell_steps=cell_steps, step_cells=step_cells,
         title=f"Output {ho}×{wo}  ·  {conv_plan.steps} steps", shape_text=f"output {ho}×{wo} ({conv_plan.steps} steps)",
         formulas=formulas,
         row_labels=_labels(ho), col_labels=_labels(wo),
@@ -234,14 +235,16 @@ def coverage_grid(conv_plan) -> CoverageGrid:
 
 def selection(conv_plan, cell: tuple[int, int]) -> Selection:
     row, col = cell
-    readers = conv_plan.outputs_reading(row, col)
-    count = int(conv_plan.coverage[row, col])
+    reads = conv_plan.reads_of_input(row, col)
+    readers = [(i, j) for i, j in reads.cells("output").tolist()]
+    count = len(reads)
     if readers:
         text = (f"input ({row}, {col}) is read {count} time{'s' if count != 1 else ''} "
                 f"by {len(readers)} output{'s' if len(readers) != 1 else ''}")
     else:
         text = f"input ({row}, {col}) is read by no window"
-    return Selection(cell, conv_plan.padded_cells_of(row, col), readers, text)
+    copies = [(r, c) for r, c in conv_plan.copies_of(row, col).tolist()]
+    return Selection(cell, copies, readers, text)
 
 
 def step_terms(conv_plan, padded: np.ndarray, weights: np.ndarray, step: int) -> StepTerms:

@@ -178,7 +178,7 @@ class Session:
         from ..backends import convolve
 
         spec = self.spec
-        one_channel = plan(spec.replace(input_shape=[1, 1, *spec.input_size], out_channels=1))
+        one_channel = self.plan.single_channel
         self._grids, self._selection = None, None
         self.input = input_pattern(self.pattern, spec.input_size, seed=self.seed, image=self.source_image)
         if self._custom_weights is not None and self._custom_weights.shape == tuple(spec.kernel_size):

@@ -37,13 +37,13 @@ def test_step_of_inverts_step_position():
         conv_plan.step_of(*conv_plan.output_size)
 
 
-def test_padded_cells_of_lists_the_cell_and_its_copies():
+def test_copies_of_lists_the_cell_and_its_copies():
     zeros = plan(ConvSpec((1, 1, 4, 4), 1, 3, padding=1))
-    assert zeros.padded_cells_of(0, 0) == [(1, 1)]
+    assert zeros.copies_of(0, 0).tolist() == [[1, 1]]
     reflect = plan(ConvSpec((1, 1, 4, 4), 1, 3, padding=1, padding_mode="reflect"))
     # reflect without repeating the edge: padded row 0 copies input row 1
-    assert reflect.padded_cells_of(1, 1) == [(0, 0), (0, 2), (2, 0), (2, 2)]
-    for cell in reflect.padded_cells_of(1, 1):
+    assert reflect.copies_of(1, 1).tolist() == [[0, 0], [0, 2], [2, 0], [2, 2]]
+    for cell in reflect.copies_of(1, 1).tolist():
         assert reflect.source_of(*cell) == (1, 1)
     with pytest.raises(IndexError):
-        zeros.padded_cells_of(4, 0)
+        zeros.copies_of(4, 0)

@@ -337,9 +337,9 @@ def test_picking_an_input_cell_outlines_the_outputs_that_read_it(window, qtbot):
     point = grid.mapFromScene(grid.view.mapViewToScene(QtCore.QPointF(0.5, 1.5)))  # input (1, 0)
     qtbot.mouseClick(grid.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=point)
     assert window.session.selected_input == (1, 0)
-    readers = window.session.plan.outputs_reading(1, 0)
+    readers = window.session.plan.reads_of_input(1, 0).cells("output")
     assert len(window.view.output.marks.items) == len(readers) > 0
-    copies = window.session.plan.padded_cells_of(1, 0)
+    copies = window.session.plan.copies_of(1, 0)
     assert len(window.view.animation.marks.items) == len(copies) == 2  # the cell and its reflected copy
     assert "input (1, 0) is read" in window.view.coverage.summary.text()
     window.session.update_spec(stride=[1, 1])  # a new spec clears the pick
