@@ -11,8 +11,8 @@ least MIN_REPEATS runs and `min_time_s` of timed work (capped at MAX_REPEATS).
 
 Kernel-only timings use the backend's own timer (CUDA events on a GPU)
 around `convolve` on arrays already on the device. End-to-end timings are
-host wall time of copy in + convolve + copy out + synchronise. A CPU backend
-has no copies, so one timing serves both records.
+host wall time of copy in + convolve + copy out + synchronise. A host backend
+(`Backend.host`) has no copies, so one timing serves both records.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from ..core import ConvSpecError
 from ..core import plan as make_plan
 from . import check, counts, roofline
 from .machine import thread_counts
-from .records import Measurement
+from .records import COPY_KINDS, Measurement
 from .stats import summarize
 
 MIN_REPEATS = 5
@@ -37,12 +37,16 @@ the next library (measured: interleaving NumPy and PyTorch run by run made both 
 slower on 2 cores)."""
 MAX_REPEATS = 2000
 WARMUP_RUNS = 2
-CONVVIZ_BACKENDS = ("numpy", "cupy")
-PEER_NAMES = ("torch-cpu", "torch-cuda", "scipy-ndimage", "scipy-signal")
-ALL_NAMES = CONVVIZ_BACKENDS + PEER_NAMES
 HOST_NOTE = "host backend: no device copies, so kernel and end-to-end are the same timing"
-COPY_KINDS = ("copy-in", "copy-out")
 COPY_ALGORITHM = "copy"
+
+
+def known_names() -> tuple[str, ...]:
+    """Every backend and peer the profiler can time, convviz's own first, in a fixed order."""
+    from ..backends import BACKEND_CLASSES
+    from .peers import PEER_CLASSES
+
+    return (*BACKEND_CLASSES, *PEER_CLASSES)
 
 
 def _check_cancel(cancel) -> None:
@@ -75,10 +79,7 @@ def expand_names(names) -> list[str]:
     """Backend names with the aliases 'torch' and 'scipy' expanded, in order, without repeats."""
     from .peers import ALIASES
 
-    known = set(ALL_NAMES)
-    from ..backends import BACKEND_CLASSES
-
-    known |= set(BACKEND_CLASSES)
+    known = set(known_names())
     expanded = []
     for name in names:
         name = name.strip()
@@ -107,15 +108,7 @@ def resolve(name: str):
 def default_names(include_peers: bool) -> list[str]:
     from ..backends import BACKEND_CLASSES
 
-    names = list(BACKEND_CLASSES)
-    if include_peers:
-        names += list(PEER_NAMES)
-    return names
-
-
-def is_host(backend) -> bool:
-    """True for backends that compute on the host: nothing to copy, nothing to synchronise."""
-    return bool(getattr(backend, "host", "cpu" in str(getattr(backend, "device", "")).lower()))
+    return list(known_names() if include_peers else BACKEND_CLASSES)
 
 
 class _Job:
@@ -187,9 +180,7 @@ def _round_trip(backend, x) -> tuple[float, bool]:
 
 def _algorithms_for(backend, conv_plan, dtype, algorithms) -> list[str]:
     if algorithms is None:
-        if backend.name == "torch-cuda":
-            return list(backend.algorithms)
-        return [backend.choose_algorithm(conv_plan, dtype)]
+        return list(backend.default_algorithms(conv_plan, dtype))
     if algorithms == "all" or algorithms == ["all"]:
         return list(backend.algorithms)
     return [name for name in algorithms if name in backend.algorithms]
@@ -202,9 +193,9 @@ def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None,
 
     backends: names (None: every convviz backend, plus the peers if `include_peers`);
     'torch' and 'scipy' stand for both of their peers. Unavailable backends, and
-    peers that cannot do this spec, are left out; pass a list as `skipped` to
-    receive a `Skipped` for each, with the reason. algorithms: None (each
-    backend's automatic choice; both TF32 modes for torch-cuda), "all", or names.
+    backends that cannot do this spec (`Backend.supports`), are left out; pass a list as
+    `skipped` to receive a `Skipped` for each, with the reason. algorithms: None (what each
+    backend times by default, `Backend.default_algorithms`), "all", or names.
     progress(done, total, message) is called from the calling thread; when
     `cancel` (a threading.Event) is set, Cancelled is raised between runs.
     on_record(measurement), also from the calling thread, gets each record as soon as its
@@ -229,7 +220,7 @@ def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None,
         if not status:
             skipped.append(Skipped(name, status.reason or "not available"))
             continue
-        reason = backend.supports(conv_plan) if hasattr(backend, "supports") else None
+        reason = backend.supports(conv_plan)
         if reason:
             skipped.append(Skipped(name, reason))
             continue
@@ -246,13 +237,13 @@ def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None,
         # measured first, on quiet cores, and cached for the process
         tick(0, 1, "measuring the CPU's matmul and copy peaks (once)")
         roofline.measure_cpu_peaks(dtype)
-        if any(not is_host(backend) for backend, _ in chosen):
+        if any(not backend.host for backend, _ in chosen):
             roofline.measure_gpu_peaks(dtype)
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(conv_plan.spec.input_shape).astype(dtype)
     w = rng.standard_normal(conv_plan.spec.weight_shape).astype(dtype)
-    devices = list(dict.fromkeys(backend for backend, _ in chosen if not is_host(backend)))
-    job_count = sum(1 if is_host(backend) else 2 for backend, _ in chosen) + len(COPY_KINDS) * len(devices)
+    devices = list(dict.fromkeys(backend for backend, _ in chosen if not backend.host))
+    job_count = sum(1 if backend.host else 2 for backend, _ in chosen) + len(COPY_KINDS) * len(devices)
     passes = PASSES if job_count > 1 else 1
     total = 1 + len(chosen) + passes * job_count
     tick(0, total, f"computing the float64 reference for {conv_plan.spec.describe()}")
@@ -273,7 +264,7 @@ def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None,
         except (ConvSpecError, *backend.failures) as refusal:
             skipped.append(Skipped(backend.name, str(refusal), algorithm))
             done += 1
-            total -= passes * (1 if is_host(backend) else 2)
+            total -= passes * (1 if backend.host else 2)
             continue
         if backend in devices and (backend.name, COPY_ALGORITHM) not in outcomes:
             outcomes[(backend.name, COPY_ALGORITHM)] = _round_trip(backend, x)
@@ -282,7 +273,7 @@ def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None,
         done += 1
         x_device, w_device = backend.to_device(x), backend.to_device(w)
         backend.synchronize()
-        if is_host(backend):
+        if backend.host:
             # to_device of a host backend is a view (torch.from_numpy) or the array itself
             jobs.append(_Job(backend, algorithm, "kernel",
                              _kernel_run(backend, x_device, w_device, conv_plan, algorithm), ("kernel", "end-to-end")))
@@ -360,7 +351,7 @@ def _records(jobs, outcomes, conv_plan, dtype, roofline_peaks) -> list[Measureme
         gbps = counts.rate_per_second(moved, summary.median_ms)
         peaks = None
         if roofline_peaks:
-            peaks = roofline.measure_cpu_peaks(dtype) if is_host(job.backend) else roofline.measure_gpu_peaks(dtype)
+            peaks = roofline.measure_cpu_peaks(dtype) if job.backend.host else roofline.measure_gpu_peaks(dtype)
         error, correct = outcomes[(job.backend.name, job.algorithm)]
         for kind in job.record_kinds:
             records.append(Measurement(
@@ -371,7 +362,8 @@ def _records(jobs, outcomes, conv_plan, dtype, roofline_peaks) -> list[Measureme
                 gflops=gflops, gbps=gbps,
                 roofline_fraction=roofline.roofline_fraction(peaks, gflops, flops, moved),
                 correct=bool(correct), max_error=error, threads=threads, shape=conv_plan.spec.describe(),
-                note=HOST_NOTE if len(job.record_kinds) > 1 else "",
+                note=HOST_NOTE if len(job.record_kinds) > 1 else "", host=job.backend.host,
+                family=job.backend.family,
             ))
     return records
 
@@ -386,5 +378,5 @@ def _copy_record(job, summary, conv_plan, dtype, outcomes, threads) -> Measureme
         min_ms=summary.min_ms, max_ms=summary.max_ms, flops=0, bytes=moved,
         gflops=float("nan"), gbps=counts.rate_per_second(moved, summary.median_ms),
         roofline_fraction=None, correct=bool(correct), max_error=error, threads=threads,
-        shape=conv_plan.spec.describe(),
+        shape=conv_plan.spec.describe(), host=job.backend.host, family=job.backend.family,
     )
