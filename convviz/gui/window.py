@@ -14,7 +14,7 @@ from ..session import ERROR, PLAYING, SPEC, SPEED, SPEEDS, STEP, Session
 from . import settings as stored
 from .controls import Controls
 from .panels import AnimationPanel, CoveragePanel, OutputPanel
-from .timing import TimingPanel
+from .timing_panel import TimingPanel
 
 
 def png_bytes(pixmap: QtGui.QPixmap) -> bytes | None:
