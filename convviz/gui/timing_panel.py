@@ -54,7 +54,9 @@ class TimingPanel(QtWidgets.QWidget):
         self.sweep_records: list = []
         self._worker: GeneratorWorker | None = None
         self._cancel = threading.Event()
-        self._skipped: list = []
+        self._what = "profile"  # or "sweep": what the running (or last) worker does
+        self._found: list = []  # its records so far
+        self._skipped: list = []  # what it skipped so far
 
         self.time_button = QtWidgets.QPushButton("Time this spec")
         self.time_button.setToolTip("Time the current spec on every available backend (Ctrl+T)")
