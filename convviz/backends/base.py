@@ -37,18 +37,30 @@ class WallTimer(Timer):
         return (time.perf_counter() - self._began) * 1e3
 
 
+CONVVIZ = "convviz"
+"""The family of convviz's own backends."""
+PEER = "peer"
+"""The family of other libraries' convolutions, timed beside convviz's (convviz.profiling.peers)."""
+
+
 class Backend:
     """A way to run a planned convolution.
 
-    Subclasses set `name`, `device` and `algorithms`, and implement
-    `available`, `choose_algorithm` and `convolve`. `convolve` takes an
-    explicit algorithm or chooses one; callers that need to show which ran
+    Subclasses set `name`, `device`, `host`, `family` and `algorithms`, and
+    implement `available`, `choose_algorithm` and `convolve`. `convolve` takes
+    an explicit algorithm or chooses one; callers that need to show which ran
     ask `choose_algorithm` first (it is deterministic), so a backend holds no
     per-call state and can be shared between threads.
     """
 
     name = "backend"
     device = "unknown"
+    host = True
+    """True when it computes on the host: nothing to copy in or out, nothing queued to wait for
+    (the defaults of `to_device`, `to_host`, `synchronize` and `timer` below). False for a device
+    backend, whose copies and kernels the profiler times apart."""
+    family = CONVVIZ
+    """CONVVIZ for convviz's own backends, PEER for another library's convolution."""
     algorithms: tuple[str, ...] = ()
     failures: tuple[type[Exception], ...] = ()
     """Errors of this backend after which the profiler skips it, with the message, and times the
@@ -59,6 +71,14 @@ class Backend:
 
     def choose_algorithm(self, conv_plan, dtype) -> str:
         raise NotImplementedError
+
+    def supports(self, conv_plan) -> str | None:
+        """None when this backend can run `conv_plan`; otherwise why not, in words."""
+        return None
+
+    def default_algorithms(self, conv_plan, dtype) -> tuple[str, ...]:
+        """What the profiler times when no algorithms are asked for: the one `choose_algorithm` picks."""
+        return (self.choose_algorithm(conv_plan, dtype),)
 
     def convolve(self, x, w, conv_plan, bias=None, algorithm=None):
         raise NotImplementedError

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..core import ConvSpecError, check_arrays
 from ..core.memory import MemoryEstimate, array_estimate, check_fits
-from .base import Availability, Backend, Timer
+from .base import CONVVIZ, Availability, Backend, Timer
 from .cuda_kernels import (
     ALGORITHMS,
     REDUCE_FUNCTION,
@@ -137,6 +137,8 @@ class _Compiled:
 
 class CupyBackend(Backend):
     name = "cupy"
+    host = False
+    family = CONVVIZ
     algorithms = ALGORITHMS
     failures = (CudaBackendError,)
 

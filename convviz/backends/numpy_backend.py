@@ -24,7 +24,7 @@ import numpy as np
 
 from ..core import check_arrays
 from ..core.padding import NUMPY_PAD_MODES
-from .base import Availability, Backend
+from .base import CONVVIZ, Availability, Backend
 
 DEFAULT_SCRATCH_BUDGET = 256 * 2**20
 GEMM_CHUNK_BYTES = 8 * 2**20
@@ -180,6 +180,8 @@ class PhaseLayout:
 class NumpyBackend(Backend):
     name = "numpy"
     device = "CPU (NumPy)"
+    host = True
+    family = CONVVIZ
     algorithms = ("gemm", "taps", "im2col", "im2col-chunked")
 
     def __init__(self, scratch_budget: int = DEFAULT_SCRATCH_BUDGET, gemm_chunk_bytes: int = GEMM_CHUNK_BYTES):

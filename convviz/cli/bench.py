@@ -141,7 +141,9 @@ def format_table(records) -> str:
 
 def format_markdown(records, machine, command: str, notes=()) -> str:
     """One kind per row (kernel where the two are the same timing), for BENCHMARKS.md."""
-    shown = [record for record in records if record.kind == "kernel" or not record.note]
+    from ..profiling.results import SAME_TIMING, same_timing
+
+    shown = [record for record in records if record.kind == "kernel" or not same_timing(record)]
     fastest: dict = {}
     for record in shown:
         if record.correct:
@@ -162,7 +164,7 @@ def format_markdown(records, machine, command: str, notes=()) -> str:
         best = fastest.get((record.shape, record.kind))
         ratio = f"{record.median_ms / best:.2f}" if best and record.correct else "—"
         roof = f"{100 * record.roofline_fraction:.0f}%" if record.roofline_fraction is not None else "—"
-        kind = "kernel = end-to-end" if record.note else record.kind
+        kind = SAME_TIMING if same_timing(record) else record.kind
         lines.append(
             f"| {record.shape} | {record.backend} | {record.algorithm} | {kind} | {record.median_ms:.3f} | "
             f"{record.p10_ms:.3f}–{record.p90_ms:.3f} | {record.rate_text()} | {roof} | {ratio} | "

@@ -90,7 +90,7 @@ def run_gui(spec=None, screenshot: str | None = None) -> int:
 def _run_event_loop(app, window) -> int:
     """app.exec() with errors in slots shown instead of fatal, and a clean exit afterwards."""
     from .errors import install_excepthook
-    from .timing import parked_runs
+    from .worker import parked_runs
 
     restore_excepthook = install_excepthook(lambda: window if window.isVisible() else None)
     try:

@@ -15,7 +15,7 @@ from . import settings as stored
 from .controls import Controls
 from .render import png_bytes
 from .session_view import SessionView
-from .timing import TimingPanel
+from .timing_panel import TimingPanel
 
 
 class MainWindow(QtWidgets.QMainWindow):

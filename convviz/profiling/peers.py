@@ -1,10 +1,11 @@
 """Peers: other libraries' convolutions, timed exactly like convviz's own backends.
 
 Each peer has the Backend interface (available, choose_algorithm, convolve,
-to_device, to_host, synchronize, timer) plus `supports(plan)`, which names
-what a peer cannot do for a spec (None when it can). A peer is used only
-when its library is installed; the profiler checks it against the float64
-reference before timing it, like any backend.
+to_device, to_host, synchronize, timer), declares where it computes (`host`)
+and its family (PEER), and says in `supports(plan)` what it cannot do for a
+spec (None when it can). A peer is used only when its library is installed;
+the profiler checks it against the float64 reference before timing it, like
+any backend.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import importlib.util
 
 import numpy as np
 
-from ..backends.base import Availability, Backend, Timer
+from ..backends.base import PEER, Availability, Backend, Timer
 from ..backends.numpy_backend import pad_input
 
 TORCH_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
@@ -27,8 +28,7 @@ def _installed(module: str) -> bool:
 
 
 class Peer(Backend):
-    def supports(self, conv_plan) -> str | None:
-        return None
+    family = PEER
 
 
 class TorchPeer(Peer):
@@ -65,6 +65,7 @@ class TorchPeer(Peer):
 class TorchCpuPeer(TorchPeer):
     name = "torch-cpu"
     device = "CPU (PyTorch)"
+    host = True
 
     @property
     def algorithms(self):
@@ -112,6 +113,7 @@ class TorchCudaPeer(TorchPeer):
 
     name = "torch-cuda"
     device = "GPU (PyTorch cuDNN)"
+    host = False
     algorithms = ("cudnn-fp32", "cudnn-tf32")
 
     def available(self) -> Availability:
@@ -126,6 +128,10 @@ class TorchCudaPeer(TorchPeer):
 
     def choose_algorithm(self, conv_plan, dtype) -> str:
         return "cudnn-fp32"
+
+    def default_algorithms(self, conv_plan, dtype) -> tuple[str, ...]:
+        """Both modes: IEEE float32, and the TF32 that PyTorch users may have switched on."""
+        return self.algorithms
 
     def to_device(self, array):
         return self._torch().from_numpy(np.ascontiguousarray(array)).cuda()
@@ -157,6 +163,7 @@ class ScipyPeer(Peer):
     """
 
     device = "CPU (SciPy)"
+    host = True
 
     def available(self) -> Availability:
         if not _installed("scipy"):

@@ -8,6 +8,9 @@ import json
 import math
 from dataclasses import asdict, dataclass, field, fields
 
+TIMING_KINDS = ("kernel", "end-to-end")
+COPY_KINDS = ("copy-in", "copy-out")
+
 
 @dataclass
 class Measurement:
@@ -22,7 +25,8 @@ class Measurement:
     "copy", timed with the device's timer: their `gflops` is NaN, `gbps` the
     copy's rate, and `correct` says whether a round trip came back bit for
     bit. Times are in milliseconds; `gflops` and `gbps` use the median. `max_error` is the largest |result − reference| divided by
-    the largest |reference|.
+    the largest |reference|. `host` and `family` say what it ran on, as the backend declared
+    (`Backend.host`, `Backend.family`); None in records saved before they were recorded.
     """
 
     backend: str
@@ -49,6 +53,8 @@ class Measurement:
     note: str = ""
     sweep_parameter: str | None = None
     sweep_value: int | None = None
+    host: bool | None = None
+    family: str | None = None
 
     def to_dict(self) -> dict:
         values = asdict(self)
@@ -68,13 +74,22 @@ class Measurement:
                 values[name] = float("nan")
         return cls(**values)
 
-    def rate_text(self, number_format: str = ".1f") -> str:
-        """GFLOP/s as a number, or for a copy (no arithmetic) its rate in GB/s."""
+    def rate(self) -> tuple[float, str] | None:
+        """The rate to show and its unit: (GFLOP/s, "GFLOP/s"), or for a copy (no arithmetic)
+        (GB/s, "GB/s"); None when there is none."""
         if math.isfinite(self.gflops):
-            return format(self.gflops, number_format)
-        if self.kind in ("copy-in", "copy-out") and math.isfinite(self.gbps):
-            return f"{self.gbps:{number_format}} GB/s"
-        return "—"
+            return self.gflops, "GFLOP/s"
+        if self.kind in COPY_KINDS and math.isfinite(self.gbps):
+            return self.gbps, "GB/s"
+        return None
+
+    def rate_text(self, number_format: str = ".1f") -> str:
+        """For a GFLOP/s column: GFLOP/s as a number, a copy's rate with its unit (GB/s), or "—"."""
+        rate = self.rate()
+        if rate is None:
+            return "—"
+        value, unit = rate
+        return format(value, number_format) if unit == "GFLOP/s" else f"{value:{number_format}} {unit}"
 
 
 CSV_COLUMNS = [item.name for item in fields(Measurement)]
@@ -104,5 +119,7 @@ def records_to_csv(records) -> str:
         row["roofline_fraction"] = "" if row["roofline_fraction"] is None else row["roofline_fraction"]
         row["sweep_parameter"] = row["sweep_parameter"] or ""
         row["sweep_value"] = "" if row["sweep_value"] is None else row["sweep_value"]
+        row["host"] = "" if row["host"] is None else row["host"]
+        row["family"] = row["family"] or ""
         writer.writerow(row)
     return buffer.getvalue()

@@ -1,4 +1,5 @@
-"""profile(): check, warm up and time one spec on every backend asked for.
+"""profile_events(): check, warm up and time one spec on every backend asked for, yielding
+progress and each record as soon as it is timed; profile() is the same with callbacks.
 
 One timing method for everything. Every (backend, algorithm) is first
 checked against the float64 oracle, then warmed up, then timed in PASSES
@@ -11,8 +12,8 @@ least MIN_REPEATS runs and `min_time_s` of timed work (capped at MAX_REPEATS).
 
 Kernel-only timings use the backend's own timer (CUDA events on a GPU)
 around `convolve` on arrays already on the device. End-to-end timings are
-host wall time of copy in + convolve + copy out + synchronise. A CPU backend
-has no copies, so one timing serves both records.
+host wall time of copy in + convolve + copy out + synchronise. A host backend
+(`Backend.host`) has no copies, so one timing serves both records.
 """
 
 from __future__ import annotations
@@ -24,9 +25,13 @@ import numpy as np
 from ..core import ConvSpecError
 from ..core import plan as make_plan
 from . import check, counts, roofline
+from .events import Cancelled, Skipped, check_cancel, drive, sleep, tick
 from .machine import thread_counts
-from .records import Measurement
+from .records import COPY_KINDS, Measurement
 from .stats import summarize
+
+__all__ = ["Cancelled", "Skipped", "default_names", "expand_names", "known_names", "profile", "profile_events",
+           "resolve"]
 
 MIN_REPEATS = 5
 PASSES = 3
@@ -37,48 +42,23 @@ the next library (measured: interleaving NumPy and PyTorch run by run made both 
 slower on 2 cores)."""
 MAX_REPEATS = 2000
 WARMUP_RUNS = 2
-CONVVIZ_BACKENDS = ("numpy", "cupy")
-PEER_NAMES = ("torch-cpu", "torch-cuda", "scipy-ndimage", "scipy-signal")
-ALL_NAMES = CONVVIZ_BACKENDS + PEER_NAMES
 HOST_NOTE = "host backend: no device copies, so kernel and end-to-end are the same timing"
-COPY_KINDS = ("copy-in", "copy-out")
 COPY_ALGORITHM = "copy"
 
 
-def _check_cancel(cancel) -> None:
-    if cancel is not None and cancel.is_set():
-        raise Cancelled("cancelled between runs")
+def known_names() -> tuple[str, ...]:
+    """Every backend and peer the profiler can time, convviz's own first, in a fixed order."""
+    from ..backends import BACKEND_CLASSES
+    from .peers import PEER_CLASSES
 
-
-def _sleep(seconds: float, cancel) -> None:
-    if cancel is None:
-        time.sleep(seconds)
-    elif cancel.wait(seconds):
-        raise Cancelled("cancelled")
-
-
-class Cancelled(Exception):
-    """The caller's cancel event was set; no records are returned."""
-
-
-class Skipped:
-    """A backend (or backend and algorithm) that was not run, and why."""
-
-    def __init__(self, backend: str, reason: str, algorithm: str | None = None):
-        self.backend, self.reason, self.algorithm = backend, reason, algorithm
-
-    def __repr__(self):
-        return f"Skipped({self.backend!r}, {self.reason!r})"
+    return (*BACKEND_CLASSES, *PEER_CLASSES)
 
 
 def expand_names(names) -> list[str]:
     """Backend names with the aliases 'torch' and 'scipy' expanded, in order, without repeats."""
     from .peers import ALIASES
 
-    known = set(ALL_NAMES)
-    from ..backends import BACKEND_CLASSES
-
-    known |= set(BACKEND_CLASSES)
+    known = set(known_names())
     expanded = []
     for name in names:
         name = name.strip()
@@ -107,15 +87,7 @@ def resolve(name: str):
 def default_names(include_peers: bool) -> list[str]:
     from ..backends import BACKEND_CLASSES
 
-    names = list(BACKEND_CLASSES)
-    if include_peers:
-        names += list(PEER_NAMES)
-    return names
-
-
-def is_host(backend) -> bool:
-    """True for backends that compute on the host: nothing to copy, nothing to synchronise."""
-    return bool(getattr(backend, "host", "cpu" in str(getattr(backend, "device", "")).lower()))
+    return list(known_names() if include_peers else BACKEND_CLASSES)
 
 
 class _Job:
@@ -187,56 +159,45 @@ def _round_trip(backend, x) -> tuple[float, bool]:
 
 def _algorithms_for(backend, conv_plan, dtype, algorithms) -> list[str]:
     if algorithms is None:
-        if backend.name == "torch-cuda":
-            return list(backend.algorithms)
-        return [backend.choose_algorithm(conv_plan, dtype)]
+        return list(backend.default_algorithms(conv_plan, dtype))
     if algorithms == "all" or algorithms == ["all"]:
         return list(backend.algorithms)
     return [name for name in algorithms if name in backend.algorithms]
 
 
-def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None, min_time_s=0.2,
-            include_peers=False, progress=None, cancel=None, seed=0, skipped=None,
-            roofline_peaks=True, settle_s=SETTLE_S, on_record=None) -> list[Measurement]:
-    """Check and time `spec` on each backend; one Measurement per (backend, algorithm, kind).
+def profile_events(spec, backends=None, algorithms=None, dtype="float32", repeats=None, min_time_s=0.2,
+                   include_peers=False, cancel=None, seed=0, roofline_peaks=True, settle_s=SETTLE_S):
+    """Check and time `spec` on each backend: a generator of Progress, Skipped and Measurement
+    events (see convviz.profiling.events) that returns the records, one per (backend,
+    algorithm, kind), each yielded as soon as its timing is complete.
 
     backends: names (None: every convviz backend, plus the peers if `include_peers`);
     'torch' and 'scipy' stand for both of their peers. Unavailable backends, and
-    peers that cannot do this spec, are left out; pass a list as `skipped` to
-    receive a `Skipped` for each, with the reason. algorithms: None (each
-    backend's automatic choice; both TF32 modes for torch-cuda), "all", or names.
-    progress(done, total, message) is called from the calling thread; when
-    `cancel` (a threading.Event) is set, Cancelled is raised between runs.
-    on_record(measurement), also from the calling thread, gets each record as soon as its
-    timing is complete, while the rest are still being timed; the list returned holds the
-    same records.
+    backends that cannot do this spec (`Backend.supports`), are left out, each with a
+    Skipped event. algorithms: None (what each backend times by default,
+    `Backend.default_algorithms`), "all", or names. When `cancel` (a threading.Event) is set,
+    Cancelled is raised between runs, during the pause between backends, and at each step;
+    closing the generator stops it at its next event.
     """
     conv_plan = make_plan(spec)
     dtype = np.dtype(dtype)
     names = expand_names(backends) if backends is not None else default_names(include_peers)
-    skipped = [] if skipped is None else skipped
-
-    def tick(done, total, message):
-        if cancel is not None and cancel.is_set():
-            raise Cancelled(message)
-        if progress is not None:
-            progress(done, total, message)
 
     chosen = []
     for name in names:
         backend = resolve(name)
         status = backend.available()
         if not status:
-            skipped.append(Skipped(name, status.reason or "not available"))
+            yield Skipped(name, status.reason or "not available")
             continue
-        reason = backend.supports(conv_plan) if hasattr(backend, "supports") else None
+        reason = backend.supports(conv_plan)
         if reason:
-            skipped.append(Skipped(name, reason))
+            yield Skipped(name, reason)
             continue
         names_here = _algorithms_for(backend, conv_plan, dtype, algorithms)
         if not names_here:
-            skipped.append(Skipped(name, f"has none of the algorithms asked for ({', '.join(algorithms)}); "
-                                         f"it has {', '.join(backend.algorithms)}"))
+            yield Skipped(name, f"has none of the algorithms asked for ({', '.join(algorithms)}); "
+                                f"it has {', '.join(backend.algorithms)}")
         for algorithm in names_here:
             chosen.append((backend, algorithm))
 
@@ -244,18 +205,18 @@ def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None,
         return []
     if roofline_peaks:
         # measured first, on quiet cores, and cached for the process
-        tick(0, 1, "measuring the CPU's matmul and copy peaks (once)")
+        yield tick(cancel, 0, 1, "measuring the CPU's matmul and copy peaks (once)")
         roofline.measure_cpu_peaks(dtype)
-        if any(not is_host(backend) for backend, _ in chosen):
+        if any(not backend.host for backend, _ in chosen):
             roofline.measure_gpu_peaks(dtype)
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(conv_plan.spec.input_shape).astype(dtype)
     w = rng.standard_normal(conv_plan.spec.weight_shape).astype(dtype)
-    devices = list(dict.fromkeys(backend for backend, _ in chosen if not is_host(backend)))
-    job_count = sum(1 if is_host(backend) else 2 for backend, _ in chosen) + len(COPY_KINDS) * len(devices)
+    devices = list(dict.fromkeys(backend for backend, _ in chosen if not backend.host))
+    job_count = sum(1 if backend.host else 2 for backend, _ in chosen) + len(COPY_KINDS) * len(devices)
     passes = PASSES if job_count > 1 else 1
     total = 1 + len(chosen) + passes * job_count
-    tick(0, total, f"computing the float64 reference for {conv_plan.spec.describe()}")
+    yield tick(cancel, 0, total, f"computing the float64 reference for {conv_plan.spec.describe()}")
     # the float64 oracle needs its own memory: refuse, in words, what cannot fit
     resolve("numpy").check_memory(conv_plan, np.float64, "im2col-chunked")
     oracle = check.make_oracle(x, w, conv_plan, seed)
@@ -263,7 +224,7 @@ def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None,
     jobs, outcomes = [], {}
     done = 1
     for backend, algorithm in chosen:
-        tick(done, total, f"checking {backend.name} {algorithm}")
+        yield tick(cancel, done, total, f"checking {backend.name} {algorithm}")
         try:
             backend.check_memory(conv_plan, dtype, algorithm)
             result = backend.to_host(backend.convolve(backend.to_device(x), backend.to_device(w), conv_plan,
@@ -271,9 +232,9 @@ def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None,
             backend.synchronize()
             error = check.relative_error(result, oracle.expected)
         except (ConvSpecError, *backend.failures) as refusal:
-            skipped.append(Skipped(backend.name, str(refusal), algorithm))
+            yield Skipped(backend.name, str(refusal), algorithm)
             done += 1
-            total -= passes * (1 if is_host(backend) else 2)
+            total -= passes * (1 if backend.host else 2)
             continue
         if backend in devices and (backend.name, COPY_ALGORITHM) not in outcomes:
             outcomes[(backend.name, COPY_ALGORITHM)] = _round_trip(backend, x)
@@ -282,7 +243,7 @@ def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None,
         done += 1
         x_device, w_device = backend.to_device(x), backend.to_device(w)
         backend.synchronize()
-        if is_host(backend):
+        if backend.host:
             # to_device of a host backend is a view (torch.from_numpy) or the array itself
             jobs.append(_Job(backend, algorithm, "kernel",
                              _kernel_run(backend, x_device, w_device, conv_plan, algorithm), ("kernel", "end-to-end")))
@@ -303,13 +264,12 @@ def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None,
 
     made: dict[_Job, list[Measurement]] = {}
 
-    def report(job) -> None:
+    def report(job) -> list[Measurement]:
+        """The job's records, the first time it is reported; nothing after that."""
         if job in made:
-            return
+            return []
         made[job] = _records([job], outcomes, conv_plan, dtype, roofline_peaks)
-        if on_record is not None:
-            for record in made[job]:
-                on_record(record)
+        return made[job]
 
     wanted = repeats if repeats is not None else MIN_REPEATS
     previous = chosen[-1][0] if len(chosen) > 1 else None
@@ -320,30 +280,48 @@ def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None,
                 continue
             if previous is not None and previous is not job.backend and settle_s > 0:
                 # another library's worker threads may still be spinning on the cores
-                _sleep(settle_s, cancel)
+                sleep(settle_s, cancel)
             previous = job.backend
             # every block starts warm: caches, thread pools and (first time) JIT or plan caches
-            tick(done, total, f"warming up {job.backend.name} {job.algorithm} ({job.kind})")
+            yield tick(cancel, done, total, f"warming up {job.backend.name} {job.algorithm} ({job.kind})")
             for _ in range(WARMUP_RUNS):
                 job.run()
-                _check_cancel(cancel)
-            tick(done, total, f"timing {job.backend.name} {job.algorithm} ({job.kind}), pass {number + 1}/{passes}")
+                check_cancel(cancel)
+            yield tick(cancel, done, total,
+                       f"timing {job.backend.name} {job.algorithm} ({job.kind}), pass {number + 1}/{passes}")
             first_count, first_spent = len(job.samples), job.spent_ms
             last = number == passes - 1
             while not finished(job):
                 job.samples.append(job.run())
-                _check_cancel(cancel)
+                check_cancel(cancel)
                 if not last and (len(job.samples) - first_count >= -(-wanted // passes)
                                  and job.spent_ms - first_spent >= min_time_s * 1e3 / passes):
                     break
             done += 1
             if finished(job):
-                report(job)
+                yield from report(job)
     for job in jobs:
-        report(job)
-    done = total
-    tick(done, total, f"timed {conv_plan.spec.describe()}")
+        yield from report(job)
+    yield tick(cancel, total, total, f"timed {conv_plan.spec.describe()}")
     return [record for job in jobs for record in made[job]]
+
+
+def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None, min_time_s=0.2,
+            include_peers=False, progress=None, cancel=None, seed=0, skipped=None,
+            roofline_peaks=True, settle_s=SETTLE_S, on_record=None) -> list[Measurement]:
+    """Check and time `spec` on each backend; one Measurement per (backend, algorithm, kind).
+
+    The arguments are those of `profile_events`, plus callbacks for its events: progress(done,
+    total, message) is called from the calling thread at each step; pass a list as `skipped`
+    to receive a `Skipped` for each backend left out, with the reason; on_record(measurement),
+    also from the calling thread, gets each record as soon as its timing is complete, while
+    the rest are still being timed (the list returned holds the same records). When `cancel`
+    (a threading.Event) is set, Cancelled is raised between runs.
+    """
+    events = profile_events(spec, backends=backends, algorithms=algorithms, dtype=dtype, repeats=repeats,
+                            min_time_s=min_time_s, include_peers=include_peers, cancel=cancel, seed=seed,
+                            roofline_peaks=roofline_peaks, settle_s=settle_s)
+    return drive(events, progress=progress, skipped=skipped, on_record=on_record)
 
 
 def _records(jobs, outcomes, conv_plan, dtype, roofline_peaks) -> list[Measurement]:
@@ -360,7 +338,7 @@ def _records(jobs, outcomes, conv_plan, dtype, roofline_peaks) -> list[Measureme
         gbps = counts.rate_per_second(moved, summary.median_ms)
         peaks = None
         if roofline_peaks:
-            peaks = roofline.measure_cpu_peaks(dtype) if is_host(job.backend) else roofline.measure_gpu_peaks(dtype)
+            peaks = roofline.measure_cpu_peaks(dtype) if job.backend.host else roofline.measure_gpu_peaks(dtype)
         error, correct = outcomes[(job.backend.name, job.algorithm)]
         for kind in job.record_kinds:
             records.append(Measurement(
@@ -371,7 +349,8 @@ def _records(jobs, outcomes, conv_plan, dtype, roofline_peaks) -> list[Measureme
                 gflops=gflops, gbps=gbps,
                 roofline_fraction=roofline.roofline_fraction(peaks, gflops, flops, moved),
                 correct=bool(correct), max_error=error, threads=threads, shape=conv_plan.spec.describe(),
-                note=HOST_NOTE if len(job.record_kinds) > 1 else "",
+                note=HOST_NOTE if len(job.record_kinds) > 1 else "", host=job.backend.host,
+                family=job.backend.family,
             ))
     return records
 
@@ -386,5 +365,5 @@ def _copy_record(job, summary, conv_plan, dtype, outcomes, threads) -> Measureme
         min_ms=summary.min_ms, max_ms=summary.max_ms, flops=0, bytes=moved,
         gflops=float("nan"), gbps=counts.rate_per_second(moved, summary.median_ms),
         roofline_fraction=None, correct=bool(correct), max_error=error, threads=threads,
-        shape=conv_plan.spec.describe(),
+        shape=conv_plan.spec.describe(), host=job.backend.host, family=job.backend.family,
     )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from ..core import ConvSpecError
-from .runner import Cancelled, profile
+from .events import Progress, Skipped, SweptValue, check_cancel, drive
+from .records import Measurement
+from .runner import profile_events
 
 PARAMETERS = ("input-size", "channels", "kernel-size", "stride", "batch")
 
@@ -42,43 +44,66 @@ def sweep_values(parameter: str, first: int, last: int) -> list[int]:
     return values
 
 
-def sweep(spec, parameter, values, backends=None, dtype="float32", progress=None, cancel=None,
-          skipped=None, **profile_kwargs):
-    """Profile `spec` with `parameter` set to each of `values`; records carry sweep_parameter/value.
+def sweep_events(spec, parameter, values, backends=None, dtype="float32", cancel=None, **profile_kwargs):
+    """Profile `spec` with `parameter` set to each of `values`: a generator of profile_events'
+    events, progress scaled to the whole sweep and prefixed with the value, records carrying
+    sweep_parameter/value, and a SweptValue when each value is done; returns all the records.
 
     A value that makes the spec impossible (e.g. a kernel larger than the
-    padded input) is passed over with a progress message and a Skipped entry.
+    padded input) is passed over with a Progress message and a Skipped event. A backend
+    skipped for the same reason at several values is reported once.
     """
     if parameter not in PARAMETERS:
         raise ConvSpecError(f"cannot sweep {parameter!r}; choose one of {', '.join(PARAMETERS)}")
     values = list(values)
-    skipped = [] if skipped is None else skipped
+    reported: set = set()
     records = []
     for index, value in enumerate(values):
-        if cancel is not None and cancel.is_set():
-            raise Cancelled("sweep cancelled")
+        check_cancel(cancel, "sweep cancelled")
         try:
             varied = vary(spec, parameter, value)
         except ConvSpecError as error:
-            if progress is not None:
-                progress(index, len(values), f"{parameter} {value}: skipped ({error})")
-            from .runner import Skipped
-
-            skipped.append(Skipped(f"{parameter}={value}", str(error)))
+            yield Progress(index, len(values), f"{parameter} {value}: skipped ({error})")
+            yield Skipped(f"{parameter}={value}", str(error))
+            yield SweptValue(parameter, int(value))
             continue
-
-        def inner(done, total, message, index=index, value=value):
-            if progress is not None:
-                fraction = done / total if total else 1.0
-                scaled = int(round((index + fraction) * 1000))
-                progress(scaled, len(values) * 1000, f"{parameter} {value}: {message}")
-
-        found = profile(varied, backends=backends, dtype=dtype, progress=inner, cancel=cancel,
-                        skipped=skipped if index == 0 else [], **profile_kwargs)
-        for record in found:
-            record.sweep_parameter, record.sweep_value = parameter, int(value)
-        records.extend(found)
+        events = profile_events(varied, backends=backends, dtype=dtype, cancel=cancel, **profile_kwargs)
+        try:
+            while True:
+                try:
+                    event = next(events)
+                except StopIteration as end:
+                    found = end.value
+                    break
+                if isinstance(event, Progress):
+                    fraction = event.done / event.total if event.total else 1.0
+                    yield Progress(int(round((index + fraction) * 1000)), len(values) * 1000,
+                                   f"{parameter} {value}: {event.message}")
+                elif isinstance(event, Skipped):
+                    key = (event.backend, event.algorithm, event.reason)
+                    if key not in reported:
+                        reported.add(key)
+                        yield event
+                else:
+                    if isinstance(event, Measurement):
+                        event.sweep_parameter, event.sweep_value = parameter, int(value)
+                    yield event
+        finally:
+            events.close()
+        records.extend(found)  # each was yielded, labelled with the value, as it was timed
+        yield SweptValue(parameter, int(value), list(found))
     return records
+
+
+def sweep(spec, parameter, values, backends=None, dtype="float32", progress=None, cancel=None,
+          skipped=None, on_record=None, **profile_kwargs):
+    """Profile `spec` with `parameter` set to each of `values`; records carry sweep_parameter/value.
+
+    `sweep_events` with callbacks, as in `profile`: progress(done, total, message), a list
+    `skipped` for the Skipped entries, on_record(measurement) for each record as it is timed.
+    """
+    events = sweep_events(spec, parameter, values, backends=backends, dtype=dtype, cancel=cancel, **profile_kwargs)
+    return drive(events, progress=progress, skipped=skipped, on_record=on_record)
 
 
 def crossover(records, gpu: str = "cupy", cpu: str = "numpy", kind: str = "end-to-end"):

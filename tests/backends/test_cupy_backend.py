@@ -177,6 +177,7 @@ def test_profiler_times_kernels_and_each_copy_on_a_gpu_backend(emulated_backend,
                           ("cupy", "copy-in"), ("cupy", "copy-out")}
     assert all(record.correct and record.repeats == 3 and record.median_ms > 0 for record in records)
     assert kinds[("cupy", "kernel")].device == "Emulated GPU"
+    assert {backend: record.host for (backend, _), record in kinds.items()} == {"numpy": True, "cupy": False}
     assert kinds[("cupy", "kernel")].algorithm == emulated_backend.choose_algorithm(plan(spec), np.float32)
     copy_in, copy_out = kinds[("cupy", "copy-in")], kinds[("cupy", "copy-out")]
     assert copy_in.algorithm == copy_out.algorithm == "copy"

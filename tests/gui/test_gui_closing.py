@@ -16,13 +16,20 @@ from helpers import ROOT  # noqa: E402
 from PyQt6 import sip  # noqa: E402
 
 from convviz.core import ConvSpec  # noqa: E402
-from convviz.gui import timing as timing_module  # noqa: E402
+from convviz.gui import worker as worker_module  # noqa: E402
 from convviz.gui.app import make_window  # noqa: E402
+from convviz.profiling import Progress  # noqa: E402
 
 # closing during a long convolution --------------------------------------------------------------
 
+def _late_record():
+    from convviz.profiling import profile
+
+    return profile(ConvSpec((1, 1, 5, 5), 1, 3), backends=["numpy"], repeats=1, roofline_peaks=False, settle_s=0)[0]
+
+
 def _gc_on_again(qtbot):
-    qtbot.waitUntil(lambda: timing_module.parked_runs() == 0 and not timing_module._parking().runs, timeout=10000)
+    qtbot.waitUntil(lambda: worker_module.parked_runs() == 0 and not worker_module._parking().runs, timeout=10000)
     assert gc.isenabled()
 
 
@@ -32,11 +39,11 @@ def test_closing_during_one_long_convolution_parks_its_thread_until_it_ends(qtbo
     timing = window.timing
     started, release = threading.Event(), threading.Event()
 
-    def one_long_convolution(progress, cancel, skipped, partial):  # does not look at `cancel`
+    def one_long_convolution(cancel):  # does not look at `cancel`
         started.set()
         release.wait(30)
-        progress(1, 1, "late progress from a closed window")
-        partial(["late"])
+        yield Progress(1, 1, "late progress from a closed window")
+        yield _late_record()
         return []
 
     ended = []
@@ -44,9 +51,9 @@ def test_closing_during_one_long_convolution_parks_its_thread_until_it_ends(qtbo
     try:
         assert timing._start(one_long_convolution, "profile", "one long convolution")
         assert started.wait(5)
-        thread = timing._thread
+        thread = timing._worker.thread()
         assert not timing.shutdown(timeout_ms=50)
-        assert thread.isRunning() and timing_module.parked_runs() == 1
+        assert thread.isRunning() and worker_module.parked_runs() == 1
         assert not gc.isenabled()
         assert not timing.running and timing.time_button.isEnabled() and not timing.cancel_button.isEnabled()
         window.close()
@@ -65,16 +72,17 @@ def test_a_run_that_ends_within_the_wait_is_joined_and_reported_once(window, qtb
 
     timing = window.timing
 
-    def stops_when_cancelled(progress, cancel, skipped, partial):
+    def stops_when_cancelled(cancel):
         cancel.wait(30)
         raise Cancelled("cancelled")
+        yield
 
     ended = []
     timing.finished.connect(lambda: ended.append(True))
     assert timing._start(stops_when_cancelled, "profile", "waiting for cancel")
     assert timing.shutdown(timeout_ms=5000)
     assert not timing.running and gc.isenabled() and ended == [True]
-    qtbot.wait(50)  # the worker's queued `cancelled` arrives after the run has ended
+    qtbot.wait(50)  # the worker's queued `aborted` arrives after the run has ended
     assert ended == [True] and gc.isenabled()
 
 
@@ -90,10 +98,11 @@ def test_a_process_closed_during_a_long_convolution_exits_cleanly(tmp_path):
         window.timing.shutdown_wait_ms = 50
         started = threading.Event()
 
-        def one_long_convolution(progress, cancel, skipped, partial):
+        def one_long_convolution(cancel):
             started.set()
             threading.Event().wait(60)
             return []
+            yield
 
         window.show()
         window.timing._start(one_long_convolution, "profile", "one long convolution")

@@ -16,7 +16,7 @@ from PyQt6 import QtCore, QtWidgets  # noqa: E402
 
 from convviz.core import ConvSpec  # noqa: E402
 from convviz.gui import app as gui_app  # noqa: E402
-from convviz.gui import timing as timing_module  # noqa: E402
+from convviz.gui import worker as worker_module  # noqa: E402
 from convviz.gui.app import make_window  # noqa: E402
 from convviz.gui.errors import TITLE, install_excepthook  # noqa: E402
 
@@ -188,7 +188,7 @@ def test_run_gui_installs_the_hook_for_the_event_loop_only(qtbot, monkeypatch):
 
 def test_run_gui_leaves_without_teardown_while_a_closed_window_still_computes(qtbot, monkeypatch):
     left = []
-    monkeypatch.setattr(timing_module, "parked_runs", lambda: 1)
+    monkeypatch.setattr(worker_module, "parked_runs", lambda: 1)
     monkeypatch.setattr(gui_app, "_leave_now", left.append)
     window = make_window(ConvSpec((1, 1, 7, 7), 1, 3), restore=False)
     qtbot.addWidget(window)

@@ -175,11 +175,11 @@ def test_gpu_copy_timings_show_as_rates_and_a_share_of_end_to_end(window):
 
     numpy_records = profile(window.session.spec, backends=["numpy"], repeats=3, roofline_peaks=False, settle_s=0)
     timed = numpy_records[0]
-    gpu = [replace(timed, backend="cupy", algorithm="direct", kind="end-to-end", note="", median_ms=2.0),
+    gpu = [replace(timed, backend="cupy", algorithm="direct", kind="end-to-end", note="", median_ms=2.0, host=False),
            replace(timed, backend="cupy", algorithm="copy", kind="copy-in", note="", median_ms=0.5,
-                   gflops=float("nan"), gbps=12.5),
+                   gflops=float("nan"), gbps=12.5, host=False),
            replace(timed, backend="cupy", algorithm="copy", kind="copy-out", note="", median_ms=0.25,
-                   gflops=float("nan"), gbps=3.0)]
+                   gflops=float("nan"), gbps=3.0, host=False)]  # as the profiler records a device backend
     window.timing.show_records(numpy_records + gpu)
     cells = [window.timing.table.item(row, 5).text() for row in range(window.timing.table.rowCount())]
     assert "12.5 GB/s" in cells and "3 GB/s" in cells and "nan" not in " ".join(cells)
@@ -201,13 +201,13 @@ def test_sweep_worker_plots_lines(window, qtbot):
 
 
 def test_timing_cancel_and_close_during_a_run(window, qtbot):
-    from convviz.profiling import Cancelled
+    from convviz.profiling import Cancelled, Progress
 
     timing = window.timing
 
-    def endless(progress, cancel, skipped, partial):  # stands in for a long benchmark
+    def endless(cancel):  # stands in for a long benchmark
         for done in range(10**6):
-            progress(done, 10**6, "working")
+            yield Progress(done, 10**6, "working")
             if cancel.wait(0.01):
                 raise Cancelled("cancelled")
         return []
@@ -220,7 +220,7 @@ def test_timing_cancel_and_close_during_a_run(window, qtbot):
     assert timing.status.text() == "cancelled" and not timing.running
     assert timing.time_button.isEnabled() and not timing.cancel_button.isEnabled()
     timing._start(endless, "profile", "endless")
-    thread = timing._thread
+    thread = timing._worker.thread()
     qtbot.wait(50)
     window.close()  # cancels and joins the worker
     assert not thread.isRunning()

@@ -1,0 +1,184 @@
+"""What a run's records say, for a reader: GPU against CPU, the copies' share, rates with their
+units, which records are one timing, and the rows, bars and lines that show them.
+
+Backends are told apart by what they declared (`Measurement.host`, `Measurement.family`), never by
+name: "the GPU" is convviz's own device backend, "the CPU" convviz's own host backend.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..backends.base import CONVVIZ
+from .compare import copy_share, fastest_median
+from .records import TIMING_KINDS, Measurement
+from .sweep import crossover
+
+TABLE_COLUMNS = ("backend", "algorithm", "kind", "median ms", "p10–p90 ms", "GFLOP/s", "roofline", "correct")
+SAME_TIMING = "kernel = end-to-end"
+
+
+def own_backend(records, host: bool) -> str | None:
+    """The name of convviz's own host (or device) backend among `records`' timings; None if none ran."""
+    for record in records:
+        if record.family == CONVVIZ and record.host is host and record.kind in TIMING_KINDS:
+            return record.backend
+    return None
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """convviz's device backend against its host backend, for one kind of timing."""
+
+    kind: str
+    device_ms: float
+    host_ms: float
+
+    @property
+    def value(self) -> float:
+        return self.device_ms / self.host_ms
+
+    def text(self) -> str:
+        faster = "GPU" if self.device_ms < self.host_ms else "CPU"
+        return f"GPU/CPU time ({self.kind}): {self.value:.3g}× ({faster} faster)"
+
+
+def gpu_cpu_ratios(records) -> list[Ratio]:
+    """End-to-end, then kernel: the fastest correct median of each side, where both ran."""
+    device, host = own_backend(records, host=False), own_backend(records, host=True)
+    ratios = []
+    for kind in ("end-to-end", "kernel"):
+        device_ms = fastest_median(records, device, kind) if device else None
+        host_ms = fastest_median(records, host, kind) if host else None
+        if device_ms is not None and host_ms is not None and host_ms > 0:
+            ratios.append(Ratio(kind, device_ms, host_ms))
+    return ratios
+
+
+def device_copy_share(records):
+    """The copies' share of convviz's device backend's end-to-end time (compare.CopyShare), or None."""
+    device = own_backend(records, host=False)
+    return copy_share(records, device) if device else None
+
+
+def no_device_reason(backends=None) -> str | None:
+    """Why convviz's device backend cannot run here, as it says; None when it can.
+
+    backends: the backends to ask (default: all of convviz's)."""
+    if backends is None:
+        from ..backends import all_backends
+
+        backends = all_backends().values()
+    for backend in backends:
+        if backend.family == CONVVIZ and not backend.host:
+            status = backend.available()
+            if not status:
+                return status.reason
+    return None
+
+
+def comparison_lines(records, backends=None) -> list[str]:
+    """The GPU/CPU ratios and the GPU's copy share; where there are none and the GPU cannot run
+    here, why not."""
+    lines = [ratio.text() for ratio in gpu_cpu_ratios(records)]
+    copies = device_copy_share(records)
+    if copies is not None:
+        lines.append(f"GPU copies: in {copies.copy_in_ms:.3g} ms + out {copies.copy_out_ms:.3g} ms, "
+                     f"{copies.share:.0%} of the GPU's end-to-end time")
+    if not lines:
+        reason = no_device_reason(backends)
+        if reason is not None:
+            lines.append(f"GPU/CPU ratio: no GPU here — {reason}")
+    return lines
+
+
+# rates, rows and bars ---------------------------------------------------------------------------
+
+def rate_label(record: Measurement, number_format: str = ".3g") -> str:
+    """The record's rate with its unit ("1.2 GFLOP/s", a copy's "3 GB/s"), or "" when it has none."""
+    rate = record.rate()
+    return "" if rate is None else f"{rate[0]:{number_format}} {rate[1]}"
+
+
+def same_timing(record: Measurement) -> bool:
+    """True for a host backend's kernel or end-to-end record: with nothing to copy, the two are
+    one timing."""
+    return record.host is True and record.kind in TIMING_KINDS
+
+
+def table_order(records) -> list[Measurement]:
+    """End-to-end records first, then by backend and algorithm."""
+    return sorted(records, key=lambda record: (record.kind != "end-to-end", record.backend, record.algorithm))
+
+
+def table_row(record: Measurement) -> list[str]:
+    """The record's cells under TABLE_COLUMNS."""
+    roofline = "" if record.roofline_fraction is None else f"{record.roofline_fraction:.1%}"
+    return [record.backend, record.algorithm, record.kind, f"{record.median_ms:.4g}",
+            f"{record.p10_ms:.4g}–{record.p90_ms:.4g}", record.rate_text(".3g"), roofline,
+            "yes" if record.correct else f"NO (error {record.max_error:.2g})"]
+
+
+@dataclass(frozen=True)
+class Bar:
+    record: Measurement
+    label: str
+
+
+def bars(records) -> list[Bar]:
+    """One bar per timing, top to bottom: end-to-end records (a host backend's one timing among
+    them, also while a live run has reported only one of its two records), then the rest."""
+    one_timing = {(record.backend, record.algorithm) for record in records if same_timing(record)}
+    shown, seen = [], set()
+    for record in sorted(table_order(records),
+                         key=lambda r: (r.kind != "end-to-end" and (r.backend, r.algorithm) not in one_timing,
+                                        r.backend, r.algorithm)):
+        key = (record.backend, record.algorithm)
+        if key in one_timing and key in seen:
+            continue
+        seen.add(key)
+        kind = SAME_TIMING if key in one_timing else record.kind
+        mark = "" if record.correct else " ✗ WRONG"
+        shown.append(Bar(record, f"{record.backend} {record.algorithm} ({kind}) · {rate_label(record)}{mark}"))
+    return shown
+
+
+def run_summary(records, skipped) -> str:
+    """The status line of a finished run: how many timings, and what was skipped, why."""
+    text = f"done: {len(records)} timings"
+    notes = list(dict.fromkeys(f"{item.backend}: {item.reason}" for item in skipped))
+    if notes:
+        text += " · skipped " + "; ".join(notes)
+    return text
+
+
+# sweeps -----------------------------------------------------------------------------------------
+
+def sweep_series(records) -> dict[str, list[tuple[int, float]]]:
+    """Per backend, (swept value, its fastest end-to-end median) in increasing value."""
+    fastest: dict[str, dict[int, float]] = {}
+    for record in records:
+        if record.kind != "end-to-end" or record.sweep_value is None:
+            continue
+        values = fastest.setdefault(record.backend, {})
+        values[record.sweep_value] = min(values.get(record.sweep_value, math.inf), record.median_ms)
+    return {backend: sorted(values.items()) for backend, values in fastest.items()}
+
+
+def sweep_crossover(records) -> int | None:
+    """The smallest swept value where convviz's device backend beats its host backend end to end."""
+    device, host = own_backend(records, host=False), own_backend(records, host=True)
+    return crossover(records, gpu=device, cpu=host) if device and host else None
+
+
+def crossover_mark(value: int) -> str:
+    return f"GPU faster from {value}"
+
+
+def input_size_sweep_lines(records, backends=None) -> list[str]:
+    """Where the GPU starts to win an input-size sweep; else the comparison of `comparison_lines`."""
+    point = sweep_crossover(records)
+    if point is not None:
+        return [f"crossover: the GPU wins end to end from input {point}×{point}"]
+    return comparison_lines(records, backends)
