@@ -12,6 +12,15 @@ if ROOT not in sys.path:
 import pytest  # noqa: E402
 
 
+@pytest.fixture(scope="session")
+def emulation_builds(tmp_path_factory):
+    """The session's g++ builds of emulated CUDA kernels (tests/helpers/cuda_emulation.py), shared
+    by the emulation test and the stand-in CuPy so no variant is built twice."""
+    from helpers.cuda_emulation import EmulationBuilds
+
+    return EmulationBuilds(tmp_path_factory.mktemp("cuda-emulation"))
+
+
 @pytest.fixture(autouse=True)
 def isolated_qsettings(tmp_path_factory, request):
     """GUI tests never read or write the user's real convviz settings: QSettings go to a temp dir."""

@@ -1,5 +1,5 @@
 """The CUDA kernels' semantics, on the CPU: the same .cu sources compiled by g++ under
-tests/emulation/cuda_shim.h, launched with the backend's own grids, against the float64 reference.
+tests/helpers/emulation/cuda_shim.h, launched with the backend's own grids, against the float64 reference.
 
 Every algorithm meets every padding mode, strides, dilations, rectangular kernels, every padding
 form, both dtypes, both weight placements of the tiled kernel, both GEMM tiles, and outputs that
@@ -9,13 +9,11 @@ are not multiples of the tile. Outputs start as NaN so an element no thread wrot
 from __future__ import annotations
 
 import dataclasses
-import os
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from helpers.cuda_emulation import EmulatedKernel, build, compiler, precompile_shim
+from helpers.cuda_emulation import EmulatedKernel, compiler
 
 from convviz.backends.cuda_kernels import ALGORITHMS, PAD_MODE_CODES, plan_launch
 from convviz.core import ConvSpec, plan, reference_conv2d
@@ -110,13 +108,11 @@ RUNS = _launches()
 
 
 @pytest.fixture(scope="module")
-def kernels(tmp_path_factory):
-    """Each distinct variant built once, on every core."""
-    directory = tmp_path_factory.mktemp("cuda-emulation")
-    shim = precompile_shim(directory)
+def kernels(emulation_builds):
+    """Each distinct variant built once, on every core (the session's builds: the stand-in CuPy
+    may have built some of them already)."""
     variants = list(dict.fromkeys(launch.variant for _, _, launch in RUNS))
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        libraries = list(pool.map(lambda variant: build(variant, directory, shim), variants))
+    libraries = emulation_builds.variants(variants)
     return {variant: EmulatedKernel(library, variant) for variant, library in zip(variants, libraries)}
 
 
