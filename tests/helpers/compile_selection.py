@@ -1,0 +1,105 @@
+"""Which shipped kernel variants the NVRTC compile test builds for which architecture.
+
+`shipped_variants()` (convviz.backends.cuda_kernels) lists 123 variants: every family at each
+geometry of COMPILE_CHECK_GEOMETRIES, and at 3×3 every padding mode and every tiled block. Built
+for both sm_80 and sm_90 that is 246 NVRTC builds, half a minute of CPU; the whole matrix is the
+`slow` test. The default run builds what can fail differently:
+
+- sm_90 (the H100 the backend is tuned for) builds every shipped variant except implicit GEMM at
+  geometries that add no code path. Compile errors, shared-memory sizes and the PTX do not
+  depend on the architecture, so one build of a variant checks them.
+- In implicit GEMM, kernel size, stride and dilation only enter the gather's index arithmetic
+  as constants; registers follow the tile (ptxas reports the same count at every geometry of a
+  family, ±2). It is built at 3×3 in every padding mode, and at 1×1, where TAPS = 1 folds the
+  division by the taps away. Direct and tiled kernels unroll their tap loops, so every geometry
+  and tiled block is a different register budget: all of them are built.
+- sm_80 builds one variant of every family (its 3×3 zeros variant), and every variant whose
+  sm_90 build came within a quarter of its register cap: spilling is where the architectures can
+  differ (sm_80's counts are within about ±10% of sm_90's on these kernels), and a variant far
+  below its cap on one cannot spill on the other.
+
+`test_default_selection_covers_every_family_dtype_and_mode` keeps this honest.
+"""
+
+from __future__ import annotations
+
+from convviz.backends.cuda_kernels import COMPILE_CHECK_GEOMETRIES, KernelVariant, shipped_variants
+
+ARCHITECTURES = ("sm_80", "sm_90")
+PRIMARY = "sm_90"
+"""The architecture every selected variant is built for."""
+NEAR_CAP = 0.75
+"""A variant whose registers on PRIMARY reach this share of its cap is built for every architecture."""
+REGISTER_FILE = 65536
+MAX_REGISTERS = 255
+
+GEMM_GEOMETRIES = (COMPILE_CHECK_GEOMETRIES[0], ((1, 1), (1, 1), (1, 1)))
+"""The implicit GEMM geometries the default run builds: 3×3 (every padding mode) and pointwise."""
+
+
+def family(variant: KernelVariant) -> tuple[str, str, str]:
+    """(algorithm, dtype, tile family): the families `_tile_families()` enumerates."""
+    tile = dict(variant.tile)
+    if variant.algorithm == "tiled":
+        shape = "weights in constant" if variant.weights_in_constant else "weights in shared"
+    elif variant.algorithm == "implicit-gemm":
+        shape = f"{tile['BM']}x{tile['BN']}" + (" split-K" if variant.split_k > 1 else "")
+    else:
+        shape = ""
+    return variant.algorithm, variant.dtype, shape
+
+
+def geometry(variant: KernelVariant):
+    return variant.kernel_size, variant.stride, variant.dilation
+
+
+def register_cap(variant: KernelVariant) -> int:
+    """The most registers a thread may use: __launch_bounds__(threads, blocks) leaves the register
+    file / (threads × blocks); the direct kernel and the split-K reduction promise nothing."""
+    tile = dict(variant.tile)
+    if variant.algorithm == "tiled":
+        threads, blocks = tile["BLOCK_X"] * tile["BLOCK_Y"], 2
+    elif variant.algorithm == "implicit-gemm":
+        threads, blocks = (tile["BM"] // tile["TM"]) * (tile["BN"] // tile["TN"]), tile["MIN_BLOCKS"]
+    else:
+        return MAX_REGISTERS
+    return min(MAX_REGISTERS, REGISTER_FILE // (threads * blocks))
+
+
+def near_register_cap(variant: KernelVariant, registers: int) -> bool:
+    return registers >= NEAR_CAP * register_cap(variant)
+
+
+def primary_variants(variants: list[KernelVariant] | None = None) -> list[KernelVariant]:
+    """What the default run builds for PRIMARY (see the module's docstring)."""
+    variants = shipped_variants() if variants is None else variants
+    return [variant for variant in variants
+            if variant.algorithm != "implicit-gemm" or geometry(variant) in GEMM_GEOMETRIES]
+
+
+def smoke_variants(variants: list[KernelVariant] | None = None) -> list[KernelVariant]:
+    """The first shipped variant of each family (3×3, zeros, the first tiled block)."""
+    variants = shipped_variants() if variants is None else variants
+    first: dict[tuple, KernelVariant] = {}
+    for variant in variants:
+        first.setdefault(family(variant), variant)
+    return list(first.values())
+
+
+def default_jobs() -> list[tuple[KernelVariant, str]]:
+    """(variant, architecture) the default run builds before any register counts are known."""
+    secondary = [arch for arch in ARCHITECTURES if arch != PRIMARY]
+    return ([(variant, PRIMARY) for variant in primary_variants()]
+            + [(variant, arch) for arch in secondary for variant in smoke_variants()])
+
+
+def follow_up_jobs(variant: KernelVariant, arch: str, registers: int) -> list[tuple[KernelVariant, str]]:
+    """The further builds a PRIMARY build near its register cap calls for."""
+    if arch != PRIMARY or not near_register_cap(variant, registers):
+        return []
+    return [(variant, other) for other in ARCHITECTURES if other != PRIMARY]
+
+
+def all_jobs() -> list[tuple[KernelVariant, str]]:
+    """Every shipped variant for every architecture (the slow test)."""
+    return [(variant, arch) for variant in shipped_variants() for arch in ARCHITECTURES]
