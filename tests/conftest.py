@@ -12,6 +12,26 @@ if ROOT not in sys.path:
 import pytest  # noqa: E402
 
 
+def pytest_collection_finish(session):
+    """Start the NVRTC compile test's builds in a background process when that test is selected:
+    they run on the core the single-threaded tests before it leave idle (tests/helpers/ahead.py)."""
+    if not any(item.path.name == "test_cuda_compile.py" and "builds" in getattr(item, "fixturenames", ())
+               for item in session.items):
+        return
+    from helpers.ahead import AHEAD
+    from helpers.compile_selection import build_unit, default_jobs
+    from helpers.nvrtc_compile import nvrtc_module
+
+    if nvrtc_module()[0] is not None:
+        AHEAD.start(build_unit, default_jobs())
+
+
+def pytest_sessionfinish(session):
+    from helpers.ahead import AHEAD
+
+    AHEAD.close()
+
+
 @pytest.fixture(scope="session")
 def emulation_builds(tmp_path_factory):
     """The session's g++ builds of emulated CUDA kernels (tests/helpers/cuda_emulation.py), shared

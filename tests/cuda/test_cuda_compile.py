@@ -12,27 +12,28 @@ import re
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import pytest
+from helpers.ahead import AHEAD
 from helpers.compile_selection import (
     ARCHITECTURES,
     GEMM_GEOMETRIES,
     PRIMARY,
     all_jobs,
+    build_alone,
+    build_unit,
     default_jobs,
     family,
-    follow_up_jobs,
     geometry,
     near_register_cap,
     primary_variants,
     register_cap,
     smoke_variants,
 )
-from helpers.nvrtc_compile import CompileError, compile_ptx, compile_variant, nvrtc_module, parse_resources
+from helpers.nvrtc_compile import compile_ptx, nvrtc_module
 
 from convviz.backends.cuda_kernels import (
     ALGORITHMS,
     GEMM_TILES,
     PAD_MODE_CODES,
-    REDUCE_FUNCTION,
     STATIC_SHARED_BYTES,
     KernelVariant,
     kernel_source,
@@ -52,56 +53,40 @@ class Builds:
     """{variant: the PTX of its PRIMARY build}"""
 
 
-def _build(job):
-    """(Resources or CompileError, PTX or None) for one (variant, arch)."""
-    variant, arch = job
-    try:
-        build = compile_variant(NVRTC, kernel_source(variant.algorithm), variant.options(), arch)
-    except CompileError as error:
-        return error, None
-    functions = parse_resources(build.log)
-    wanted = {variant.function_name} | ({REDUCE_FUNCTION} if variant.split_k > 1 else set())
-    if not wanted <= set(functions):
-        return CompileError(f"no ptxas report for {sorted(wanted - set(functions))}:\n{build.log}"), build.ptx
-    # one row per variant: its kernel's resources, with any spill of a companion kernel added
-    resources = dataclasses.replace(
-        functions[variant.function_name],
-        spill_stores=sum(functions[name].spill_stores for name in wanted),
-        spill_loads=sum(functions[name].spill_loads for name in wanted),
-    )
-    return resources, build.ptx
-
-
-def build_all(jobs, follow_up=None) -> Builds:
-    """Build `jobs` on every core (NVRTC releases the GIL, so threads run in parallel), and the
-    jobs `follow_up(variant, arch, registers)` asks for as results come in."""
+def build_all(jobs, unit=build_alone, ahead=None) -> Builds:
+    """unit(job) for every job, on every core (NVRTC releases the GIL, so threads run in
+    parallel); `ahead` holds futures of jobs a background process has already started."""
     builds = Builds({}, {})
+    ahead = dict(ahead or {})
     # the slowest builds (implicit GEMM) first, so no core idles at the end
     jobs = sorted(dict.fromkeys(jobs), key=lambda job: job[0].algorithm != "implicit-gemm")
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        pending = {pool.submit(_build, job): job for job in jobs}
-        queued = set(jobs)
+        pending = {ahead[job] if job in ahead else pool.submit(unit, job): job for job in jobs}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                variant, arch = job = pending.pop(future)
-                result, ptx = future.result()
-                builds.results[job] = result
-                if ptx is not None and arch == PRIMARY:
-                    builds.ptx[variant] = ptx
-                if follow_up is None or isinstance(result, Exception):
+                job = pending.pop(future)
+                try:
+                    finished = future.result()
+                except Exception:
+                    if job not in ahead:
+                        raise
+                    del ahead[job]  # the background process failed: build it here
+                    pending[pool.submit(unit, job)] = job
                     continue
-                for extra in follow_up(variant, arch, result.registers):
-                    if extra not in queued:
-                        queued.add(extra)
-                        pending[pool.submit(_build, extra)] = extra
+                for (variant, arch), result, ptx in finished:
+                    builds.results[variant, arch] = result
+                    if ptx is not None and arch == PRIMARY:
+                        builds.ptx[variant] = ptx
     return builds
 
 
 @pytest.fixture(scope="module")
 def builds():
-    """The default selection, and sm_80 builds of what sm_90 finds near its register cap."""
-    return build_all(default_jobs(), follow_up_jobs)
+    """The default selection, and sm_80 builds of what sm_90 finds near its register cap (part of
+    it possibly built in the background since collection: see tests/conftest.py)."""
+    jobs = default_jobs()
+    return build_all(jobs, build_unit, ahead=AHEAD.take(jobs))
 
 
 @pytest.fixture(scope="module")

@@ -19,11 +19,25 @@ for both sm_80 and sm_90 that is 246 NVRTC builds, half a minute of CPU; the who
   below its cap on one cannot spill on the other.
 
 `test_default_selection_covers_every_family_dtype_and_mode` keeps this honest.
+
+`build_unit` is what the test runs per default job (a build and its follow-up, in a worker thread
+or in the background process of tests/helpers/ahead.py).
 """
 
 from __future__ import annotations
 
-from convviz.backends.cuda_kernels import COMPILE_CHECK_GEOMETRIES, KernelVariant, shipped_variants
+import dataclasses
+from functools import cache
+
+from convviz.backends.cuda_kernels import (
+    COMPILE_CHECK_GEOMETRIES,
+    REDUCE_FUNCTION,
+    KernelVariant,
+    kernel_source,
+    shipped_variants,
+)
+
+from .nvrtc_compile import CompileError, compile_variant, nvrtc_module, parse_resources
 
 ARCHITECTURES = ("sm_80", "sm_90")
 PRIMARY = "sm_90"
@@ -86,20 +100,59 @@ def smoke_variants(variants: list[KernelVariant] | None = None) -> list[KernelVa
     return list(first.values())
 
 
-def default_jobs() -> list[tuple[KernelVariant, str]]:
+@cache
+def default_jobs() -> tuple[tuple[KernelVariant, str], ...]:
     """(variant, architecture) the default run builds before any register counts are known."""
     secondary = [arch for arch in ARCHITECTURES if arch != PRIMARY]
-    return ([(variant, PRIMARY) for variant in primary_variants()]
-            + [(variant, arch) for arch in secondary for variant in smoke_variants()])
+    return tuple([(variant, PRIMARY) for variant in primary_variants()]
+                 + [(variant, arch) for arch in secondary for variant in smoke_variants()])
 
 
 def follow_up_jobs(variant: KernelVariant, arch: str, registers: int) -> list[tuple[KernelVariant, str]]:
-    """The further builds a PRIMARY build near its register cap calls for."""
+    """The further builds a PRIMARY build near its register cap calls for (none already in default_jobs)."""
     if arch != PRIMARY or not near_register_cap(variant, registers):
         return []
-    return [(variant, other) for other in ARCHITECTURES if other != PRIMARY]
+    return [(variant, other) for other in ARCHITECTURES if other != PRIMARY and (variant, other) not in default_jobs()]
 
 
 def all_jobs() -> list[tuple[KernelVariant, str]]:
     """Every shipped variant for every architecture (the slow test)."""
     return [(variant, arch) for variant in shipped_variants() for arch in ARCHITECTURES]
+
+
+def check_build(variant: KernelVariant, arch: str):
+    """(Resources or CompileError, PTX or None): one NVRTC build of `variant` for `arch`, with the
+    resources of its kernel (and any spill of the split-K reduction added to them)."""
+    nvrtc, reason = nvrtc_module()
+    if nvrtc is None:
+        return CompileError(f"NVRTC unavailable: {reason}"), None
+    try:
+        build = compile_variant(nvrtc, kernel_source(variant.algorithm), variant.options(), arch)
+    except CompileError as error:
+        return error, None
+    functions = parse_resources(build.log)
+    wanted = {variant.function_name} | ({REDUCE_FUNCTION} if variant.split_k > 1 else set())
+    if not wanted <= set(functions):
+        return CompileError(f"no ptxas report for {sorted(wanted - set(functions))}:\n{build.log}"), build.ptx
+    # one row per variant: its kernel's resources, with any spill of a companion kernel added
+    resources = dataclasses.replace(
+        functions[variant.function_name],
+        spill_stores=sum(functions[name].spill_stores for name in wanted),
+        spill_loads=sum(functions[name].spill_loads for name in wanted),
+    )
+    return resources, build.ptx
+
+
+def build_unit(job) -> list:
+    """[(job, result, PTX)] for `job` and the follow-up builds its result calls for."""
+    variant, arch = job
+    result, ptx = check_build(variant, arch)
+    done = [(job, result, ptx)]
+    if not isinstance(result, Exception):
+        done += [(extra, *check_build(*extra)) for extra in follow_up_jobs(variant, arch, result.registers)]
+    return done
+
+
+def build_alone(job) -> list:
+    """[(job, result, PTX)] for `job` only."""
+    return [(job, *check_build(*job))]

@@ -66,12 +66,12 @@ class EmulationBuilds:
         return future.result()
 
     def runtime(self) -> Path:
-        """The shim's launch machinery, compiled once into an object every kernel library links."""
+        """The shim's launch machinery, built once into a shared library every kernel library
+        links (by absolute path, so the process loads one copy: one team of threads)."""
 
         def make() -> Path:
-            target = self.directory / "emu_runtime.o"
-            _run([compiler() or "g++", *FLAGS, "-fvisibility=hidden", "-c", str(RUNTIME), "-o", str(target)],
-                 "the emulation runtime")
+            target = self.directory / "libemu_runtime.so"
+            _run([compiler() or "g++", *FLAGS, "-shared", str(RUNTIME), "-o", str(target)], "the emulation runtime")
             return target
 
         return self._once("runtime", make)

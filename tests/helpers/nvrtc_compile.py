@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 _FUNCTION = re.compile(r"Function properties for (\w+)")
 _SPILLS = re.compile(r"(\d+) bytes spill stores, (\d+) bytes spill loads")
@@ -17,6 +18,7 @@ _SHARED = re.compile(r"(\d+) bytes smem")
 _CONSTANT = re.compile(r"(\d+) bytes cmem\[3\]")
 
 
+@cache
 def nvrtc_module():
     """`cuda.bindings.nvrtc`, or None with the reason it cannot be used."""
     try:

@@ -2,14 +2,14 @@
 // g++ -std=c++20 and run them, so their semantics are tested where there is no GPU.
 //
 // This header is what each kernel build sees: CUDA's keywords, dim3, threadIdx and friends, and
-// emu_launch. The launch machinery itself (threads, barriers) is in runtime.cpp, compiled once
-// per test session and linked into every kernel's library, so a kernel build instantiates no
-// std::thread or std::barrier code (that was three quarters of its compile time). The header
-// includes no standard headers: the kernels call no library functions (add an #include here
-// if one starts to, as CUDA offers its math functions without one).
+// emu_launch. The launch machinery itself (threads, barriers) is in runtime.cpp, built once per
+// test session as a shared library that every kernel's library links, so a kernel build
+// instantiates no std::thread or std::barrier code (that was three quarters of its compile time).
+// The header includes no standard headers: the kernels call no library functions (add an
+// #include here if one starts to, as CUDA offers its math functions without one).
 //
 // A launch runs the grid's blocks one after another; each block's threads run as std::threads
-// (one team per launch, reused from block to block) that meet at __syncthreads() through a
+// (one team for the process, kept from launch to launch) that meet at __syncthreads() through a
 // std::barrier made afresh for each block. __shared__ becomes `static`: a function's static
 // locals are shared by every thread running it, which is exactly one block's shared memory
 // while blocks run one at a time. __constant__ variables are ordinary globals the harness fills
