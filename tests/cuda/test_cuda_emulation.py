@@ -155,3 +155,18 @@ def test_cases_reach_every_tile_shape_and_partial_tiles():
     gemm_grids = [launch.grid for _, _, launch in RUNS if launch.variant.algorithm == "implicit-gemm"]
     assert any(grid[0] > 1 for grid in gemm_grids) and any(grid[1] > 1 for grid in gemm_grids)
     assert {grid[2] for grid in gemm_grids} >= {1, 2, 3, 4}
+
+
+def test_cases_reach_every_algorithm_mode_dtype_and_special_path():
+    """What the cases must keep covering if they are ever trimmed."""
+    variants = [launch.variant for _, _, launch in RUNS]
+    assert {(variant.algorithm, variant.padding_mode) for variant in variants} == {
+        (algorithm, mode) for algorithm in ALGORITHMS for mode in PAD_MODE_CODES}
+    assert {(variant.algorithm, variant.dtype) for variant in variants} == {
+        (algorithm, dtype) for algorithm in ALGORITHMS for dtype in ("float32", "float64")}
+    gemm = [variant for variant in variants if variant.algorithm == "implicit-gemm"]
+    assert {dict(variant.tile)["BM"] for variant in gemm} == {64, 128}
+    assert {dict(variant.tile)["BM"] for variant in gemm if variant.split_k > 1} == {64, 128}
+    assert {(variant.dtype, variant.weights_in_constant) for variant in variants if variant.algorithm == "tiled"} == {
+        (dtype, placement) for dtype in ("float32", "float64") for placement in (True, False)}
+    assert any(dict(variant.tile).get("NARROW_INDEX_LIMIT") == 0 for variant in variants if variant.algorithm == "direct")
