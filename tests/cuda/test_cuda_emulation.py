@@ -105,15 +105,16 @@ def _launches():
 
 
 RUNS = _launches()
+VARIANTS = list(dict.fromkeys(launch.variant for _, _, launch in RUNS))
+"""Each distinct variant the runs need (tests/conftest.py starts building them when collection ends)."""
 
 
 @pytest.fixture(scope="module")
 def kernels(emulation_builds):
-    """Each distinct variant built once, on every core (the session's builds: the stand-in CuPy
-    may have built some of them already)."""
-    variants = list(dict.fromkeys(launch.variant for _, _, launch in RUNS))
-    libraries = emulation_builds.variants(variants)
-    return {variant: EmulatedKernel(library, variant) for variant, library in zip(variants, libraries)}
+    """Each distinct variant built once, on every core (the session's builds: the background
+    thread and the stand-in CuPy may have built some of them already)."""
+    libraries = emulation_builds.variants(VARIANTS)
+    return {variant: EmulatedKernel(library, variant) for variant, library in zip(VARIANTS, libraries)}
 
 
 def _random(rng, shape, dtype):

@@ -5,7 +5,8 @@ convviz.backends.cuda_kernels, exactly as the CuPy backend uses them.
 
 One `EmulationBuilds` serves the whole test session (the `emulation_builds` fixture): the shim's
 runtime is compiled once, and each (kernel source, -D options, function) is built once, whether
-the emulation test or the stand-in CuPy asks for it first.
+the emulation test, the stand-in CuPy or the background thread started when collection ends
+(tests/conftest.py) asks for it first.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import shutil
 import subprocess
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +51,8 @@ class EmulationBuilds:
         self.directory = Path(directory)
         self._lock = threading.Lock()
         self._builds: dict[str, Future] = {}
+        self._background: threading.Thread | None = None
+        self._stop = threading.Event()
         self.compiled = 0
         """How many libraries g++ has built (not counting the runtime)."""
 
@@ -118,6 +122,31 @@ class EmulationBuilds:
         self.runtime()
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
             return list(pool.map(self.variant, variants))
+
+
+    def build_in_background(self, variants) -> None:
+        """Build the runtime and `variants`, one g++ at a time, on a daemon thread (g++ runs in
+        its own process: the thread only waits). Whoever asks for one of them meanwhile waits
+        for it, or builds it if the thread has not come to it yet."""
+        variants = list(variants)
+
+        def run():
+            for build in (self.runtime, *(partial(self.variant, variant) for variant in variants)):
+                if self._stop.is_set():
+                    return
+                try:
+                    build()
+                except Exception:
+                    pass  # whoever needs the failed build gets its error
+
+        self._background = threading.Thread(target=run, name="emulation builds", daemon=True)
+        self._background.start()
+
+    def close(self) -> None:
+        """Stop the background builds (after the one in progress)."""
+        self._stop.set()
+        if self._background is not None:
+            self._background.join(timeout=60)
 
 
 class EmulatedKernel:
