@@ -2,7 +2,7 @@
 
 Needs only the pip packages cuda-bindings and nvidia-cuda-nvrtc-cu12 (the `test` extra), no GPU.
 The default run builds every family, dtype and padding mode, chosen as tests/helpers/
-compile_selection.py explains (about 100 builds); `-m slow` builds every shipped variant for both
+compile_selection.py explains (133 builds today); `-m slow` builds every shipped variant for both
 architectures (246). Run with -s to see ptxas's registers and shared memory per family.
 
 The default builds start in a background process when collection ends, and this module runs
