@@ -58,7 +58,7 @@ def pytest_collection_finish(session):
         from helpers.cuda_emulation import compiler
 
         if compiler() is not None:
-            _emulation_builds().build_in_background(emulation.module.VARIANTS)
+            _emulation_builds().build_in_background(getattr(emulation.module, "VARIANTS", ()))
 
 
 def pytest_sessionfinish(session):
