@@ -53,8 +53,6 @@ class EmulationBuilds:
         self._builds: dict[str, Future] = {}
         self._background: threading.Thread | None = None
         self._stop = threading.Event()
-        self.compiled = 0
-        """How many libraries g++ has built (not counting the runtime)."""
 
     def _once(self, key: str, make) -> Path:
         with self._lock:
@@ -102,8 +100,6 @@ class EmulationBuilds:
                   f'-DCONV_SOURCE="{source_path}"', f"-DKERNEL_FUNCTION={function_name}", *defines, str(HARNESS),
                   "-x", "none", str(runtime), "-o", str(target)],
                  f"{function_name} {' '.join(defines)}")
-            with self._lock:
-                self.compiled += 1
             return target
 
         return self._once(name, make)
@@ -122,7 +118,6 @@ class EmulationBuilds:
         self.runtime()
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
             return list(pool.map(self.variant, variants))
-
 
     def build_in_background(self, variants) -> None:
         """Build the runtime and `variants`, one g++ at a time, on a daemon thread (g++ runs in
