@@ -1,5 +1,7 @@
 import os
+import shutil
 import sys
+import tempfile
 
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -10,6 +12,70 @@ if ROOT not in sys.path:
 
 
 import pytest  # noqa: E402
+
+BUILT_AHEAD = ("test_cupy_backend.py", "test_cuda_emulation.py", "test_cuda_compile.py")
+"""Modules whose kernel builds start in the background when collection ends; they run last, in
+this order, so the builds are done (or nearly) by the time they need them."""
+
+_SESSION = {}
+
+
+def _emulation_builds():
+    """The session's g++ builds of emulated CUDA kernels (tests/helpers/cuda_emulation.py)."""
+    if "emulation" not in _SESSION:
+        from helpers.cuda_emulation import EmulationBuilds
+
+        _SESSION["emulation"] = EmulationBuilds(tempfile.mkdtemp(prefix="convviz-cuda-emulation-"))
+    return _SESSION["emulation"]
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """BUILT_AHEAD modules last, in that order; the rest keep theirs."""
+    items.sort(key=lambda item: BUILT_AHEAD.index(item.path.name) + 1 if item.path.name in BUILT_AHEAD else 0)
+
+
+def _selected(session, file_name: str, fixture: str):
+    """The first selected test of `file_name` that uses `fixture`, or None."""
+    return next((item for item in session.items
+                 if item.path.name == file_name and fixture in getattr(item, "fixturenames", ())), None)
+
+
+def pytest_collection_finish(session):
+    """Start the slow builds of the selected CUDA tests in the background, on the core the
+    (mostly single-threaded) tests before them leave idle: the NVRTC compile test's in a separate
+    process (tests/helpers/ahead.py), the emulation test's g++ builds from a thread."""
+    if session.config.option.collectonly:
+        return
+    if _selected(session, "test_cuda_compile.py", "builds") is not None:
+        from helpers.ahead import AHEAD
+        from helpers.compile_selection import build_unit, default_jobs
+        from helpers.nvrtc_compile import nvrtc_module
+
+        if nvrtc_module()[0] is not None:
+            AHEAD.start(build_unit, default_jobs())
+    emulation = _selected(session, "test_cuda_emulation.py", "kernels")
+    if emulation is not None:
+        from helpers.cuda_emulation import compiler
+
+        if compiler() is not None:
+            _emulation_builds().build_in_background(getattr(emulation.module, "VARIANTS", ()))
+
+
+def pytest_sessionfinish(session):
+    from helpers.ahead import AHEAD
+
+    AHEAD.close()
+    emulation = _SESSION.pop("emulation", None)
+    if emulation is not None:
+        emulation.close()
+        shutil.rmtree(emulation.directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def emulation_builds():
+    """The session's g++ builds of emulated CUDA kernels, shared by the emulation test and the
+    stand-in CuPy so no variant is built twice."""
+    return _emulation_builds()
 
 
 @pytest.fixture(autouse=True)

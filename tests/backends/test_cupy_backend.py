@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 import pytest
-from helpers.cuda_emulation import compiler, precompile_shim
+from helpers.cuda_emulation import compiler
 from helpers.cupy_cases import EMULATED_SPECS, assert_matches, gpu_ready, random_inputs  # noqa: E402
 
 import convviz
@@ -58,11 +58,10 @@ def test_backend_lists_its_algorithms_and_chooses_one():
 
 
 @pytest.fixture(scope="module")
-def fake_cupy(tmp_path_factory):
+def fake_cupy(emulation_builds):
     from helpers.fake_cupy import FakeCupy
 
-    directory = tmp_path_factory.mktemp("fake-cupy")
-    return FakeCupy(directory, precompile_shim(directory))
+    return FakeCupy(emulation_builds)
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """The CUDA kernels' semantics, on the CPU: the same .cu sources compiled by g++ under
-tests/emulation/cuda_shim.h, launched with the backend's own grids, against the float64 reference.
+tests/helpers/emulation/cuda_shim.h, launched with the backend's own grids, against the float64 reference.
 
 Every algorithm meets every padding mode, strides, dilations, rectangular kernels, every padding
 form, both dtypes, both weight placements of the tiled kernel, both GEMM tiles, and outputs that
@@ -9,13 +9,11 @@ are not multiples of the tile. Outputs start as NaN so an element no thread wrot
 from __future__ import annotations
 
 import dataclasses
-import os
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from helpers.cuda_emulation import EmulatedKernel, build, compiler, precompile_shim
+from helpers.cuda_emulation import EmulatedKernel, compiler
 
 from convviz.backends.cuda_kernels import ALGORITHMS, PAD_MODE_CODES, plan_launch
 from convviz.core import ConvSpec, plan, reference_conv2d
@@ -107,17 +105,16 @@ def _launches():
 
 
 RUNS = _launches()
+VARIANTS = list(dict.fromkeys(launch.variant for _, _, launch in RUNS))
+"""Each distinct variant the runs need (tests/conftest.py starts building them when collection ends)."""
 
 
 @pytest.fixture(scope="module")
-def kernels(tmp_path_factory):
-    """Each distinct variant built once, on every core."""
-    directory = tmp_path_factory.mktemp("cuda-emulation")
-    shim = precompile_shim(directory)
-    variants = list(dict.fromkeys(launch.variant for _, _, launch in RUNS))
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        libraries = list(pool.map(lambda variant: build(variant, directory, shim), variants))
-    return {variant: EmulatedKernel(library, variant) for variant, library in zip(variants, libraries)}
+def kernels(emulation_builds):
+    """Each distinct variant built once, on every core (the session's builds: the background
+    thread and the stand-in CuPy may have built some of them already)."""
+    libraries = emulation_builds.variants(VARIANTS)
+    return {variant: EmulatedKernel(library, variant) for variant, library in zip(VARIANTS, libraries)}
 
 
 def _random(rng, shape, dtype):
@@ -159,3 +156,18 @@ def test_cases_reach_every_tile_shape_and_partial_tiles():
     gemm_grids = [launch.grid for _, _, launch in RUNS if launch.variant.algorithm == "implicit-gemm"]
     assert any(grid[0] > 1 for grid in gemm_grids) and any(grid[1] > 1 for grid in gemm_grids)
     assert {grid[2] for grid in gemm_grids} >= {1, 2, 3, 4}
+
+
+def test_cases_reach_every_algorithm_mode_dtype_and_special_path():
+    """What the cases must keep covering if they are ever trimmed."""
+    variants = [launch.variant for _, _, launch in RUNS]
+    assert {(variant.algorithm, variant.padding_mode) for variant in variants} == {
+        (algorithm, mode) for algorithm in ALGORITHMS for mode in PAD_MODE_CODES}
+    assert {(variant.algorithm, variant.dtype) for variant in variants} == {
+        (algorithm, dtype) for algorithm in ALGORITHMS for dtype in ("float32", "float64")}
+    gemm = [variant for variant in variants if variant.algorithm == "implicit-gemm"]
+    assert {dict(variant.tile)["BM"] for variant in gemm} == {64, 128}
+    assert {dict(variant.tile)["BM"] for variant in gemm if variant.split_k > 1} == {64, 128}
+    assert {(variant.dtype, variant.weights_in_constant) for variant in variants if variant.algorithm == "tiled"} == {
+        (dtype, placement) for dtype in ("float32", "float64") for placement in (True, False)}
+    assert any(dict(variant.tile).get("NARROW_INDEX_LIMIT") == 0 for variant in variants if variant.algorithm == "direct")

@@ -1,15 +1,24 @@
-"""Build a kernel variant with g++ under tests/emulation/cuda_shim.h and run it through ctypes.
+"""Build a kernel variant with g++ under tests/helpers/emulation/cuda_shim.h and run it through ctypes.
 
 The kernel text, its -D options and the launch grid all come from
 convviz.backends.cuda_kernels, exactly as the CuPy backend uses them.
+
+One `EmulationBuilds` serves the whole test session (the `emulation_builds` fixture): the shim's
+runtime is compiled once, and each (kernel source, -D options, function) is built once, whether
+the emulation test, the stand-in CuPy or the background thread started when collection ends
+(tests/conftest.py) asks for it first.
 """
 
 from __future__ import annotations
 
 import ctypes
 import hashlib
+import os
 import shutil
 import subprocess
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +27,7 @@ from convviz.backends.cuda_kernels import REDUCE_FUNCTION, KernelVariant, Launch
 
 EMULATION_DIR = Path(__file__).resolve().parent / "emulation"
 SHIM = EMULATION_DIR / "cuda_shim.h"
+RUNTIME = EMULATION_DIR / "runtime.cpp"
 HARNESS = EMULATION_DIR / "harness.cpp"
 
 
@@ -28,46 +38,110 @@ def compiler() -> str | None:
 FLAGS = ("-std=c++20", "-O0", "-fPIC", "-pthread", "-w")
 
 
-def precompile_shim(directory: Path) -> Path:
-    """The shim header beside its precompiled form in `directory` (halves each variant's build).
-
-    g++ falls back to the plain header by itself if the precompiled one cannot be used.
-    """
-    if compiler() is None:
-        return SHIM
-    header = directory / SHIM.name
-    shutil.copyfile(SHIM, header)
-    command = [compiler() or "g++", *FLAGS, "-x", "c++-header", str(header), "-o", f"{header}.gch"]
-    subprocess.run(command, capture_output=True, text=True, timeout=300)
-    return header
-
-
-def build(variant: KernelVariant, directory: Path, shim: Path = SHIM) -> tuple[Path, Path | None]:
-    """Compile `variant` into shared libraries in `directory`: its kernel, and for a split-K GEMM
-    the reduction that sums the shares (else None)."""
-    source = kernel_source(variant.algorithm)
-    main = build_source(source, variant.options(), variant.function_name, directory, shim)
-    if variant.split_k == 1:
-        return main, None
-    return main, build_source(source, variant.options(), REDUCE_FUNCTION, directory, shim)
-
-
-def build_source(source: str, options, function_name: str, directory: Path, shim: Path = SHIM) -> Path:
-    """Compile kernel `function_name` of `source` with NVRTC-style `options` (only -D are used)."""
-    defines = [option for option in options if option.startswith("-D")]
-    name = hashlib.sha1(repr((source, defines, function_name)).encode()).hexdigest()[:16]
-    source_path = directory / f"{name}.cu"
-    source_path.write_text(source, encoding="utf-8")
-    library = directory / f"{name}.so"
-    command = [
-        compiler() or "g++", *FLAGS, "-shared", "-x", "c++", "-include", str(shim),
-        f'-DCONV_SOURCE="{source_path}"', f"-DKERNEL_FUNCTION={function_name}",
-        *defines, str(HARNESS), "-o", str(library),
-    ]
+def _run(command: list[str], what: str) -> None:
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     if result.returncode != 0:
-        raise RuntimeError(f"g++ failed for {function_name} {' '.join(defines)}:\n{result.stderr}")
-    return library
+        raise RuntimeError(f"g++ failed for {what}:\n{result.stderr}")
+
+
+class EmulationBuilds:
+    """Emulated kernels built in one directory, each at most once (thread-safe)."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self._lock = threading.Lock()
+        self._builds: dict[str, Future] = {}
+        self._background: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def _once(self, key: str, make) -> Path:
+        with self._lock:
+            future = self._builds.get(key)
+            owner = future is None
+            if owner:
+                future = self._builds[key] = Future()
+        if owner:
+            try:
+                future.set_result(make())
+            except BaseException as error:
+                future.set_exception(error)
+        return future.result()
+
+    def runtime(self) -> Path:
+        """The shim's launch machinery, built once into a shared library every kernel library
+        links (by absolute path, so the process loads one copy: one team of threads)."""
+
+        def make() -> Path:
+            target = self.directory / "libemu_runtime.so"
+            _run([compiler() or "g++", *FLAGS, "-shared", str(RUNTIME), "-o", str(target)], "the emulation runtime")
+            return target
+
+        return self._once("runtime", make)
+
+    def _source(self, source: str) -> Path:
+        digest = hashlib.sha1(source.encode()).hexdigest()[:16]
+
+        def make() -> Path:
+            path = self.directory / f"kernel-{digest}.cu"
+            path.write_text(source, encoding="utf-8")
+            return path
+
+        return self._once(f"source {digest}", make)
+
+    def library(self, source: str, options, function_name: str) -> Path:
+        """Kernel `function_name` of `source` built with NVRTC-style `options` (only -D are used)."""
+        defines = [option for option in options if option.startswith("-D")]
+        name = hashlib.sha1(repr((source, defines, function_name)).encode()).hexdigest()[:16]
+
+        def make() -> Path:
+            runtime, source_path = self.runtime(), self._source(source)
+            target = self.directory / f"{name}.so"
+            _run([compiler() or "g++", *FLAGS, "-shared", "-x", "c++", "-include", str(SHIM),
+                  f'-DCONV_SOURCE="{source_path}"', f"-DKERNEL_FUNCTION={function_name}", *defines, str(HARNESS),
+                  "-x", "none", str(runtime), "-o", str(target)],
+                 f"{function_name} {' '.join(defines)}")
+            return target
+
+        return self._once(name, make)
+
+    def variant(self, variant: KernelVariant) -> tuple[Path, Path | None]:
+        """`variant`'s kernel library, and for a split-K GEMM the reduction's (else None)."""
+        source = kernel_source(variant.algorithm)
+        main = self.library(source, variant.options(), variant.function_name)
+        if variant.split_k == 1:
+            return main, None
+        return main, self.library(source, variant.options(), REDUCE_FUNCTION)
+
+    def variants(self, variants) -> list[tuple[Path, Path | None]]:
+        """Build `variants` on every core (g++ runs in subprocesses, so threads suffice)."""
+        variants = list(variants)
+        self.runtime()
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            return list(pool.map(self.variant, variants))
+
+    def build_in_background(self, variants) -> None:
+        """Build the runtime and `variants`, one g++ at a time, on a daemon thread (g++ runs in
+        its own process: the thread only waits). Whoever asks for one of them meanwhile waits
+        for it, or builds it if the thread has not come to it yet."""
+        variants = list(variants)
+
+        def run():
+            for build in (self.runtime, *(partial(self.variant, variant) for variant in variants)):
+                if self._stop.is_set():
+                    return
+                try:
+                    build()
+                except Exception:
+                    pass  # whoever needs the failed build gets its error
+
+        self._background = threading.Thread(target=run, name="emulation builds", daemon=True)
+        self._background.start()
+
+    def close(self) -> None:
+        """Stop the background builds (after the one in progress)."""
+        self._stop.set()
+        if self._background is not None:
+            self._background.join(timeout=60)
 
 
 class EmulatedKernel:

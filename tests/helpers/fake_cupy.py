@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import ctypes
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 
-from .cuda_emulation import build_source
+from .cuda_emulation import EmulationBuilds
 
 
 class ndarray(np.ndarray):  # noqa: N801 - the name CuPy uses
@@ -26,7 +25,7 @@ def _device(array) -> ndarray:
 
 
 class FakeCupy:
-    def __init__(self, directory: Path, shim: Path):
+    def __init__(self, builds: EmulationBuilds):
         self.ndarray = ndarray
         self.modules_built = 0
         self.constant_copies = 0
@@ -46,7 +45,7 @@ class FakeCupy:
 
             def get_function(self, name):
                 fake.modules_built += 1
-                self.library = ctypes.CDLL(str(build_source(self.code, self.options, name, directory, shim)))
+                self.library = ctypes.CDLL(str(builds.library(self.code, self.options, name)))
                 return _Function(self.library)
 
             def get_global(self, name):

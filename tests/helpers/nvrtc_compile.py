@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 _FUNCTION = re.compile(r"Function properties for (\w+)")
 _SPILLS = re.compile(r"(\d+) bytes spill stores, (\d+) bytes spill loads")
@@ -17,6 +18,7 @@ _SHARED = re.compile(r"(\d+) bytes smem")
 _CONSTANT = re.compile(r"(\d+) bytes cmem\[3\]")
 
 
+@cache
 def nvrtc_module():
     """`cuda.bindings.nvrtc`, or None with the reason it cannot be used."""
     try:
@@ -61,8 +63,20 @@ def _log(nvrtc, program) -> str:
     return buffer.decode(errors="replace").rstrip("\x00 \n")
 
 
-def compile_variant(nvrtc, source: str, options: tuple[str, ...], arch: str, name: str = "kernel.cu") -> str:
-    """Compile to a cubin for `arch` (e.g. "sm_90") with ptxas verbose; return the log."""
+@dataclass(frozen=True)
+class Build:
+    """One NVRTC build for a real architecture: ptxas's log, and the PTX NVVM handed to ptxas."""
+
+    log: str
+    ptx: str
+
+
+def compile_variant(nvrtc, source: str, options: tuple[str, ...], arch: str, name: str = "kernel.cu") -> Build:
+    """Compile to a cubin for `arch` (e.g. "sm_90") with ptxas verbose; return the log and the PTX.
+
+    The PTX is the same text `compile_ptx` makes for the matching compute_ architecture, so one
+    build serves both the resource checks and the PTX checks.
+    """
     result, program = nvrtc.nvrtcCreateProgram(source.encode(), name.encode(), 0, [], [])
     _check(nvrtc, result, "nvrtcCreateProgram")
     try:
@@ -70,9 +84,18 @@ def compile_variant(nvrtc, source: str, options: tuple[str, ...], arch: str, nam
         encoded = [flag.encode() for flag in flags]
         (result,) = nvrtc.nvrtcCompileProgram(program, len(encoded), encoded)
         _check(nvrtc, result, f"compiling {name} for {arch}", program)
-        return _log(nvrtc, program)
+        return Build(_log(nvrtc, program), _ptx(nvrtc, program))
     finally:
         nvrtc.nvrtcDestroyProgram(program)
+
+
+def _ptx(nvrtc, program) -> str:
+    result, size = nvrtc.nvrtcGetPTXSize(program)
+    _check(nvrtc, result, "nvrtcGetPTXSize")
+    buffer = b" " * size
+    (result,) = nvrtc.nvrtcGetPTX(program, buffer)
+    _check(nvrtc, result, "nvrtcGetPTX")
+    return buffer.decode(errors="replace").rstrip("\x00")
 
 
 def compile_ptx(nvrtc, source: str, options: tuple[str, ...], arch: str = "compute_90", name: str = "kernel.cu") -> str:
@@ -83,12 +106,7 @@ def compile_ptx(nvrtc, source: str, options: tuple[str, ...], arch: str = "compu
         encoded = [flag.encode() for flag in (f"-arch={arch}", "-std=c++17", *options)]
         (result,) = nvrtc.nvrtcCompileProgram(program, len(encoded), encoded)
         _check(nvrtc, result, f"compiling {name} to PTX", program)
-        result, size = nvrtc.nvrtcGetPTXSize(program)
-        _check(nvrtc, result, "nvrtcGetPTXSize")
-        buffer = b" " * size
-        (result,) = nvrtc.nvrtcGetPTX(program, buffer)
-        _check(nvrtc, result, "nvrtcGetPTX")
-        return buffer.decode(errors="replace").rstrip("\x00")
+        return _ptx(nvrtc, program)
     finally:
         nvrtc.nvrtcDestroyProgram(program)
 

@@ -1,29 +1,29 @@
 // A small CUDA emulation for the CPU: enough of CUDA C++ to compile convviz's kernels with
 // g++ -std=c++20 and run them, so their semantics are tested where there is no GPU.
 //
+// This header is what each kernel build sees: CUDA's keywords, dim3, threadIdx and friends, and
+// emu_launch. The launch machinery itself (threads, barriers) is in runtime.cpp, built once per
+// test session as a shared library that every kernel's library links, so a kernel build
+// instantiates no std::thread or std::barrier code (that was three quarters of its compile time).
+// The header includes no standard headers: the kernels call no library functions (add an
+// #include here if one starts to, as CUDA offers its math functions without one).
+//
 // A launch runs the grid's blocks one after another; each block's threads run as std::threads
-// that meet at __syncthreads() through a std::barrier. __shared__ becomes `static`: a function's
-// static locals are shared by every thread running it, which is exactly one block's shared
-// memory while blocks run one at a time. __constant__ variables are ordinary globals the harness
-// fills with memcpy.
+// (one team for the process, kept from launch to launch) that meet at __syncthreads() through a
+// std::barrier made afresh for each block. __shared__ becomes `static`: a function's static
+// locals are shared by every thread running it, which is exactly one block's shared memory
+// while blocks run one at a time. __constant__ variables are ordinary globals the harness fills
+// with memcpy.
 #pragma once
-
-#include <algorithm>
-#include <barrier>
-#include <cmath>
-#include <cstring>
-#include <thread>
-#include <vector>
 
 struct dim3 {
     unsigned x = 1, y = 1, z = 1;
 };
 
-inline thread_local dim3 threadIdx;
-inline thread_local dim3 blockIdx;
-inline dim3 blockDim;
-inline dim3 gridDim;
-inline std::barrier<>* emu_block_barrier = nullptr;
+extern thread_local dim3 threadIdx;
+extern thread_local dim3 blockIdx;
+extern dim3 blockDim;
+extern dim3 gridDim;
 
 #define __global__
 #define __device__
@@ -34,31 +34,14 @@ inline std::barrier<>* emu_block_barrier = nullptr;
 #define __launch_bounds__(...)
 #define __align__(n) __attribute__((aligned(n)))
 
-inline void __syncthreads() { emu_block_barrier->arrive_and_wait(); }
+void __syncthreads();
+
+// Runs body(context) once for every thread of every block of the grid (runtime.cpp).
+void emu_run_grid(dim3 grid, dim3 block, void (*body)(void*), void* context);
 
 template <class Kernel, class... Args>
 void emu_launch(dim3 grid, dim3 block, Kernel kernel, Args... args)
 {
-    gridDim = grid;
-    blockDim = block;
-    const unsigned threads = block.x * block.y * block.z;
-    std::vector<std::thread> team;
-    team.reserve(threads);
-    for (unsigned bz = 0; bz < grid.z; ++bz)
-        for (unsigned by = 0; by < grid.y; ++by)
-            for (unsigned bx = 0; bx < grid.x; ++bx) {
-                std::barrier<> barrier(threads);
-                emu_block_barrier = &barrier;
-                for (unsigned t = 0; t < threads; ++t)
-                    team.emplace_back([=] {
-                        blockIdx = dim3{bx, by, bz};
-                        threadIdx = dim3{t % block.x, (t / block.x) % block.y, t / (block.x * block.y)};
-                        kernel(args...);
-                        // A thread that has finished still takes part in the block's later barriers.
-                        emu_block_barrier->arrive_and_drop();
-                    });
-                for (auto& thread : team)
-                    thread.join();
-                team.clear();
-            }
+    auto call = [&] { kernel(args...); };
+    emu_run_grid(grid, block, [](void* context) { (*static_cast<decltype(call)*>(context))(); }, &call);
 }

@@ -1,5 +1,8 @@
 // Exposes one emulated kernel variant to Python (ctypes). Built with
 //   -include cuda_shim.h -DCONV_SOURCE="<assembled .cu file>" -DKERNEL_FUNCTION=<name> <variant -D options>
+// and linked with the shim's runtime object (see cuda_emulation.py).
+#include <cstring>
+
 #include CONV_SOURCE
 
 extern "C" void emu_run(const real_t* x, const real_t* w, const real_t* bias, real_t* y, int batch,
