@@ -80,3 +80,6 @@ def test_bad_spec_files(tmp_path, capsys):
         assert main(["plan", "--spec", str(path)]) == 2
         error = capsys.readouterr().err
         assert error.startswith("convviz: ") and error.count("\n") == 1, error
+    assert main(["plan", "--spec", "bad\x00name.json"]) == 2
+    error = capsys.readouterr().err
+    assert "NUL" in error and error.count("\n") == 1, error
