@@ -23,9 +23,10 @@ import threading
 import numpy as np
 
 from ..core import check_arrays
-from ..core.padding import NUMPY_PAD_MODES
 from .base import CONVVIZ, Availability, Backend
 
+NUMPY_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+"""The padding modes by the names `np.pad` gives them (what each pads with is `Axis.source`)."""
 DEFAULT_SCRATCH_BUDGET = 256 * 2**20
 GEMM_CHUNK_BYTES = 8 * 2**20
 """Target size of one stacked-slices chunk of the ``gemm`` strategy: the best of
