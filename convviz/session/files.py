@@ -14,10 +14,10 @@ def load_spec_file(path) -> dict:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise ConvSpecError(f"cannot read spec file {path}: {error.strerror or error}") from None
-    except ValueError:  # a NUL in the name: no file can be called that
-        raise ConvSpecError(f"cannot read spec file {path!r}: a file name cannot hold a NUL character") from None
     except UnicodeDecodeError:
         raise ConvSpecError(f"spec file {path} is not UTF-8 text") from None
+    except ValueError:  # a NUL in the name: no file can be called that
+        raise ConvSpecError(f"cannot read spec file {path!r}: a file name cannot hold a NUL character") from None
     try:
         values = json.loads(text)
     except json.JSONDecodeError as error:
