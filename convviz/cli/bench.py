@@ -207,7 +207,7 @@ def _comparisons(records) -> list[str]:
 
 
 def run(args) -> int:
-    from ..profiling import crossover, machine_info, profile, records_to_csv, records_to_json, sweep
+    from ..profiling import machine_info, profile, records_to_csv, records_to_json, results, sweep
     from ..profiling.machine import load_average
 
     load_before = load_average()
@@ -250,10 +250,15 @@ def run(args) -> int:
         print(line)
     notes = []
     if args.sweep:
+        device, host = results.own_backend(records, host=False), results.own_backend(records, host=True)
         for kind in ("end-to-end", "kernel"):
-            value = crossover(records, kind=kind)
-            text = f"{args.sweep} {value}" if value is not None else "none in this sweep (or no GPU)"
-            notes.append(f"crossover ({kind}): GPU (cupy) first beats CPU (numpy) at {text}")
+            if device and host:
+                value = results.sweep_crossover(records, kind)
+                text = f"{args.sweep} {value}" if value is not None else "none in this sweep"
+                notes.append(f"crossover ({kind}): GPU ({device}) first beats CPU ({host}) at {text}")
+            else:
+                missing = "GPU" if not device else "CPU"
+                notes.append(f"crossover ({kind}): none (no {missing} backend of convviz's ran in this sweep)")
             print(notes[-1])
     if args.json:
         Path(args.json).write_text(records_to_json(records, machine) + "\n", encoding="utf-8")

@@ -4,7 +4,8 @@
     sweep(spec, parameter, values, ...)          one parameter varied
     profile_events(...), sweep_events(...)       the same as generators of events (events.py):
                                                  Progress, Skipped, each Measurement as it is timed
-    crossover(records, gpu="cupy", cpu="numpy")  where the GPU starts to win
+    crossover(records, gpu, cpu)                 where the GPU starts to win (results.sweep_crossover:
+                                                 convviz's own device and host backends, as declared)
     machine_info()                               CPU, cores, versions, threads
 """
 

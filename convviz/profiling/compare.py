@@ -47,7 +47,7 @@ class CopyShare:
     share: float
 
 
-def copy_share(records, backend: str = "cupy") -> CopyShare | None:
+def copy_share(records, backend: str) -> CopyShare | None:
     """How much of `backend`'s fastest end-to-end time its host↔device copies take; None without
     copy records."""
     copy_in, copy_out = fastest_median(records, backend, "copy-in"), fastest_median(records, backend, "copy-out")

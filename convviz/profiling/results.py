@@ -166,10 +166,10 @@ def sweep_series(records) -> dict[str, list[tuple[int, float]]]:
     return {backend: sorted(values.items()) for backend, values in fastest.items()}
 
 
-def sweep_crossover(records) -> int | None:
-    """The smallest swept value where convviz's device backend beats its host backend end to end."""
+def sweep_crossover(records, kind: str = "end-to-end") -> int | None:
+    """The smallest swept value where convviz's device backend beats its host backend (`kind` timings)."""
     device, host = own_backend(records, host=False), own_backend(records, host=True)
-    return crossover(records, gpu=device, cpu=host) if device and host else None
+    return crossover(records, gpu=device, cpu=host, kind=kind) if device and host else None
 
 
 def crossover_mark(value: int) -> str:

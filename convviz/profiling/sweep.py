@@ -106,7 +106,7 @@ def sweep(spec, parameter, values, backends=None, dtype="float32", progress=None
     return drive(events, progress=progress, skipped=skipped, on_record=on_record)
 
 
-def crossover(records, gpu: str = "cupy", cpu: str = "numpy", kind: str = "end-to-end"):
+def crossover(records, gpu: str, cpu: str, kind: str = "end-to-end"):
     """The smallest swept value at which `gpu`'s fastest median beats `cpu`'s, for `kind`; None if never.
 
     Only records from a sweep (sweep_value set) count; where a backend ran

@@ -275,10 +275,10 @@ def test_crossover_is_the_smallest_value_where_the_gpu_wins():
         _record("numpy", 256, 10.0), _record("cupy", 256, 1.0),
         _record("numpy", 16, 0.1, kind="kernel"), _record("cupy", 16, 0.01, kind="kernel"),
     ]
-    assert crossover(records) == 64
-    assert crossover(records, kind="kernel") == 16
-    assert crossover(records[:2]) is None
-    assert crossover([]) is None
+    assert crossover(records, "cupy", "numpy") == 64
+    assert crossover(records, "cupy", "numpy", kind="kernel") == 16
+    assert crossover(records[:2], "cupy", "numpy") is None
+    assert crossover([], "cupy", "numpy") is None
 
 
 def test_sweep_refuses_an_unknown_parameter():
@@ -348,6 +348,6 @@ def test_copy_share_uses_each_kinds_fastest_correct_record():
                                                                    correct=False)]
     assert fastest_median(records, "cupy", "end-to-end") == 2.0
     assert fastest_median(records, "numpy", "end-to-end") is None
-    share = copy_share(records)
+    share = copy_share(records, "cupy")
     assert (share.copy_in_ms, share.copy_out_ms) == (0.6, 0.4) and share.share == pytest.approx(0.5)
-    assert copy_share(records[:2]) is None
+    assert copy_share(records[:2], "cupy") is None
