@@ -19,7 +19,7 @@ def _application():
     return app
 
 
-def make_window(spec=None, settings=None, restore=True, step=None):
+def make_window(spec=None, settings=None, restore=True):
     """A MainWindow on `spec` (or the remembered spec), not yet shown."""
     from ..session import Session
     from .window import MainWindow
@@ -27,10 +27,7 @@ def make_window(spec=None, settings=None, restore=True, step=None):
     session = None
     if spec is not None:
         session = Session(spec)
-    window = MainWindow(session=session, settings=settings, restore=restore)
-    if step is not None:
-        window.session.set_step(step)
-    return window
+    return MainWindow(session=session, settings=settings, restore=restore)
 
 
 OFFSCREEN_NOISE = ("This plugin does not support",)
