@@ -387,6 +387,23 @@ def input_grid(conv_plan, padded: np.ndarray, pictorial: bool, channel: int = 0)
     )
 
 
+def framework_refusal(conv_plan) -> str:
+    """What PyTorch says of this spec when it refuses it, and the explicit padding that gives the
+    same output ('' when it takes the spec as it is)."""
+    spec = conv_plan.spec
+    if spec.padding != "same" or spec.stride == (1, 1):
+        return ""
+    top, bottom, left, right = conv_plan.pads
+    mode = spec.padding_mode
+    if top == bottom and left == right:
+        explicit = f"padding=({top}, {left})" + ("" if mode == "zeros" else f", padding_mode='{mode}'")
+    else:
+        pad_mode = {"zeros": "constant"}.get(mode, mode)
+        explicit = f"F.pad(x, ({left}, {right}, {top}, {bottom}), mode='{pad_mode}') then padding=0"
+    return (f"⚠ PyTorch refuses padding='same' at stride {spec.stride[0]}×{spec.stride[1]} (it takes 'same' "
+            f"only at stride 1). These pads (TensorFlow's rule) in PyTorch: {explicit}")
+
+
 def output_grid(conv_plan, output: np.ndarray, channel: int = 0) -> OutputGrid:
     """The map of output channel `channel` (its values `output`)."""
     spec = conv_plan.spec
@@ -395,6 +412,9 @@ def output_grid(conv_plan, output: np.ndarray, channel: int = 0) -> OutputGrid:
     formulas = f"height: {rows.formula()}\nwidth:  {cols.formula()}"
     if spec.dilation != (1, 1):
         formulas += f"\n(dilated kernel: {rows.reach_formula()}, {cols.reach_formula()})"
+    refusal = framework_refusal(conv_plan)
+    if refusal:
+        formulas += "\n" + refusal
     step_cells = conv_plan.step_cells
     cell_steps = np.empty((ho, wo), dtype=np.int64)
     cell_steps[step_cells[:, 0], step_cells[:, 1]] = np.arange(conv_plan.steps)
