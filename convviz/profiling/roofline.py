@@ -48,13 +48,23 @@ def roofline_fraction(peaks: Peaks | None, gflops: float, flops: float, bytes_mo
     return gflops / roof if roof > 0 else None
 
 
-def measure_cpu_peaks(dtype="float32") -> Peaks:
+def measure_cpu_peaks(dtype="float32", threads: int | None = None) -> Peaks:
+    """The CPU's peaks with the BLAS threads in force now, measured the first time they are asked
+    for (per dtype and `threads`, the count the caller set: peaks with 1 thread are not those with 2)."""
     dtype = np.dtype(dtype)
-    key = ("cpu", dtype.str)
+    key = ("cpu", dtype.str, threads)
     with _lock:
         if key not in _cache:
             _cache[key] = _measure_cpu(dtype)
         return _cache[key]
+
+
+def peaks_known(dtype="float32", threads: int | None = None, gpu: bool = False) -> bool:
+    """Whether the peaks are already measured in this process (so asking costs nothing)."""
+    dtype = np.dtype(dtype)
+    key = ("gpu", dtype.str) if gpu else ("cpu", dtype.str, threads)
+    with _lock:
+        return key in _cache
 
 
 def _measure_cpu(dtype) -> Peaks:
