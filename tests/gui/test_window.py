@@ -172,7 +172,6 @@ def test_gpu_copy_timings_show_as_rates_and_a_share_of_end_to_end(window):
     from dataclasses import replace
 
     from convviz.profiling import profile
-
     from convviz.profiling.results import TABLE_COLUMNS
 
     numpy_records = profile(window.session.spec, backends=["numpy"], repeats=3, roofline_peaks=False, settle_s=0)
