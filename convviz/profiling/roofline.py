@@ -48,6 +48,17 @@ def roofline_fraction(peaks: Peaks | None, gflops: float, flops: float, bytes_mo
     return gflops / roof if roof > 0 else None
 
 
+def probe_bytes(dtype="float32", threads: int | None = None) -> int:
+    """Host memory `measure_cpu_peaks` allocates (0 once measured for `dtype` and `threads` in this
+    process): the largest matmul's operands, drawn in float64 first, and the two copy buffers."""
+    dtype = np.dtype(dtype)
+    with _lock:
+        if ("cpu", dtype.str, threads) in _cache:
+            return 0
+    matmul = max((m * k + k * n) * 8 + (m * k + k * n + m * n) * dtype.itemsize for m, k, n in MATMUL_SHAPES)
+    return matmul + 2 * COPY_BYTES
+
+
 def measure_cpu_peaks(dtype="float32", threads: int | None = None) -> Peaks:
     """The CPU's peaks with the BLAS threads in force now, measured the first time they are asked
     for (per dtype and `threads`, the count the caller set: peaks with 1 thread are not those with 2)."""
