@@ -10,10 +10,10 @@ import argparse
 import sys
 
 from ..core import ConvSpecError
-from . import bench, plan
+from . import bench, export, plan
 from .specargs import add_spec_arguments, spec_from_args, spec_given
 
-COMMANDS = {"plan": plan, "bench": bench}
+COMMANDS = {"plan": plan, "bench": bench, "export": export}
 
 
 class OneLineParser(argparse.ArgumentParser):
