@@ -6,7 +6,6 @@ the first frame is rendered, as one line with exit status 2.
 
 from __future__ import annotations
 
-import os
 import sys
 
 from ..session.export import (
@@ -40,7 +39,7 @@ def add_parser(subparsers) -> None:
                         help="frames (steps) per second of a GIF or MP4 (default: the scene's playback speed)")
     parser.add_argument("--size", metavar="WxH", help=f"frame size in pixels (default {DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]}; "
                                                       "the window: 1500x980)")
-    parser.add_argument("--steps", metavar="A:B", help="steps A (included) to B (not), as a Python slice: 0:10, 5:, :-1")
+    parser.add_argument("--steps", metavar="A:B", help="steps A to B, both included, counted from 1 as the window counts them: 1:10, 5:, :8")
     parser.add_argument("--panel", choices=PANEL_CHOICES, default="panels",
                         help="what a frame shows: every panel (default), one panel, or (PNG only) the whole window")
 
@@ -80,11 +79,14 @@ def _run(args) -> int:
         raise ExportError("--panel window is for --png only (animations show the panels)")
     window = kind == "png" and args.panel == "window"
     size = parse_size(args.size) if args.size else ((1500, 980) if window else DEFAULT_SIZE)
-    session = session_from_args(args)
+    scene, session = session_from_args(args)
     steps = parse_steps(args.steps, session.steps)
     if kind == "scene":
         target.check()
-        scene = Scene.of_session(session)
+        if scene is not None:
+            scene = Scene.of_session(session, scene.title, scene.explanation, scene.compare)
+        else:
+            scene = Scene.of_session(session)
         written = write_bytes(target, scene.to_json().encode("utf-8"))
         print(f"convviz: wrote {written}")
         return 0
@@ -94,12 +96,13 @@ def _run(args) -> int:
     fps = session.speed if args.fps is None else args.fps
     if not 0 < fps <= MAX_FPS[kind]:
         raise ExportError(f"--fps must be above 0 and at most {MAX_FPS[kind]} for {kind.upper()} (got {fps:g})")
+    if kind == "mp4":
+        size = (size[0] - size[0] % 2, size[1] - size[1] % 2)  # H.264 (yuv420p) takes even sides only
     target.check(len(steps), size)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from ..gui.app import _application
+    from ..gui.app import offscreen_application
     from ..gui.export import export_animation
 
-    app = _application()  # noqa: F841 (the widgets need it alive)
+    app = offscreen_application()  # noqa: F841 (the widgets need it alive)
     for done, total in export_animation(session, target, steps, fps, size, args.panel):
         progress_bar(done, total)
     width, height = size
@@ -108,11 +111,10 @@ def _run(args) -> int:
 
 
 def _export_png(session, target, step, size, panel) -> int:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from ..gui.app import _application
+    from ..gui.app import offscreen_application
     from ..gui.export import export_png, export_window_png
 
-    app = _application()  # noqa: F841
+    app = offscreen_application()  # noqa: F841
     if panel == "window":
         if step is not None:
             session.set_step(step)

@@ -111,14 +111,14 @@ def scene_from_args(args) -> Scene | None:
 
 
 def session_from_args(args):
-    """A Session on the scene (if any) with the spec flags given beside it applied."""
+    """(scene or None, a Session on it) with the spec flags given beside the scene applied."""
     from ..session import Session
 
     scene = scene_from_args(args)
     spec = spec_from_args(args)
     if scene is None:
-        return Session(spec)
+        return None, Session(spec)
     session = scene.session()
     if spec != scene.spec and not session.set_spec(spec):
         raise ConvSpecError(session.error)
-    return session
+    return scene, session

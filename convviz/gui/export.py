@@ -39,6 +39,7 @@ class FrameRenderer:
         if panel not in PANELS:
             raise ExportError(f"no panel called {panel!r}; choose one of {', '.join(PANELS)}")
         self.session = session
+        self.size = (int(size[0]), int(size[1]))
         widget_class = PANELS[panel]
         self.widget = SessionView(session, live=False) if widget_class is None else widget_class()
         self.widget.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
@@ -46,10 +47,11 @@ class FrameRenderer:
         self.widget.show()
 
     def image(self, step: int) -> QtGui.QImage:
+        """Step `step` at exactly the size asked for (see `fitted`)."""
         self.widget.draw(self.session.frame(step), EVERYTHING)
         for _ in range(SETTLE_PASSES):
             QtWidgets.QApplication.processEvents()
-        return self.widget.grab().toImage()
+        return fitted(self.widget.grab().toImage(), self.size, self.widget.palette().window().color())
 
     def array(self, step: int) -> np.ndarray:
         return image_array(self.image(step))
@@ -64,6 +66,23 @@ class FrameRenderer:
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+def fitted(image: QtGui.QImage, size, background: QtGui.QColor) -> QtGui.QImage:
+    """`image` at exactly `size` (width, height): as it is when it has that size; else (a widget
+    cannot shrink below its minimum, which depends on its text) scaled down to fit, centred on
+    `background`, so every frame of an animation has the same size."""
+    width, height = size
+    if (image.width(), image.height()) == (width, height):
+        return image
+    scaled = image.scaled(width, height, QtCore.Qt.AspectRatioMode.KeepAspectRatio,
+                          QtCore.Qt.TransformationMode.SmoothTransformation)
+    canvas = QtGui.QImage(width, height, QtGui.QImage.Format.Format_RGB32)
+    canvas.fill(background)
+    painter = QtGui.QPainter(canvas)
+    painter.drawImage((width - scaled.width()) // 2, (height - scaled.height()) // 2, scaled)
+    painter.end()
+    return canvas
 
 
 def export_animation(session, target: ExportTarget, steps, fps: float, size=(960, 540), panel: str = "panels"):
@@ -104,7 +123,7 @@ def export_window_png(session, target: ExportTarget, size=(1500, 980)):
     window.show()
     for _ in range(SETTLE_PASSES):
         QtWidgets.QApplication.processEvents()
-    data = png_bytes(window.grab())
+    data = png_bytes(fitted(window.grab().toImage(), size, window.palette().window().color()))
     window.close()
     window.deleteLater()
     QtWidgets.QApplication.processEvents()

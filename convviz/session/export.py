@@ -74,19 +74,21 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def parse_steps(text: str | None, steps: int) -> range:
-    """'A:B' as a Python slice of the steps 0…steps−1 (A included, B not; either may be left
-    out, negatives count from the end); None: every step. An empty range is refused."""
+    """'A:B' → the steps A to B, both included, counted from 1 as the window and --step count
+    them ('5:' from 5 to the last, ':10' the first ten, '7' only step 7); None: every step.
+    Returned as 0-based indices (Session.step)."""
     if text is None:
         return range(steps)
-    match = re.fullmatch(r"\s*(-?\d*)\s*:\s*(-?\d*)\s*", str(text))
-    if not match:
-        raise ExportError(f"--steps must be A:B (first step, step after the last), like 0:10 or 5: (got {text!r})")
-    start = int(match.group(1)) if match.group(1) else None
-    stop = int(match.group(2)) if match.group(2) else None
-    chosen = range(steps)[slice(start, stop)]
-    if len(chosen) == 0:
-        raise ExportError(f"--steps {text} selects no step; this spec has steps 0 to {steps - 1}")
-    return chosen
+    match = re.fullmatch(r"\s*(\d*)\s*(:?)\s*(\d*)\s*", str(text))
+    if not match or not (match.group(1) or match.group(3)) or (not match.group(2) and match.group(3)):
+        raise ExportError(f"--steps must be A:B (first and last step, counted from 1), like 1:10, 5: or :8 "
+                          f"(got {text!r})")
+    first = int(match.group(1)) if match.group(1) else 1
+    last = int(match.group(3)) if match.group(3) else (steps if match.group(2) else first)
+    if not 1 <= first <= last <= steps:
+        raise ExportError(f"--steps {text.strip()} is not a range of this spec's steps 1–{steps} "
+                          "(first at most last)")
+    return range(first - 1, last)
 
 
 @dataclass(frozen=True)
@@ -110,10 +112,10 @@ class ExportTarget:
         """Everything that can be known before rendering; raises ExportError with the reason."""
         path, kind = self.path, self.kind
         suffix = KINDS[kind]
-        if path.suffix.lower() != suffix:
-            raise ExportError(f"a {kind.upper()} export is written to a {suffix} file (got {path})")
         if path.is_dir():
             raise ExportError(f"cannot write {path}: it is a folder")
+        if path.suffix.lower() != suffix:
+            raise ExportError(f"a {kind.upper()} export is written to a {suffix} file (got {path})")
         folder = path.parent
         if not folder.is_dir():
             raise ExportError(f"cannot write {path}: the folder {folder} does not exist")

@@ -1,7 +1,8 @@
 """Scenes: a convolution being explored, saved as versioned JSON (a lesson is a shipped scene).
 
 A scene holds the spec, the input pattern and kernel preset (or custom weights), the seed, the
-step, the selection (its text form, "output:I,J"), the playback speed, an optional second spec
+step (counted from 1, as the window and --step count), the selection (its text form,
+"output:I,J", cells counted from 0), the playback speed, an optional second spec
 to compare with, and an explanation (a title and a few short paragraphs). Reading one refuses,
 in words, anything malformed, unknown or from a newer convviz. No Qt here.
 """
@@ -39,7 +40,7 @@ class Scene:
     preset: str = "sobel x"
     weights: tuple[tuple[float, ...], ...] | None = None
     seed: int = 0
-    step: int = 0
+    step: int = 1
     selection: str | None = None
     speed: float = 4.0
     compare: ConvSpec | None = None
@@ -89,8 +90,7 @@ class Scene:
         weights = _weights(values.get("weights"), preset, spec)
         seed = _whole(values.get("seed", 0), "seed", 0, 2**32 - 1)
         steps = _steps(spec)
-        step = _whole(values.get("step", 0), "step", 0, steps - 1,
-                      f"this spec animates steps 0 to {steps - 1}")
+        step = _whole(values.get("step", 1), "step", 1, steps, f"this spec has steps 1–{steps}, one per output cell")
         speed = values.get("speed", 4.0)
         if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not math.isfinite(speed) \
                 or not 0 < speed <= MAX_SPEED:
@@ -121,7 +121,7 @@ class Scene:
         if session.preset == "custom":
             weights = tuple(tuple(float(value) for value in row) for row in session.weights)
         return cls(spec=session.spec, pattern=pattern, preset=session.preset, weights=weights,
-                   seed=int(session.seed), step=int(session.step), selection=_session_selection(session),
+                   seed=int(session.seed), step=int(session.step) + 1, selection=_session_selection(session),
                    speed=float(session.speed), compare=compare, title=title.strip(),
                    explanation=tuple(part.strip() for part in explanation if part.strip()))
 
@@ -137,7 +137,7 @@ class Scene:
         else:
             session.set_preset(self.preset)
         session.set_speed(self.speed)
-        session.set_step(self.step)
+        session.go_to_step(self.step)
         _select(session, self.selection)
 
     def session(self, backend: str = "numpy"):
