@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from ..core import PADDING_MODES, ConvSpec, ConvSpecError
-from ..session.files import load_spec_file, read_json_file
+from ..session.files import load_spec_file
+from ..session.jsonfile import read_json_file
 from ..session.scene import Scene, is_scene, load_lesson, scene_from_json
 
 SPEC_FLAGS = ("spec", "lesson", "input", "kernel", "stride", "padding", "dilation", "padding_mode", "channels",

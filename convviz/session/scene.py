@@ -19,7 +19,7 @@ import numpy as np
 
 from ..core import ConvSpec, ConvSpecError
 from ..core.resources import resource
-from .files import read_json_file
+from .jsonfile import read_json_file
 from .patterns import INPUT_PATTERNS, KERNEL_PRESETS
 
 SCENE_FORMAT = "convviz-scene"
