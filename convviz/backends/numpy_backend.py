@@ -9,31 +9,38 @@ products and differs in how it lays the operands out:
 - ``shifted``: stride 1: kw shifted copies of the padded input, one matmul by all
   kh kernel rows' weights, kh−1 shifted adds into the output.
 - ``im2col``: every window copied into a matrix by one strided copy, one matmul
-  by the weights as they lie; any stride and dilation. ``im2col`` does the whole
-  batch at once (the textbook method); ``im2col-chunked`` a block at a time, its
-  matrix under the scratch budget (the float64 oracle of the profiler's check).
+  by the weights as they lie; any stride and dilation, the whole batch at once
+  (the textbook method). ``im2col-chunked``: the same a block at a time (whole
+  images, rows, or part of a row), each block's matrix under the block size and
+  the scratch budget; the float64 oracle of the profiler's check.
+
+Each strategy declares, beside its code (`declares_scratch`), the bytes it
+allocates beyond its input, weights and output; `memory_estimate` adds them up.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..core import check_arrays
+from ..core import ConvSpecError, check_arrays
+from ..core.memory import MemoryEstimate, array_estimate
 from . import numpy_strategies as strategies
 from .base import CONVVIZ, Availability, Backend
 
 NUMPY_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 """The padding modes by the names `np.pad` gives them (what each pads with is `Axis.source`)."""
 DEFAULT_SCRATCH_BUDGET = 256 * 2**20
-SHIFTED_POSITIONS_PER_CHANNEL = 2
-"""``shifted`` is chosen when the padded image has at least this many positions per input and
-output channel (see `NumpyBackend._shifted_pays`)."""
+"""The most one block of ``im2col-chunked``'s matrix may take (it bounds the oracle's memory)."""
 BLOCK_BYTES = 8 * 2**20
 """Work arrays of one block (im2col's matrix, shifted's copies and products, toeplitz's
 partial images): large enough for efficient BLAS calls, small enough to stay in cache."""
+SHIFTED_POSITIONS_PER_CHANNEL = 2
+"""``shifted`` is chosen when the padded image has at least this many positions per input and
+output channel (see `NumpyBackend._shifted_pays`)."""
 
 
 def pad_input(x: np.ndarray, conv_plan) -> np.ndarray:
+    """x padded as the plan says, by `np.pad` (the SciPy peers use it; the strategies pad in place)."""
     top, bottom, left, right = conv_plan.pads
     if not any(conv_plan.pads):
         return x
@@ -41,14 +48,28 @@ def pad_input(x: np.ndarray, conv_plan) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), mode=mode)
 
 
+def declares_scratch(scratch):
+    """Mark a strategy with what it allocates beyond the input, weights and output it is given
+    and returns: scratch(backend, conv_plan, itemsize) -> {part name: bytes}. The memory
+    guard adds these parts, so they must bound the strategy's real allocations (held to it by
+    tests/profiling/test_memory_truth.py, which measures peak RSS)."""
 
-STRATEGIES = {
-    "toeplitz": (strategies.toeplitz, strategies.toeplitz_scratch),
-    "pointwise": (strategies.pointwise, strategies.pointwise_scratch),
-    "shifted": (strategies.shifted, strategies.shifted_scratch),
-    "im2col": (strategies.im2col, strategies.im2col_scratch),
-    "im2col-chunked": (strategies.im2col, strategies.im2col_scratch),
-}
+    def mark(method):
+        method.scratch = scratch
+        return method
+
+    return mark
+
+
+def _declared(name: str):
+    """The scratch of strategy `name` at the backend's block size for it, plus NumPy's ufunc buffers."""
+    function = getattr(strategies, name.replace("-chunked", "") + "_scratch")
+
+    def scratch(backend, conv_plan, itemsize: int) -> dict[str, int]:
+        parts = function(conv_plan, itemsize, backend.block_size(name))
+        return {**parts, "ufunc buffers": strategies.UFUNC_BUFFER_BYTES}
+
+    return scratch
 
 
 def unsupported(conv_plan, algorithm: str) -> str | None:
@@ -68,7 +89,10 @@ class NumpyBackend(Backend):
     device = "CPU (NumPy)"
     host = True
     family = CONVVIZ
-    algorithms = tuple(STRATEGIES)
+    strategies = {"toeplitz": "_toeplitz", "pointwise": "_pointwise", "shifted": "_shifted",
+                  "im2col": "_im2col", "im2col-chunked": "_im2col_chunked"}
+    """Algorithm name → the method that runs it; each method declares its scratch (`declares_scratch`)."""
+    algorithms = tuple(strategies)
 
     def __init__(self, scratch_budget: int = DEFAULT_SCRATCH_BUDGET, block_bytes: int = BLOCK_BYTES):
         self.scratch_budget = scratch_budget
@@ -110,35 +134,42 @@ class NumpyBackend(Backend):
         hp, wp = conv_plan.padded_shape
         return hp * wp >= SHIFTED_POSITIONS_PER_CHANNEL * (spec.in_channels + spec.out_channels)
 
+    def algorithms_for(self, conv_plan) -> tuple[str, ...]:
+        """The strategies that can run `conv_plan`."""
+        return tuple(name for name in self.algorithms if unsupported(conv_plan, name) is None)
+
+    def check_algorithm(self, algorithm: str, conv_plan=None) -> str:
+        super().check_algorithm(algorithm)
+        reason = None if conv_plan is None else unsupported(conv_plan, algorithm)
+        if reason:
+            raise ConvSpecError(f"{reason}; this spec is {conv_plan.spec.describe()}")
+        return algorithm
+
     def block_size(self, algorithm: str) -> int | None:
         """Bytes of one block of work arrays: None (no blocks) for the textbook ``im2col``."""
         if algorithm == "im2col":
             return None
         return min(self.block_bytes, self.scratch_budget)
 
-    def memory_estimate(self, conv_plan, dtype, algorithm: str):
-        estimate = super().memory_estimate(conv_plan, dtype, algorithm)
-        # the strategies pad into their own scratch (counted there), never with np.pad
-        parts = dict(estimate.parts, **{"padded input": 0})
-        estimate = type(estimate)(parts, estimate.where)
-        if algorithm not in STRATEGIES or unsupported(conv_plan, algorithm):
-            algorithm = "im2col-chunked"
-        scratch = STRATEGIES[algorithm][1](conv_plan, np.dtype(dtype).itemsize, self.block_size(algorithm))
-        return estimate.plus(scratch=scratch + strategies.UFUNC_BUFFER_BYTES)
+    def chunk_shape(self, conv_plan, itemsize: int) -> tuple[int, int]:
+        """(rows, columns) of output per block of ``im2col-chunked`` (for one image)."""
+        return strategies.im2col_blocks(conv_plan, itemsize, self.block_size("im2col-chunked"))[1:]
 
-    def check_algorithm(self, algorithm: str, conv_plan=None) -> str:
-        super().check_algorithm(algorithm)
-        if conv_plan is not None:
-            reason = unsupported(conv_plan, algorithm)
-            if reason:
-                from ..core import ConvSpecError
+    def strategy(self, algorithm: str, conv_plan=None):
+        """The bound method that runs `algorithm` (checked against `conv_plan` when given)."""
+        return getattr(self, self.strategies[self.check_algorithm(algorithm, conv_plan)])
 
-                raise ConvSpecError(f"{reason}; this spec is {conv_plan.spec.describe()}")
-        return algorithm
+    def scratch_parts(self, conv_plan, dtype, algorithm: str) -> dict[str, int]:
+        """What `algorithm` allocates besides the input, weights and output, by part (also for
+        a spec it cannot run, which it refuses when asked to run it, allocating nothing)."""
+        return self.strategy(algorithm).scratch(self, conv_plan, np.dtype(dtype).itemsize)
 
-    def check_memory(self, conv_plan, dtype, algorithm: str) -> None:
-        self.check_algorithm(algorithm, conv_plan)
-        super().check_memory(conv_plan, dtype, algorithm)
+    def memory_estimate(self, conv_plan, dtype, algorithm: str) -> MemoryEstimate:
+        """Input, weights and output, and the scratch `algorithm` declares beside its code."""
+        given = array_estimate(conv_plan, dtype).parts
+        parts = {name: given[name] for name in ("input", "weights", "output")}
+        parts.update(self.scratch_parts(conv_plan, dtype, algorithm))
+        return MemoryEstimate(parts)
 
     def convolve(self, x, w, conv_plan, bias=None, algorithm=None):
         dtype = check_arrays(x, w, conv_plan, bias)
@@ -146,9 +177,27 @@ class NumpyBackend(Backend):
         w = np.ascontiguousarray(w, dtype=dtype)
         if algorithm is None:
             algorithm = self.choose_algorithm(conv_plan, dtype)
-        self.check_algorithm(algorithm, conv_plan)
-        run = STRATEGIES[algorithm][0]
-        y = run(x, w, conv_plan, self.scratch, self.block_size(algorithm))
+        y = self.strategy(algorithm, conv_plan)(x, w, conv_plan)
         if bias is not None:
             y += np.asarray(bias, dtype=dtype)[None, :, None, None]
         return y
+
+    @declares_scratch(_declared("toeplitz"))
+    def _toeplitz(self, x, w, conv_plan) -> np.ndarray:
+        return strategies.toeplitz(x, w, conv_plan, self.scratch, self.block_size("toeplitz"))
+
+    @declares_scratch(_declared("pointwise"))
+    def _pointwise(self, x, w, conv_plan) -> np.ndarray:
+        return strategies.pointwise(x, w, conv_plan, self.scratch, self.block_size("pointwise"))
+
+    @declares_scratch(_declared("shifted"))
+    def _shifted(self, x, w, conv_plan) -> np.ndarray:
+        return strategies.shifted(x, w, conv_plan, self.scratch, self.block_size("shifted"))
+
+    @declares_scratch(_declared("im2col"))
+    def _im2col(self, x, w, conv_plan) -> np.ndarray:
+        return strategies.im2col(x, w, conv_plan, self.scratch, self.block_size("im2col"))
+
+    @declares_scratch(_declared("im2col-chunked"))
+    def _im2col_chunked(self, x, w, conv_plan) -> np.ndarray:
+        return strategies.im2col(x, w, conv_plan, self.scratch, self.block_size("im2col-chunked"))

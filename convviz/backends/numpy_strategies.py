@@ -7,8 +7,8 @@ weights already checked (same dtype, C-contiguous weights), the plan, a
 `Scratch` for reusable work arrays and a block size in bytes, and returns a new
 (N, K, Ho, Wo) array that shares no memory with the scratch.
 
-Each strategy has a `*_scratch` function next to it giving the bytes of work
-arrays it allocates, as the memory estimate declares them.
+Each strategy has a `*_scratch` function next to it: the work arrays it allocates,
+{part: bytes}, which the backend declares (`numpy_backend.declares_scratch`).
 """
 
 from __future__ import annotations
@@ -107,8 +107,8 @@ def pointwise(x, w, conv_plan, scratch, block_bytes) -> np.ndarray:
     return y
 
 
-def pointwise_scratch(conv_plan, itemsize, block_bytes) -> int:
-    return 0
+def pointwise_scratch(conv_plan, itemsize, block_bytes) -> dict[str, int]:
+    return {}
 
 
 # im2col -------------------------------------------------------------------------------------
@@ -130,7 +130,6 @@ class _Windows:
     def __init__(self, xp: np.ndarray, conv_plan, scratch: Scratch):
         self.rows, self.cols = conv_plan.axes
         self.kh, self.kw = self.rows.kernel, self.cols.kernel
-        self.wo = self.cols.output_size
         sw = self.cols.stride
         if sw == 1:
             self.phases = {0: xp}
@@ -144,23 +143,24 @@ class _Windows:
             store[index, :, :, :, :part.shape[3]] = part
             self.phases[phase] = store[index]
 
-    def fill(self, target: np.ndarray, images: slice, first_row: int, rows: int) -> None:
-        """target: (images, C, kh, kw, rows, Wo), any strides."""
+    def fill(self, target: np.ndarray, images: slice, first_row: int, rows: int, first_col: int, cols: int) -> None:
+        """target: (images, C, kh, kw, rows, cols), any strides: the windows of output rows
+        first_row.. and columns first_col.."""
         sh, dh = self.rows.stride, self.rows.dilation
         sw, dw = self.cols.stride, self.cols.dilation
         if sw == 1:
-            source = self.phases[0][images, :, first_row * sh:]
+            source = self.phases[0][images, :, first_row * sh:, first_col:]
             sn, sc, srow, scol = source.strides
             np.copyto(target, np.lib.stride_tricks.as_strided(
-                source, shape=(*source.shape[:2], self.kh, self.kw, rows, self.wo),
+                source, shape=(*source.shape[:2], self.kh, self.kw, rows, cols),
                 strides=(sn, sc, dh * srow, dw * scol, sh * srow, scol), writeable=False))
             return
         for s in range(self.kw):
             shift, phase = divmod(s * dw, sw)
-            source = self.phases[phase][images, :, first_row * sh:, shift:]
+            source = self.phases[phase][images, :, first_row * sh:, first_col + shift:]
             sn, sc, srow, scol = source.strides
             np.copyto(target[:, :, :, s], np.lib.stride_tricks.as_strided(
-                source, shape=(*source.shape[:2], self.kh, rows, self.wo),
+                source, shape=(*source.shape[:2], self.kh, rows, cols),
                 strides=(sn, sc, dh * srow, sh * srow, scol), writeable=False))
 
 
@@ -174,70 +174,78 @@ def _phases_scratch(conv_plan, itemsize: int) -> int:
     return needed * spec.batch * spec.in_channels * conv_plan.padded_shape[0] * wq * itemsize
 
 
-def _im2col_blocks(conv_plan, itemsize: int, block_bytes: int | None):
-    """(images per block, output rows per block) so one block's column matrix stays under
-    `block_bytes` (None: the whole batch at once)."""
+def im2col_blocks(conv_plan, itemsize: int, block_bytes: int | None) -> tuple[int, int, int]:
+    """(images, output rows, output columns) per block, so one block's column matrix stays
+    under `block_bytes` (None: the whole batch at once): whole images while they fit, else
+    whole rows of one image, else part of one row (at least one position)."""
     spec = conv_plan.spec
     ho, wo = conv_plan.output_size
-    per_row = spec.in_channels * spec.kernel_size[0] * spec.kernel_size[1] * wo * itemsize
     if block_bytes is None:
-        return spec.batch, ho
-    per_image = per_row * ho
-    if per_image <= block_bytes:
-        return max(1, min(spec.batch, block_bytes // max(per_image, 1))), ho
-    return 1, max(1, min(ho, block_bytes // max(per_row, 1)))
+        return spec.batch, ho, wo
+    per_position = spec.in_channels * spec.kernel_size[0] * spec.kernel_size[1] * itemsize
+    positions = max(1, block_bytes // max(per_position, 1))
+    if positions >= ho * wo:
+        return max(1, min(spec.batch, positions // max(ho * wo, 1))), ho, wo
+    if positions >= wo:
+        return 1, positions // wo, wo
+    return 1, 1, positions
 
 
 def im2col(x, w, conv_plan, scratch, block_bytes) -> np.ndarray:
-    """Windows copied into a (C·kh·kw, positions) matrix by one strided copy per block, then one
-    matmul by the weights as they lie (K, C·kh·kw). Whole images go straight into the output;
-    a band of rows of one image (when an image's matrix is over `block_bytes`) goes through a
-    small buffer. Any stride, dilation and padding."""
+    """Windows copied into a (C·kh·kw, positions) matrix (`_Windows`), then one matmul by the
+    weights as they lie (K, C·kh·kw). Whole images go straight into the output (small ones
+    folded into one matmul); a band of rows or part of a row (when an image's matrix is over
+    `block_bytes`) goes through a small buffer. Any stride, dilation and padding."""
     n, k, ho, wo = conv_plan.output_shape
     xp = padded_input(x, conv_plan, scratch)
+    windows = _Windows(xp, conv_plan, scratch)
     c = xp.shape[1]
     kh, kw = conv_plan.spec.kernel_size
     depth = c * kh * kw
     w2d = w.reshape(k, depth)
     y = np.empty((n, k, ho, wo), dtype=x.dtype)
-    windows = _Windows(xp, conv_plan, scratch)
-    images, rows = _im2col_blocks(conv_plan, x.dtype.itemsize, block_bytes)
+    images, rows, cols = im2col_blocks(conv_plan, x.dtype.itemsize, block_bytes)
     if rows == ho and images > 1 and ho * wo < FOLD_POSITIONS:
         # small images: the batch folded into one matmul's columns, then the product reordered
         for first in range(0, n, images):
             count = min(images, n - first)
-            cols = scratch.get("cols", (c, kh, kw, count, ho, wo), x.dtype)
-            windows.fill(cols.transpose(3, 0, 1, 2, 4, 5), slice(first, first + count), 0, ho)
-            product = scratch.get("band", (k, count, ho, wo), x.dtype)
-            np.matmul(w2d, cols.reshape(depth, count * ho * wo), out=product.reshape(k, count * ho * wo))
+            matrix = scratch.get("cols", (c, kh, kw, count, ho, wo), x.dtype)
+            windows.fill(matrix.transpose(3, 0, 1, 2, 4, 5), slice(first, first + count), 0, ho, 0, wo)
+            product = scratch.get("product", (k, count, ho, wo), x.dtype)
+            np.matmul(w2d, matrix.reshape(depth, count * ho * wo), out=product.reshape(k, count * ho * wo))
             y[first:first + count] = product.transpose(1, 0, 2, 3)
         return y
     if rows == ho:
         for first in range(0, n, images):
             count = min(images, n - first)
-            cols = scratch.get("cols", (count, c, kh, kw, ho, wo), x.dtype)
-            windows.fill(cols, slice(first, first + count), 0, ho)
-            np.matmul(w2d, cols.reshape(count, depth, ho * wo), out=y[first:first + count].reshape(count, k, ho * wo))
+            matrix = scratch.get("cols", (count, c, kh, kw, ho, wo), x.dtype)
+            windows.fill(matrix, slice(first, first + count), 0, ho, 0, wo)
+            np.matmul(w2d, matrix.reshape(count, depth, ho * wo), out=y[first:first + count].reshape(count, k, ho * wo))
         return y
     for item in range(n):
-        for first in range(0, ho, rows):
-            count = min(rows, ho - first)
-            cols = scratch.get("cols", (1, c, kh, kw, count, wo), x.dtype)
-            windows.fill(cols, slice(item, item + 1), first, count)
-            band = scratch.get("band", (k, count * wo), x.dtype)
-            np.matmul(w2d, cols.reshape(depth, count * wo), out=band)
-            y[item, :, first:first + count] = band.reshape(k, count, wo)
+        for top in range(0, ho, rows):
+            height = min(rows, ho - top)
+            for left in range(0, wo, cols):
+                width = min(cols, wo - left)
+                matrix = scratch.get("cols", (1, c, kh, kw, height, width), x.dtype)
+                windows.fill(matrix, slice(item, item + 1), top, height, left, width)
+                product = scratch.get("product", (k, height * width), x.dtype)
+                np.matmul(w2d, matrix.reshape(depth, height * width), out=product)
+                y[item, :, top:top + height, left:left + width] = product.reshape(k, height, width)
     return y
 
 
-def im2col_scratch(conv_plan, itemsize, block_bytes) -> int:
+def im2col_scratch(conv_plan, itemsize, block_bytes) -> dict[str, int]:
     spec = conv_plan.spec
-    images, rows = _im2col_blocks(conv_plan, itemsize, block_bytes)
+    images, rows, cols = im2col_blocks(conv_plan, itemsize, block_bytes)
     ho, wo = conv_plan.output_size
-    cols = images * spec.in_channels * spec.kernel_size[0] * spec.kernel_size[1] * rows * wo
     folded = rows == ho and images > 1 and ho * wo < FOLD_POSITIONS
-    band = spec.out_channels * (images * ho if folded else rows) * wo if folded or rows < ho else 0
-    return padded_scratch(conv_plan, itemsize) + _phases_scratch(conv_plan, itemsize) + (cols + band) * itemsize
+    product = images * ho * wo if folded else (rows * cols if rows < ho else 0)
+    return {"padded input": padded_scratch(conv_plan, itemsize),
+            "column phases": _phases_scratch(conv_plan, itemsize),
+            "im2col matrix": images * spec.in_channels * spec.kernel_size[0] * spec.kernel_size[1] * rows * cols
+            * itemsize,
+            "block product": spec.out_channels * product * itemsize}
 
 
 # shifted ------------------------------------------------------------------------------------
@@ -282,9 +290,11 @@ class _ShiftedGeometry:
             return self.images * self.image
         return (self.rows + self.halo) * self.wp
 
-    def scratch_items(self) -> int:
-        return (self.c * self.length + self.k * self.c * self.kh * self.kw
-                + (self.kw * self.c + self.kh * self.k) * self.block_length())
+    def scratch_parts(self, itemsize: int) -> dict[str, int]:
+        return {"padded input, channel-major": self.c * self.length * itemsize,
+                "weights by kernel row": self.k * self.c * self.kh * self.kw * itemsize,
+                "shifted copies": self.kw * self.c * self.block_length() * itemsize,
+                "products by kernel row": self.kh * self.k * self.block_length() * itemsize}
 
 
 def shifted(x, w, conv_plan, scratch, block_bytes) -> np.ndarray:
@@ -326,8 +336,8 @@ def shifted(x, w, conv_plan, scratch, block_bytes) -> np.ndarray:
     return y
 
 
-def shifted_scratch(conv_plan, itemsize, block_bytes) -> int:
-    return _ShiftedGeometry(conv_plan, itemsize, block_bytes).scratch_items() * itemsize
+def shifted_scratch(conv_plan, itemsize, block_bytes) -> dict[str, int]:
+    return _ShiftedGeometry(conv_plan, itemsize, block_bytes).scratch_parts(itemsize)
 
 
 # toeplitz -----------------------------------------------------------------------------------
@@ -402,9 +412,9 @@ def toeplitz(x, w, conv_plan, scratch, block_bytes) -> np.ndarray:
     return y
 
 
-def toeplitz_scratch(conv_plan, itemsize, block_bytes) -> int:
+def toeplitz_scratch(conv_plan, itemsize, block_bytes) -> dict[str, int]:
     rows, group = _toeplitz_groups(conv_plan, itemsize, block_bytes)
     kw = conv_plan.spec.kernel_size[1]
-    partial = group * kw * rows * conv_plan.padded_shape[1]
-    band = kw * rows * conv_plan.axes[0].span(rows)
-    return padded_scratch(conv_plan, itemsize) + (partial + 2 * band) * itemsize
+    return {"padded input": padded_scratch(conv_plan, itemsize),
+            "partial images": group * kw * rows * conv_plan.padded_shape[1] * itemsize,
+            "band matrices": 2 * kw * rows * conv_plan.axes[0].span(rows) * itemsize}

@@ -8,7 +8,7 @@ from helpers.strategies import conv_specs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from convviz.backends import convolve, get_backend, numpy_strategies
+from convviz.backends import convolve, get_backend
 from convviz.backends.numpy_backend import NumpyBackend, unsupported
 from convviz.backends.numpy_strategies import TOEPLITZ_ROWS
 from convviz.core import ConvSpec, ConvSpecError, plan, reference_conv2d
@@ -165,12 +165,14 @@ def test_automatic_choice(spec, algorithm):
 def test_memory_estimate_counts_scratch():
     backend = NumpyBackend()
     conv_plan = plan(ConvSpec(input_shape=(1, 16, 32, 32), out_channels=16, kernel_size=3, padding=1))
-    for algorithm in ("shifted", "im2col", "im2col-chunked"):
+    for algorithm in backend.algorithms_for(conv_plan):
         estimate = backend.memory_estimate(conv_plan, np.float32, algorithm)
-        assert estimate.parts["scratch"] > 0
-    padded = 16 * 34 * 34 * 4
-    ufunc = numpy_strategies.UFUNC_BUFFER_BYTES
-    assert backend.memory_estimate(conv_plan, np.float32, "im2col").parts["scratch"] == 16 * 9 * 32 * 32 * 4 + padded + ufunc
+        scratch = backend.scratch_parts(conv_plan, np.float32, algorithm)
+        assert sum(scratch.values()) > 0
+        assert estimate.total == sum(scratch.values()) + sum(estimate.parts[name] for name in ("input", "weights", "output"))
+    parts = backend.scratch_parts(conv_plan, np.float32, "im2col")
+    assert parts["im2col matrix"] == 16 * 9 * 32 * 32 * 4 and parts["padded input"] == 16 * 34 * 34 * 4
+    assert set(backend.algorithms_for(conv_plan)) == {"shifted", "im2col", "im2col-chunked"}
 
 
 @pytest.mark.parametrize("spec", [
@@ -211,9 +213,12 @@ def test_unknown_algorithm_is_refused():
 def test_a_strategy_that_cannot_run_a_spec_says_why():
     spec = ConvSpec(input_shape=(1, 2, 8, 8), out_channels=2, kernel_size=3, stride=2)
     backend = NumpyBackend()
+    x, w, _ = _arrays(spec, np.float32, 0)
     for algorithm in ("toeplitz", "pointwise", "shifted"):
         with pytest.raises(ConvSpecError, match=f"the {algorithm} strategy takes"):
-            backend.check_memory(plan(spec), np.float32, algorithm)
+            backend.convolve(x, w, plan(spec), algorithm=algorithm)
+        with pytest.raises(ConvSpecError, match=f"the {algorithm} strategy takes"):
+            convolve(x, w, spec, algorithm=algorithm)
 
 
 @pytest.mark.parametrize("stride", [(10**6, 10**6), (1000, 3), (2**20, 1)])
