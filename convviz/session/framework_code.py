@@ -54,10 +54,11 @@ def _comment(text: str, indent: str = "") -> list[str]:
 def _header(spec: ConvSpec, framework: str) -> list[str]:
     conv_plan = plan(spec)
     n, k, ho, wo = conv_plan.output_shape
-    mode = " (zeros padding)" if spec.padding_mode == "zeros" else " padding"
     if _operation(spec) == "conv":
+        mode = " (zeros padding)" if spec.padding_mode == "zeros" else " padding"
         pads = f"pads {_sides(conv_plan.pads)}"
     else:
+        mode = ""
         height, width = (axis.padding for axis in spec.axes)
         pads = f"padding {height} top and bottom, {width} left and right"
     return [f"# {framework} for convviz's {spec.describe()}{mode}", f"# {pads}; output {n}×{k}×{ho}×{wo}"]
@@ -183,15 +184,20 @@ def pytorch_code(spec: ConvSpec) -> FrameworkCode:
 
 
 # TensorFlow -------------------------------------------------------------------------------------
-OPERATION_NAMES = {"conv_transpose": "transposed convolution", "max_pool": "max pooling",
-                   "avg_pool": "average pooling"}
+TF_OPERATION_GAPS = {
+    "conv_transpose": "transposed convolution (tf.nn.conv2d_transpose takes an output shape and SAME or "
+                      "VALID, not PyTorch's padding and output_padding)",
+    "max_pool": "max pooling (tf.nn.max_pool2d pads SAME or VALID only: no explicit padding, ceil mode "
+                "or dilation)",
+    "avg_pool": "average pooling (tf.nn.avg_pool2d pads SAME or VALID only, and SAME never counts the "
+                "padding: no explicit padding, ceil mode or count_include_pad)",
+}
 
 
 def _tf_refusal(spec: ConvSpec) -> str | None:
     operation = _operation(spec)
     if operation != "conv":
-        return (f"convviz writes TensorFlow code for convolution only, not {OPERATION_NAMES[operation]} "
-                "(PyTorch's padding, output padding and rounding rules have no one-call TensorFlow match)")
+        return f"convviz writes TensorFlow code for convolution only, not {TF_OPERATION_GAPS[operation]}"
     pads = plan(spec).pads
     mode = spec.padding_mode
     if not any(pads) or mode in TF_PAD_MODES:
@@ -245,7 +251,11 @@ def tensorflow_code(spec: ConvSpec) -> FrameworkCode:
         body = [*_comment(f"groups={groups}: one conv2d per group of input channels and its share of the "
                           "kernel's output channels, joined along the channels", "    "),
                 f"    parts = zip(tf.split(x, {groups}, axis=3), tf.split(kernel, {groups}, axis=3))",
-                f"    return tf.concat([{conv.format('part', 'weights')} for part, weights in parts], axis=3)"]
+                "    outputs = [",
+                f"        {conv.format('part', 'weights')}",
+                "        for part, weights in parts",
+                "    ]",
+                "    return tf.concat(outputs, axis=3)"]
     lines = [
         *_header(spec, "TensorFlow"),
         "import tensorflow as tf",
