@@ -159,9 +159,10 @@ def timed_for(records) -> str | None:
 
 
 def stability_line(records) -> str:
-    """How far the run can be trusted: how many timings are unstable and why, with the threads and
-    the load; "" without verdicts."""
-    judged = [record for record in records if record.stable is not None]
+    """How far the run can be trusted: how many timings (a host backend's one timing once) are
+    unstable and why, with the threads and the load; "" without verdicts."""
+    judged = [record for record in records
+              if record.stable is not None and not (same_timing(record) and record.kind == "end-to-end")]
     if not judged:
         return ""
     threads = sorted({record.thread_count for record in judged if record.thread_count is not None})
@@ -175,9 +176,15 @@ def stability_line(records) -> str:
     unstable = [record for record in judged if record.stable is False]
     if not unstable:
         return f"all {len(judged)} timings stable{context}"
-    causes = "; ".join(dict.fromkeys(record.stability for record in unstable))
-    return (f"⚠ {len(unstable)} of {len(judged)} timings unstable{context}: {causes} — "
-            "not used for ratios; try fewer threads or a quieter machine")
+    busy = sum("busy" in record.stability for record in unstable)
+    spread = [record.p90_ms / record.p10_ms for record in unstable if "spread" in record.stability]
+    causes = []
+    if busy:
+        causes.append(f"{busy} ran while the machine was busy")
+    if spread:
+        causes.append(f"{len(spread)} spread up to {max(spread):.2g}× (p90/p10)")
+    return (f"⚠ {len(unstable)} of {len(judged)} timings unstable{context}: {', '.join(causes)} — "
+            "left out of ratios; try fewer threads or a quieter machine")
 
 
 def run_summary(records, skipped) -> str:
