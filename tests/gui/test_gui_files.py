@@ -22,10 +22,10 @@ def _said(window, *parts):
 
 def test_saving_the_spec_to_a_folder_or_a_missing_folder_says_why(window, tmp_path):
     assert not window.save_spec(str(tmp_path))
-    assert _said(window, f"could not save the spec to {tmp_path}", "Is a directory")
+    assert _said(window, f"cannot write the spec to {tmp_path}", "it is a folder")
     target = tmp_path / "no such folder" / "spec.json"
     assert not window.save_spec(str(target))
-    assert _said(window, "could not save the spec", "No such file or directory")
+    assert _said(window, "cannot write the spec", "does not exist")
     assert not target.exists()
 
 
@@ -49,7 +49,7 @@ def test_a_spec_error_is_not_cleared_by_a_successful_save(window, tmp_path):
 
 def test_saving_a_screenshot_reports_failure_and_success(window, tmp_path):
     assert not window.save_screenshot(str(tmp_path))
-    assert _said(window, "could not save the screenshot", "Is a directory")
+    assert _said(window, "cannot write the screenshot", "it is a folder")
     path = tmp_path / "window.png"
     assert window.save_screenshot(str(path))
     assert window.status.currentMessage() == f"saved screenshot to {path}"
