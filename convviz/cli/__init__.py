@@ -13,11 +13,11 @@ import sys
 
 from ..core import ConvSpecError
 from ..session.files import check_output_path
-from . import bench, plan, solve
+from . import bench, code, plan, solve
 from .numbers import harden, parser_tree, unparsed_numbers
 from .specargs import add_spec_arguments, spec_from_args, spec_given
 
-COMMANDS = {"plan": plan, "bench": bench, "solve": solve}
+COMMANDS = {"plan": plan, "bench": bench, "solve": solve, "code": code}
 
 
 class OneLineParser(argparse.ArgumentParser):
