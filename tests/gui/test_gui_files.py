@@ -1,6 +1,7 @@
 """File actions say why they fail, beside the controls and in the status bar, and lose nothing."""
 
 import json
+import os
 
 import pytest
 
@@ -89,6 +90,15 @@ def test_opening_a_spec_says_what_was_opened(window, tmp_path):
 
 def test_opening_an_image_that_cannot_be_used_says_why(window, tmp_path):
     assert not window.open_image(str(tmp_path))
+    assert _said(window, "cannot read image", "it is a folder")
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    assert not window.open_image(str(fifo))  # at once: nothing waits for a writer
+    assert _said(window, "it is a pipe")
+    assert not window.open_spec(str(fifo))
+    assert _said(window, "it is a pipe")
+    (tmp_path / "text.png").write_text("not a picture")
+    assert not window.open_image(str(tmp_path / "text.png"))
     assert _said(window, "is not an image convviz can read")
     assert not window.open_image(str(tmp_path / "missing.png"))
     assert _said(window, "cannot read", "No such file or directory")
