@@ -13,11 +13,11 @@ import sys
 
 from ..core import ConvSpecError
 from ..session.files import check_output_path
-from . import bench, code, plan, solve
+from . import bench, code, export, plan, solve
 from .numbers import harden, parser_tree, unparsed_numbers
-from .specargs import add_spec_arguments, spec_from_args, spec_given
+from .specargs import add_spec_arguments, scene_from_args, spec_from_args, spec_given
 
-COMMANDS = {"plan": plan, "bench": bench, "solve": solve, "code": code}
+COMMANDS = {"plan": plan, "bench": bench, "solve": solve, "code": code, "export": export}
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -128,7 +128,8 @@ def _main(argv) -> int:
             if args.screenshot is not None:
                 check_output_path(args.screenshot, "screenshot")
             spec = spec_from_args(args) if spec_given(args) else None
-            return run_gui(spec, screenshot=args.screenshot, step=args.step, select=args.select)
+            return run_gui(spec, screenshot=args.screenshot, step=args.step, select=args.select,
+                           scene=scene_from_args(args))
         return COMMANDS[args.command].run(args)
     except ConvSpecError as error:
         print(f"convviz: {one_line(error)}", file=sys.stderr)

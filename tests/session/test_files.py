@@ -7,7 +7,7 @@ import os
 import pytest
 
 from convviz import ConvSpecError
-from convviz.session import files
+from convviz.session import files, safe_io
 from convviz.session.files import FileRefused, check_output_path, load_spec_file, read_text_file, write_atomic
 
 
@@ -61,7 +61,7 @@ def test_a_failed_write_leaves_the_old_file_whole_and_no_temporary(tmp_path, mon
     def disk_full(_):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(files.os, "fsync", disk_full)
+    monkeypatch.setattr(safe_io.os, "fsync", disk_full)
     with pytest.raises(FileRefused, match="No space left on device"):
         write_atomic(target, "x" * 1000)
     assert json.loads(target.read_text()) == {"records": [1, 2, 3]}
