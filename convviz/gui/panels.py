@@ -345,7 +345,7 @@ class CoveragePanel(QtWidgets.QWidget):
         self.grid.addItem(self.colour_bar)
         self.grid.setToolTip("Point at an input cell to see every output that reads it (blue); click to pin")
         self.grid.cell_clicked.connect(self.cell_clicked)
-        self.picked = Highlight(self.grid, SELECTION_COLOUR, fill_alpha=60, z=2)
+        self.picked = Highlight(self.grid, SELECTION_COLOUR, fill_alpha=110, width=3.5, z=2)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)
@@ -361,7 +361,7 @@ class CoveragePanel(QtWidgets.QWidget):
                 self.picked.clear()
             elif picked.kind == "input":
                 row, col = picked.cell
-                self.picked.show(np.arange(row + 1) == row, np.arange(col + 1) == col, fill=False, counts=False)
+                self.picked.show(np.arange(row + 1) == row, np.arange(col + 1) == col, counts=False)
             else:
                 self.picked.show(picked.rows.input, picked.cols.input)
         if SPEC in changes:
