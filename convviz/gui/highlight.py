@@ -65,9 +65,10 @@ class Highlight:
         self.show(np.zeros(0, np.int64), np.zeros(0, np.int64))
 
     def show(self, row_counts, col_counts, offset: tuple[int, int] = (0, 0), fill: bool = True,
-             outline: bool = True, counts: bool = True) -> None:
+             outline: bool = True, counts: bool = True, texts=None) -> None:
         """Highlight every (row, col) with row_counts[row] > 0 and col_counts[col] > 0, each
-        counted row_counts[row]·col_counts[col] times, moved by `offset` (rows, cols) on the grid."""
+        counted row_counts[row]·col_counts[col] times, moved by `offset` (rows, cols) on the grid.
+        `texts` (rows × columns of the highlighted block, row-major) are written instead of the counts."""
         row_counts, col_counts = np.asarray(row_counts), np.asarray(col_counts)
         rows, cols = np.flatnonzero(row_counts), np.flatnonzero(col_counts)
         top, left = offset
@@ -84,11 +85,13 @@ class Highlight:
             if item.scene() is not None:
                 item.scene().removeItem(item)
         self.counts = {}
-        if counts and few and len(rows) * len(cols) <= MAX_COUNTS:
-            for (row, col), count in zip(self.cells.tolist(),
-                                         np.outer(row_counts[rows], col_counts[cols]).ravel().tolist()):
-                self.counts[(row, col)] = count
-                self._label(row, col, f"×{count}")
+        if (counts or texts is not None) and few and len(rows) * len(cols) <= MAX_COUNTS:
+            numbers = np.outer(row_counts[rows], col_counts[cols]).ravel().tolist()
+            labels = [f"×{count}" for count in numbers] if texts is None else list(np.ravel(texts))
+            for (row, col), count, label in zip(self.cells.tolist(), numbers, labels):
+                if texts is None:
+                    self.counts[(row, col)] = count
+                self._label(row, col, label)
         self._update_label_visibility()
 
     @property

@@ -9,6 +9,7 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ..session import DATA, SELECTION, SPEC, STEP
+from ..session.patterns import format_value
 from .grid import CellGrid, colour_cells
 from .highlight import Highlight
 
@@ -163,16 +164,23 @@ class AnimationPanel(QtWidgets.QWidget):
         if changes & {SPEC, DATA, STEP}:
             self._draw_step(frame)
         if changes & {SPEC, DATA, SELECTION}:
-            self._draw_selection(frame.selection, frame.selection_terms)
+            self._draw_selection(frame.selection, frame.selection_terms,
+                                 None if frame.kernel is None else frame.kernel.values)
         self.kernel.draw(frame, changes)
 
-    def _draw_selection(self, picked, terms=None) -> None:
+    def _draw_selection(self, picked, terms=None, weights=None) -> None:
+        """Light up what `picked` reads on the padded grid: a picked output cell's taps with the
+        weight each is multiplied by (`weights`, the shown kernel slice), a picked input cell's
+        copies with how often each is read, the cells a picked weight multiplies."""
         if picked is None:
             self.picked.clear()
             self.copies.clear()
             self.selection_text.setText("")
             return
-        self.picked.show(picked.rows.padded, picked.cols.padded, counts=picked.kind == "input")
+        texts = None
+        if picked.kind == "output" and weights is not None:
+            texts = [f"·{format_value(value)}" for value in np.ravel(weights)]
+        self.picked.show(picked.rows.padded, picked.cols.padded, counts=picked.kind == "input", texts=texts)
         if picked.kind == "input":
             rows, cols = picked.copies
             self.copies.show(np.bincount(rows, minlength=1), np.bincount(cols, minlength=1), fill=False,

@@ -12,6 +12,7 @@ from PyQt6 import QtCore  # noqa: E402
 from convviz.core import ConvSpec, ConvSpecError  # noqa: E402
 from convviz.gui.session_view import SessionView  # noqa: E402
 from convviz.session import SelectionTarget, Session  # noqa: E402
+from convviz.session.patterns import format_value  # noqa: E402
 
 MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -77,6 +78,11 @@ def test_every_direction_highlights_what_the_inverse_queries_say(qtbot, view, sp
     assert cells(view.kernel.picked) == as_set(reads.cells("weight"))
     assert cells(view.output.picked) == {(i, j)}
     assert cells(view.coverage.picked) == as_set(reads.cells("input"))
+    if len(reads) <= 400:  # each tap says the weight it is multiplied by, in the weight's order
+        weights = {tuple(padded): tuple(tap) for padded, tap in zip(reads.padded.tolist(), reads.weight.tolist())}
+        said = [item.text() for item in view.animation.picked.labels.childItems()]
+        order = sorted(weights)
+        assert said == [f"·{format_value(session.weights[weights[cell]])}" for cell in order]
 
     # an input cell, pointed at on the padded grid: every output that reads it, how often
     height, width = spec.input_size
