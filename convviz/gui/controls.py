@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PyQt6 import QtCore, QtWidgets
 
-from ..core import PADDING_MODES
+from ..core import PADDING_MODES, ConvSpecError
 from ..session import DATA, ERROR, SPEC
 from ..session.patterns import INPUT_PATTERNS, KERNEL_PRESETS, format_value
 
@@ -54,8 +54,8 @@ class Controls(QtWidgets.QWidget):
         self.error_label.setVisible(False)
 
         self.input_h, self.input_w = _spin(1, 4096, "input height"), _spin(1, 4096, "input width")
-        self.channels = _spin(1, 4096, "input channels (for timing; the animation shows one)")
-        self.out_channels = _spin(1, 4096, "output channels (for timing; the animation shows one)")
+        self.channels = _spin(1, 4096, "input channels C: every output cell sums over them (tabs above the input)")
+        self.out_channels = _spin(1, 4096, "output channels K: weights K×C×kh×kw (choose one above the output)")
         self.batch = _spin(1, 4096, "batch size (for timing)")
         self.kernel_h, self.kernel_w = _spin(1, 63, "kernel height"), _spin(1, 63, "kernel width")
         self.stride_h, self.stride_w = _spin(1, 64, "stride down"), _spin(1, 64, "stride across")
@@ -74,7 +74,11 @@ class Controls(QtWidgets.QWidget):
         self.weights.setObjectName("kernel_weights")
         self.weights.horizontalHeader().setVisible(False)
         self.weights.verticalHeader().setVisible(False)
-        self.weights.setToolTip("kernel values: double-click to edit")
+        self.weights.setToolTip("kernel values of the shown slice w[k, c]: double-click to edit")
+        self.bias = QtWidgets.QLineEdit()
+        self.bias.setObjectName("bias")
+        self.bias.setPlaceholderText("none")
+        self.bias.setToolTip("bias of the shown output channel, added to each of its cells (empty: none)")
         self.pattern = QtWidgets.QComboBox()
         self.pattern.addItems(INPUT_PATTERNS)
         self.open_button = QtWidgets.QPushButton("Open image…")
@@ -96,8 +100,10 @@ class Controls(QtWidgets.QWidget):
             sides_layout.addWidget(box, index // 2, 2 * (index % 2) + 1)
         form.addRow("", sides)
         form.addRow("Padding mode", self.mode)
+        form.addRow("Channels", _pair_row(self.channels, self.out_channels, "→"))
         form.addRow("Kernel", self.preset)
         form.addRow(self.weights)
+        form.addRow("Bias", self.bias)
         pattern_row = QtWidgets.QWidget()
         pattern_layout = QtWidgets.QHBoxLayout(pattern_row)
         pattern_layout.setContentsMargins(0, 0, 0, 0)
@@ -107,8 +113,6 @@ class Controls(QtWidgets.QWidget):
         form.addRow("Numbers from", self.backend)
         profiling = QtWidgets.QGroupBox("For timing only")
         profiling_form = QtWidgets.QFormLayout(profiling)
-        profiling_form.addRow("Input channels", self.channels)
-        profiling_form.addRow("Output channels", self.out_channels)
         profiling_form.addRow("Batch", self.batch)
 
         layout = QtWidgets.QVBoxLayout(self)
@@ -127,6 +131,7 @@ class Controls(QtWidgets.QWidget):
         self.open_button.clicked.connect(self.open_image_requested)
         self.backend.currentIndexChanged.connect(self._backend_chosen)
         self.weights.itemChanged.connect(self._weight_edited)
+        self.bias.editingFinished.connect(self._bias_edited)
         session.subscribe(self.on_change)
         self.sync()
 
@@ -182,6 +187,8 @@ class Controls(QtWidgets.QWidget):
             self.pattern.setCurrentText(session.pattern)
             self.backend.setCurrentIndex(max(0, self.backend.findData(session.backend)))
             self._show_weights()
+            if not self.bias.hasFocus():
+                self.bias.setText("" if session.bias is None else repr(session.bias))
         finally:
             self._syncing = False
 
@@ -251,6 +258,24 @@ class Controls(QtWidgets.QWidget):
         if self._syncing:
             return
         self.session.set_backend(self.backend.itemData(index))
+
+    def _bias_edited(self) -> None:
+        text = self.bias.text().strip().replace("−", "-")
+        if not text:
+            value = None
+        else:
+            try:
+                value = float(text)
+            except ValueError:
+                self.show_error(f"bias {text!r} is not a number (leave it empty for none)")
+                return
+        if value != self.session.bias:
+            try:
+                self.session.set_bias(value)
+            except ConvSpecError as error:
+                self.show_error(str(error))
+                return
+            self.show_error("")
 
     def _weight_edited(self, item: QtWidgets.QTableWidgetItem) -> None:
         if self._syncing:

@@ -35,6 +35,8 @@ def _label(text="", size=None, bold=False, wrap=True) -> QtWidgets.QLabel:
     return label
 
 
+BOTTOM_HEIGHT = 200
+"""Most height the kernel and the arithmetic under the input take (the arithmetic scrolls past it)."""
 MAX_CHANNEL_TABS = 64
 """Input channels get a tab each up to this many; past it, a spin box."""
 
@@ -55,11 +57,12 @@ class ChannelChooser(QtWidgets.QWidget):
         self.tabs.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
         self.spin = QtWidgets.QSpinBox()
         self.spin.setObjectName(f"{name}_spin")
-        self.label = QtWidgets.QLabel(label)
+        self.tabs.setToolTip(label)
+        self.spin.setToolTip(label)
+        self.spin.setPrefix(f"{name} = ")
         self.count_label = QtWidgets.QLabel()
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.label)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.spin)
         layout.addWidget(self.count_label)
@@ -110,14 +113,21 @@ class AnimationPanel(QtWidgets.QWidget):
         self.legend = _label()
         self.legend.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.grid = CellGrid()
-        self.channels = ChannelChooser("input channel:", "c")
-        self.channels.setToolTip("The input channel shown, with its kernel slice w[k, c]; "
-                                 "each output sums every channel")
+        self.channels = ChannelChooser("the input channel shown, with its kernel slice w[k, c]", "c")
         self.arithmetic = _label(size=13)
         self.arithmetic.setObjectName("arithmetic")
         self.arithmetic.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft)
+        self.selection_text = _label(size=11)
+        self.selection_text.setObjectName("selection_text")
+        self.selection_text.setStyleSheet(f"color: {SELECTION_COLOUR}")
+        words = QtWidgets.QWidget()
+        words_layout = QtWidgets.QVBoxLayout(words)
+        words_layout.setContentsMargins(0, 0, 0, 0)
+        words_layout.addWidget(self.arithmetic)
+        words_layout.addWidget(self.selection_text)
+        words_layout.addStretch(1)
         self.arithmetic_scroll = QtWidgets.QScrollArea()
-        self.arithmetic_scroll.setWidget(self.arithmetic)
+        self.arithmetic_scroll.setWidget(words)
         self.arithmetic_scroll.setWidgetResizable(True)
         self.arithmetic_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         self.arithmetic_scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -129,13 +139,12 @@ class AnimationPanel(QtWidgets.QWidget):
         layout.addWidget(self.channels)
         layout.addWidget(self.grid, 1)
         self.kernel = KernelPanel()
-        self.kernel.setMaximumWidth(250)
-        self.kernel.setMaximumHeight(210)
+        self.kernel.setMaximumWidth(BOTTOM_HEIGHT + 40)
+        self.kernel.setMaximumHeight(BOTTOM_HEIGHT)
+        self.arithmetic_scroll.setMaximumHeight(BOTTOM_HEIGHT)
         bottom = QtWidgets.QHBoxLayout()
         bottom.addWidget(self.kernel)
-        words = QtWidgets.QVBoxLayout()
-        words.addWidget(self.arithmetic_scroll, 1)
-        bottom.addLayout(words, 1)
+        bottom.addWidget(self.arithmetic_scroll, 1)
         layout.addLayout(bottom)
         self.input_border = self.grid.add_rect(INPUT_BORDER, 3.0)
         self.window_rect = self.grid.add_rect(WINDOW_COLOUR, 3.5)
@@ -152,10 +161,13 @@ class AnimationPanel(QtWidgets.QWidget):
         """Padded cells the selection reads (with how often, for a picked input cell)."""
         self.copies = Highlight(self.grid, SELECTION_COLOUR, width=2.0, dashed=True, z=2)
         """A picked input cell and its padding copies, read or not."""
-        self.selection_text = _label(size=11)
-        self.selection_text.setObjectName("selection_text")
-        self.selection_text.setStyleSheet(f"color: {SELECTION_COLOUR}")
-        words.addWidget(self.selection_text)
+
+    def resizeEvent(self, event) -> None:
+        """The kernel and the arithmetic take at most a third of the panel's height: the grid comes first."""
+        height = int(max(90, min(BOTTOM_HEIGHT, event.size().height() / 3)))
+        self.kernel.setMaximumSize(height + 40, height)
+        self.arithmetic_scroll.setMaximumHeight(height)
+        super().resizeEvent(event)
 
     def draw(self, frame, changes) -> None:
         if SPEC in changes or DATA in changes:
@@ -277,8 +289,7 @@ class OutputPanel(QtWidgets.QWidget):
         self.formula_label = _label(size=11)
         self.formula_label.setObjectName("output_formula")
         self.grid = CellGrid()
-        self.channels = ChannelChooser("output channel:", "k")
-        self.channels.setToolTip("The output channel shown: its map and its weights w[k]")
+        self.channels = ChannelChooser("the output channel shown: its map and its weights w[k]", "k")
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.shape_label)
@@ -397,12 +408,11 @@ class KernelPanel(QtWidgets.QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.title = _label(size=11, bold=True)
+        self.title = _label(size=10, bold=True)
         self.title.setObjectName("kernel_title")
         self.grid = CellGrid()
-        self.grid.force_values = None
         self.grid.setToolTip("Point at a weight to see every input cell it multiplies; click to pin")
-        self.grid.setMinimumSize(110, 110)
+        self.grid.setMinimumSize(60, 60)
         self.picked = Highlight(self.grid, SELECTION_COLOUR, z=2)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

@@ -442,7 +442,7 @@ def kernel_grid(conv_plan, weights: np.ndarray, out_channel: int = 0, in_channel
     if k == c == 1:
         title = f"Kernel {kh}×{kw}"
     else:
-        title = (f"Weights K×C×kh×kw = {k}×{c}×{kh}×{kw}\nshown: w[k={out_channel}, c={in_channel}]")
+        title = f"Weights {k}×{c}×{kh}×{kw} (K×C×kh×kw)\nshown: w[k={out_channel}, c={in_channel}]"
     if bias is not None:
         title += f"  ·  bias {format_value(bias)}"
     return KernelGrid(values=np.asarray(weights), title=title, row_labels=_labels(kh), col_labels=_labels(kw))

@@ -74,3 +74,28 @@ def test_a_long_arithmetic_line_lists_every_term_and_scrolls(qtbot):
     view.show()
     qtbot.waitUntil(lambda: view.animation.arithmetic_scroll.verticalScrollBar().maximum() > 0, timeout=2000)
     assert view.animation.arithmetic.text().count("·") == 121
+
+
+def test_the_bias_field_sets_the_shown_output_channels_bias(qtbot, qsettings):
+    from PyQt6 import QtCore
+
+    from convviz.gui.app import make_window
+
+    window = make_window(ConvSpec((1, 2, 6, 6), 3, 3), settings=qsettings, restore=False)
+    qtbot.addWidget(window)
+    window.show()
+    session, field = window.session, window.controls.bias
+    session.show_channels(out_channel=1)
+    before = session.output.copy()
+    field.setFocus()
+    field.setText("−0.5")  # a real minus sign, as the window writes them
+    qtbot.keyClick(field, QtCore.Qt.Key.Key_Return)
+    assert session.bias == -0.5
+    np.testing.assert_allclose(session.output, before - 0.5)
+    assert session.frame().terms.text().splitlines()[-1].split(" = ")[1].endswith("+ (−0.5)")
+    session.show_channels(out_channel=0)  # each output channel has its own bias
+    assert session.bias is None and field.text() == ""
+    field.setFocus()
+    field.setText("abc")
+    qtbot.keyClick(field, QtCore.Qt.Key.Key_Return)
+    assert "bias 'abc' is not a number" in window.controls.error_label.text() and session.bias is None

@@ -96,7 +96,7 @@ def test_choosing_channels_names_the_ones_that_exist():
         session.show_channels(in_channel=3)
     session.show_channels(7, 2)
     frame = session.frame()
-    assert frame.kernel.title.startswith("Weights K×C×kh×kw = 8×3×3×3")
+    assert frame.kernel.title.startswith("Weights 8×3×3×3 (K×C×kh×kw)")
     assert "w[k=7, c=2]" in frame.kernel.title
     assert frame.output.title.startswith("Output channel k=7 of 8")
     assert "each cell sums 3 channels × 9 taps" in frame.output.title
