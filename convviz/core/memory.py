@@ -71,7 +71,7 @@ def array_estimate(conv_plan, dtype, where: str = "host memory") -> MemoryEstima
     return MemoryEstimate(
         {
             "input": int(np.prod(spec.input_shape, dtype=object)) * itemsize,
-            "weights": int(np.prod(spec.weight_shape, dtype=object)) * itemsize,
+            "weights": int(np.prod(spec.weight_shape or (0,), dtype=object)) * itemsize,
             "output": int(np.prod(conv_plan.output_shape, dtype=object)) * itemsize,
             "padded input": padded * itemsize,
         },
