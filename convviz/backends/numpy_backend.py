@@ -23,6 +23,7 @@ import threading
 import numpy as np
 
 from ..core import check_arrays
+from . import numpy_operators
 from .base import CONVVIZ, Availability, Backend
 
 NUMPY_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
@@ -202,13 +203,24 @@ class NumpyBackend(Backend):
         """``taps`` for one channel in and out (a few vector multiply-adds beat any matmul),
         ``gemm`` for everything else (measured on the standard suite; see BENCHMARKS.md)."""
         spec = conv_plan.spec
+        if numpy_operators.handles(conv_plan):
+            return numpy_operators.choose(conv_plan)
         if spec.in_channels * spec.out_channels == 1:
             return "taps"
         return "gemm"
 
+    def algorithms_for(self, conv_plan) -> tuple[str, ...]:
+        """Convolution without groups: ``algorithms``; other operations and groups: numpy_operators'."""
+        if numpy_operators.handles(conv_plan):
+            return numpy_operators.algorithms_for(conv_plan)
+        return self.algorithms
+
     def memory_estimate(self, conv_plan, dtype, algorithm: str):
         estimate = super().memory_estimate(conv_plan, dtype, algorithm)
         itemsize = np.dtype(dtype).itemsize
+        if algorithm in numpy_operators.SCRATCH:
+            parts = dict(estimate.parts, **numpy_operators.SCRATCH[algorithm](conv_plan, itemsize))
+            return type(estimate)(parts, estimate.where)
         if algorithm in ("gemm", "taps"):
             if conv_plan.spec.padding_mode == "zeros":
                 # the phases are filled from the input directly: no padded copy is made
@@ -225,11 +237,13 @@ class NumpyBackend(Backend):
     def convolve(self, x, w, conv_plan, bias=None, algorithm=None):
         dtype = check_arrays(x, w, conv_plan, bias)
         x = np.asarray(x, dtype=dtype)
-        w = np.asarray(w, dtype=dtype)
+        w = None if w is None else np.asarray(w, dtype=dtype)
         if algorithm is None:
             algorithm = self.choose_algorithm(conv_plan, dtype)
-        self.check_algorithm(algorithm)
-        if algorithm == "gemm":
+        self.check_algorithm(algorithm, conv_plan)
+        if algorithm in numpy_operators.STRATEGIES:
+            y = numpy_operators.run(x, w, conv_plan, algorithm)
+        elif algorithm == "gemm":
             y = self._gemm(x, w, conv_plan)
         elif algorithm == "taps":
             y = self._taps(x, w, conv_plan)

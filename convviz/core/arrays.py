@@ -48,6 +48,8 @@ def check_arrays(x, w, conv_plan: ConvPlan, bias=None) -> np.dtype:
             f"weights w are {_shape_text(w.shape)} but the spec needs {_shape_text(spec.weight_shape)} "
             f"({layout}×kernel height×kernel width)"
         )
+    if bias is not None and spec.weight_shape is None:
+        raise ConvSpecError(f"{spec.operation} has no bias; pass None for it")
     if bias is not None:
         dtypes.append(_dtype_of(bias, "bias"))
         if tuple(bias.shape) != (spec.out_channels,):

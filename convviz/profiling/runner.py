@@ -161,8 +161,8 @@ def _algorithms_for(backend, conv_plan, dtype, algorithms) -> list[str]:
     if algorithms is None:
         return list(backend.default_algorithms(conv_plan, dtype))
     if algorithms == "all" or algorithms == ["all"]:
-        return list(backend.algorithms)
-    return [name for name in algorithms if name in backend.algorithms]
+        return list(backend.algorithms_for(conv_plan))
+    return [name for name in algorithms if name in backend.algorithms_for(conv_plan)]
 
 
 def profile_events(spec, backends=None, algorithms=None, dtype="float32", repeats=None, min_time_s=0.2,
@@ -211,7 +211,7 @@ def profile_events(spec, backends=None, algorithms=None, dtype="float32", repeat
             roofline.measure_gpu_peaks(dtype)
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(conv_plan.spec.input_shape).astype(dtype)
-    w = rng.standard_normal(conv_plan.spec.weight_shape).astype(dtype)
+    w = None if conv_plan.spec.weight_shape is None else rng.standard_normal(conv_plan.spec.weight_shape).astype(dtype)
     devices = list(dict.fromkeys(backend for backend, _ in chosen if not backend.host))
     job_count = sum(1 if backend.host else 2 for backend, _ in chosen) + len(COPY_KINDS) * len(devices)
     passes = PASSES if job_count > 1 else 1
