@@ -39,16 +39,30 @@ def _quiet_offscreen_messages(kind, context, message: str) -> None:
         print(message, file=sys.stderr)
 
 
-def save_screenshot(path: str, spec=None, size=(1500, 980), step=None) -> str | None:
+def show_state(session, step=None, select=None) -> None:
+    """Go to step number `step` (1 = the first) and pin `select` (a SelectionTarget or its
+    text); a ConvSpecError says which steps or cells exist."""
+    if step is not None:
+        session.go_to_step(step)
+    if select is not None:
+        session.select(select)
+
+
+def save_screenshot(path: str, spec=None, size=(1500, 980), step=None, select=None) -> str | None:
     """Render a window on `spec` (no stored settings) and save it as PNG; None when written,
-    else why not."""
+    else why not. `step` counts from 1 as the window shows it (None: the middle step); `select`
+    pins a cell ("output:I,J", "input:R,C", "weight:R,C"). A step or cell that does not exist
+    raises ConvSpecError."""
     from PyQt6 import QtCore, QtWidgets
 
     QtCore.qInstallMessageHandler(_quiet_offscreen_messages)
     app = _application()  # keep a reference: a collected QApplication takes the widgets with it
     window = make_window(spec, settings=None, restore=False)
-    steps = window.session.steps
-    window.session.set_step(steps // 2 if step is None else step)
+    try:
+        show_state(window.session, window.session.steps // 2 + 1 if step is None else step, select)
+    except Exception:
+        window.deleteLater()
+        raise
     window.resize(*size)
     window.show()
     for _ in range(3):
@@ -60,15 +74,15 @@ def save_screenshot(path: str, spec=None, size=(1500, 980), step=None) -> str | 
     return problem
 
 
-def run_gui(spec=None, screenshot: str | None = None) -> int:
+def run_gui(spec=None, screenshot: str | None = None, step=None, select=None) -> int:
     """Open the window on `spec` (None: the remembered one), or with `screenshot` render it
-    offscreen to that PNG and exit. A spec too big to animate raises ConvSpecError before any
-    window is made."""
+    offscreen to that PNG and exit; `step` and `select` as `show_state` takes them. A spec too
+    big to animate raises ConvSpecError before any window is made."""
     if spec is not None:
         check_drawable(spec)
     if screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        problem = save_screenshot(screenshot, spec)
+        problem = save_screenshot(screenshot, spec, step=step, select=select)
         if problem is None:
             print(f"convviz: wrote {screenshot}")
             return 0
@@ -80,6 +94,11 @@ def run_gui(spec=None, screenshot: str | None = None) -> int:
     window = make_window(spec, settings=open_settings(), restore=True)
     if spec is not None:
         window.session.set_spec(spec)
+    try:
+        show_state(window.session, step, select)
+    except Exception:
+        window.deleteLater()
+        raise
     window.show()
     return _run_event_loop(app, window)
 

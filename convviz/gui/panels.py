@@ -232,7 +232,8 @@ class CoveragePanel(QtWidgets.QWidget):
         if SPEC in changes:
             self._draw_grid(frame.coverage)
         if SELECTION in changes:
-            self.marks.show([frame.selection.cell] if frame.selection else [])
+            picked = frame.selection
+            self.marks.show([picked.cell] if picked is not None and picked.kind == "input" else [])
         if SPEC in changes or SELECTION in changes:
             text = frame.coverage.summary
             if frame.selection:

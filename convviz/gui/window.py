@@ -122,6 +122,20 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action("&Time this spec", "Ctrl+T", lambda: self.timing.start_profile(), timing_menu)
         self._action("&Sweep input size", "Ctrl+Shift+T", lambda: self.timing.start_sweep(), timing_menu)
         self._action("&Cancel", "Escape", self.timing.cancel, timing_menu)
+        tools_menu = bar.addMenu("T&ools")
+        self._action("Padding &solver…", "Ctrl+Shift+P", self.open_solver, tools_menu,
+                     "The least padding that gives an output size")
+
+    def open_solver(self):
+        """Show the padding solver dialog (one per window), on the primary session."""
+        from .solver_dialog import PaddingSolverDialog
+
+        if getattr(self, "solver_dialog", None) is None:
+            self.solver_dialog = PaddingSolverDialog(self.session, self)
+        self.solver_dialog.show()
+        self.solver_dialog.raise_()
+        self.solver_dialog.activateWindow()
+        return self.solver_dialog
 
     def _change_speed(self, direction: int) -> None:
         index = min(range(len(SPEEDS)), key=lambda k: abs(SPEEDS[k] - self.session.speed))
