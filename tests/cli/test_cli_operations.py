@@ -60,3 +60,13 @@ def test_refusals_are_one_line(argv, message, capsys):
     assert main(["plan", *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err
+
+
+def test_the_window_says_it_does_not_animate_pooling_yet(capsys):
+    assert main(["--operation", "max_pool", "--kernel", "2", "--screenshot", "/tmp/never.png"]) == 2
+    assert "the animation draws convolution; max_pool is planned by" in capsys.readouterr().err
+
+
+def test_the_solver_refuses_other_operations(capsys):
+    assert main(["solve", "--operation", "avg_pool", "--kernel", "2", "--target", "3"]) == 2
+    assert "the padding solver solves convolution" in capsys.readouterr().err
