@@ -3,6 +3,8 @@ always and against PyTorch when it is installed."""
 
 import numpy as np
 import pytest
+from helpers.strategies import operation_specs
+from helpers.torch_ops import torch_forward
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -10,8 +12,6 @@ from convviz import ConvSpec, ConvSpecError, forward, plan
 from convviz.backends import convolve, get_backend
 from convviz.core.reference import reference_conv2d
 from convviz.profiling.peers import get_peer
-from tests.helpers.strategies import operation_specs
-from tests.helpers.torch_ops import torch_forward
 
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -3,12 +3,13 @@ PyTorch's output and weight shapes, and refuses the rest in words."""
 
 import numpy as np
 import pytest
+from helpers.strategies import operation_specs, operation_values
+from helpers.torch_ops import torch_forward, torch_weight_shape
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from convviz import ConvSpec, ConvSpecError, plan
 from convviz.core.reference import reference_conv2d
-from tests.helpers.strategies import operation_specs, operation_values
-from tests.helpers.torch_ops import torch_forward, torch_weight_shape
 
 
 def _convviz(values):
@@ -68,7 +69,7 @@ def test_convviz_accepts_what_pytorch_accepts(values):
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(operation_specs(max_size=7, max_channels=4), st_seed := __import__("hypothesis").strategies.integers(0, 2**32 - 1))
+@given(operation_specs(max_size=7, max_channels=4), st.integers(0, 2**32 - 1))
 def test_reference_matches_pytorch(spec, seed):
     pytest.importorskip("torch", reason="PyTorch is not installed: the comparison with it is skipped")
     rng = np.random.default_rng(seed)
