@@ -13,7 +13,8 @@
   input (−∞ padding for max, zeros for the average, which then divides by each window's count).
 
 Each strategy declares the bytes it allocates beyond the input, weights and output
-(`SCRATCH`), which the backend's memory estimate adds.
+(`strategy.scratch`, as numpy_backend.declares_scratch marks the convolution strategies), which
+the backend's memory estimate adds.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def _pad_mode(x, conv_plan):
     """The input on the padded grid in a copying mode (reflect, replicate, circular): the axes'
     source maps say which input row and column each padded cell copies."""
     rows, cols = conv_plan.axes
-    return np.ascontiguousarray(x[:, :, rows.source][:, :, :, cols.source])
+    return x[:, :, rows.source[:, None], cols.source[None, :]]
 
 
 def depthwise_taps(x, w, conv_plan) -> np.ndarray:
@@ -177,20 +178,21 @@ def _output_bytes(conv_plan, itemsize: int) -> int:
     return int(np.prod(conv_plan.output_shape, dtype=np.int64)) * itemsize
 
 
-def _grouped_scratch(conv_plan, itemsize: int) -> dict[str, int]:
+def _grouped_scratch(backend, conv_plan, itemsize: int) -> dict[str, int]:
     spec = conv_plan.spec
     kh, kw = spec.kernel_size
     band = _grouped_rows(conv_plan, itemsize)
     cells = spec.batch * spec.in_channels * kh * kw * band * conv_plan.output_size[1] * itemsize
     return {"padded input": _padded_bytes(conv_plan, itemsize), "gathered windows": cells,
-            "band product and output by group": _output_bytes(conv_plan, itemsize) + cells // max(kh * kw, 1)}
+            "band product": spec.batch * spec.out_channels * band * conv_plan.output_size[1] * itemsize,
+            "output by group": _output_bytes(conv_plan, itemsize)}
 
 
-def _depthwise_scratch(conv_plan, itemsize: int) -> dict[str, int]:
+def _depthwise_scratch(backend, conv_plan, itemsize: int) -> dict[str, int]:
     return {"padded input": _padded_bytes(conv_plan, itemsize), "one tap's product": _output_bytes(conv_plan, itemsize)}
 
 
-def _col2im_scratch(conv_plan, itemsize: int) -> dict[str, int]:
+def _col2im_scratch(backend, conv_plan, itemsize: int) -> dict[str, int]:
     spec = conv_plan.spec
     n, k = spec.batch, spec.out_channels
     h, width = spec.input_size
@@ -200,15 +202,13 @@ def _col2im_scratch(conv_plan, itemsize: int) -> dict[str, int]:
             "uncropped output": n * k * full_h * full_w * itemsize}
 
 
-def _window_scratch(conv_plan, itemsize: int) -> dict[str, int]:
+def _window_scratch(backend, conv_plan, itemsize: int) -> dict[str, int]:
     return {"padded input": _padded_bytes(conv_plan, itemsize)}
 
 
-SCRATCH = {"grouped-gemm": _grouped_scratch, "depthwise-taps": _depthwise_scratch, "col2im": _col2im_scratch,
-           "window-taps": _window_scratch}
-"""For each strategy, scratch(conv_plan, itemsize) -> {part: bytes} it allocates beyond its
-input, weights and output."""
-
-
-def run(x, w, conv_plan, algorithm: str) -> np.ndarray:
-    return STRATEGIES[algorithm](x, w, conv_plan)
+grouped_gemm.scratch = _grouped_scratch
+depthwise_taps.scratch = _depthwise_scratch
+col2im.scratch = _col2im_scratch
+window_taps.scratch = _window_scratch
+"""Each strategy's scratch(backend, conv_plan, itemsize) -> {part: bytes} it allocates beyond its input,
+weights and output: the NumPy backend's convention (numpy_backend.declares_scratch)."""

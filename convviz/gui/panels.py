@@ -10,13 +10,14 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ..session import DATA, SELECTION, SPEC, STEP
 from .grid import CellGrid, colour_cells
+from .highlight import Highlight
 
 INPUT_BORDER = "#1f3b73"
 WINDOW_COLOUR = "#e8590c"
 CURRENT_COLOUR = WINDOW_COLOUR
 UNREAD_COLOUR = (231, 76, 60, 255)
+UNREAD_HATCH = "#c92a2a"
 SELECTION_COLOUR = "#1c7ed6"
-MAX_MARKS = 4096
 ZERO_PAD = (226, 226, 226, 255)
 EMPTY = (255, 255, 255, 255)
 
@@ -40,22 +41,6 @@ def _remove(items) -> None:
             item.scene().removeItem(item)
 
 
-class Marks:
-    """Outlines on some cells of a grid (the picked input cell, or the outputs that read it)."""
-
-    def __init__(self, grid: CellGrid, colour: str = SELECTION_COLOUR, width: float = 3.0):
-        self.grid, self.colour, self.width = grid, colour, width
-        self.items: list = []
-
-    def show(self, cells) -> None:
-        _remove(self.items)
-        self.items = []
-        for row, col in list(cells)[:MAX_MARKS]:
-            item = self.grid.add_rect(self.colour, self.width, style=QtCore.Qt.PenStyle.DashLine)
-            item.setRect(QtCore.QRectF(col + 0.08, row + 0.08, 0.84, 0.84))
-            self.items.append(item)
-
-
 class AnimationPanel(QtWidgets.QWidget):
     """The padded input grid, the kernel window over its taps, and the step's arithmetic."""
 
@@ -73,21 +58,60 @@ class AnimationPanel(QtWidgets.QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.legend)
         layout.addWidget(self.grid, 1)
-        layout.addWidget(self.arithmetic)
+        self.kernel = KernelPanel()
+        self.kernel.setMaximumWidth(240)
+        self.kernel.setMaximumHeight(190)
+        bottom = QtWidgets.QHBoxLayout()
+        bottom.addWidget(self.kernel)
+        words = QtWidgets.QVBoxLayout()
+        words.addWidget(self.arithmetic)
+        bottom.addLayout(words, 1)
+        layout.addLayout(bottom)
         self.input_border = self.grid.add_rect(INPUT_BORDER, 3.0)
         self.window_rect = self.grid.add_rect(WINDOW_COLOUR, 3.5)
         self.taps = pg.ItemGroup()
         self.taps.setParentItem(self.grid.overlay_layer)
         self._tap_items: list = []
-        self.marks = Marks(self.grid)
+        self.unread = QtWidgets.QGraphicsPathItem(self.grid.overlay_layer)
+        self.unread.setBrush(QtGui.QBrush(QtGui.QColor(UNREAD_HATCH), QtCore.Qt.BrushStyle.BDiagPattern))
+        unread_pen = QtGui.QPen(QtGui.QColor(UNREAD_HATCH))
+        unread_pen.setCosmetic(True)
+        unread_pen.setWidthF(1.5)
+        self.unread.setPen(unread_pen)
+        self.picked = Highlight(self.grid, SELECTION_COLOUR, z=2)
+        """Padded cells the selection reads (with how often, for a picked input cell)."""
+        self.copies = Highlight(self.grid, SELECTION_COLOUR, width=2.0, dashed=True, z=2)
+        """A picked input cell and its padding copies, read or not."""
+        self.selection_text = _label(size=11)
+        self.selection_text.setObjectName("selection_text")
+        self.selection_text.setStyleSheet(f"color: {SELECTION_COLOUR}")
+        words.addWidget(self.selection_text)
+        words.addStretch(1)
 
     def draw(self, frame, changes) -> None:
         if SPEC in changes or DATA in changes:
             self._draw_grid(frame.input)
         if changes & {SPEC, DATA, STEP}:
             self._draw_step(frame)
-        if SELECTION in changes:
-            self.marks.show(frame.selection.padded_cells if frame.selection else [])
+        if changes & {SPEC, SELECTION}:
+            self._draw_selection(frame.selection)
+        self.kernel.draw(frame, changes)
+
+    def _draw_selection(self, picked) -> None:
+        if picked is None:
+            self.picked.clear()
+            self.copies.clear()
+            self.selection_text.setText("")
+            return
+        self.picked.show(picked.rows.padded, picked.cols.padded, counts=picked.kind == "input")
+        if picked.kind == "input":
+            rows, cols = picked.copies
+            self.copies.show(np.bincount(rows, minlength=1), np.bincount(cols, minlength=1), fill=False,
+                             counts=False)
+        else:
+            self.copies.clear()
+        how = "pinned · Esc clears" if picked.pinned else "click to pin"
+        self.selection_text.setText(f"{picked.text}  ({how})")
 
     def _draw_grid(self, picture) -> None:
         padded, mask, mode = picture.values, picture.padding, picture.mode
@@ -123,16 +147,35 @@ class AnimationPanel(QtWidgets.QWidget):
                 item.setBrush(fill)
                 item.setPen(pen)
                 self._tap_items.append(item)
+        self._draw_unread(picture)
         self.title.setText(picture.title)
-        if mode == "zeros":
-            pad_text = "<span style='background:#e2e2e2'>&nbsp;grey&nbsp;</span> zero padding"
+        if not picture.has_padding:
+            pad_text = ""
+        elif mode == "zeros":
+            pad_text = "<span style='background:#e2e2e2'>&nbsp;grey&nbsp;</span> zero padding &nbsp; "
         else:
             pad_text = (f"<span style='background:#d5c8f5'>&nbsp;violet&nbsp;</span> {mode} padding "
-                        "(↤r,c: the input cell it copies)")
+                        "(↤r,c: the input cell it copies) &nbsp; ")
+        unread_text = ""
+        if picture.unread_rows or picture.unread_cols:
+            unread_text = (f" &nbsp; <span style='color:{UNREAD_HATCH}'><b>▨ red hatching</b></span>: "
+                           f"{picture.unread_text}")
         self.legend.setText(
-            f"<span style='color:{INPUT_BORDER}'><b>▭ blue frame</b></span>: the input &nbsp; {pad_text} &nbsp; "
+            f"<span style='color:{INPUT_BORDER}'><b>▭ blue frame</b></span>: the input &nbsp; {pad_text}"
             f"<span style='color:{WINDOW_COLOUR}'><b>■ orange</b></span>: the kernel's taps, {picture.kernel_text}"
+            f"{unread_text}"
         )
+
+    def _draw_unread(self, picture) -> None:
+        """Hatch the input rows and columns no window reads, on the input itself."""
+        top, left, height, width = picture.input_rect
+        path = QtGui.QPainterPath()
+        for row in picture.unread_rows:
+            path.addRect(QtCore.QRectF(left, top + row, width, 1))
+        for col in picture.unread_cols:
+            path.addRect(QtCore.QRectF(left + col, top, 1, height))
+        path.setFillRule(QtCore.Qt.FillRule.WindingFill)
+        self.unread.setPath(path.simplified())
 
     def _draw_step(self, frame) -> None:
         top, left, height, width = frame.window
@@ -161,8 +204,8 @@ class OutputPanel(QtWidgets.QWidget):
         layout.addWidget(self.grid, 1)
         self.current = self.grid.add_rect(CURRENT_COLOUR, 3.5)
         self.grid.cell_clicked.connect(self.cell_clicked)
-        self.grid.setToolTip("Click an output cell to jump to the step that computes it")
-        self.marks = Marks(self.grid)
+        self.grid.setToolTip("Point at an output cell to see its window; click to go to its step and pin it")
+        self.picked = Highlight(self.grid, SELECTION_COLOUR, z=2)
         self._rgba = np.zeros((1, 1, 4), np.uint8)
         self._picture = None
         self._shown = -1
@@ -172,8 +215,13 @@ class OutputPanel(QtWidgets.QWidget):
             self._draw_grid(frame)
         if changes & {SPEC, DATA, STEP}:
             self._draw_step(frame)
-        if SELECTION in changes:
-            self.marks.show(frame.selection.readers if frame.selection else [])
+        if changes & {SPEC, SELECTION}:
+            picked = frame.selection
+            if picked is None:
+                self.picked.clear()
+            else:
+                self.picked.show(picked.rows.output, picked.cols.output, counts=picked.kind == "input",
+                                 outline=picked.kind != "weight")
 
     def _draw_grid(self, frame) -> None:
         picture = self._picture = frame.output
@@ -219,9 +267,9 @@ class CoveragePanel(QtWidgets.QWidget):
         self.grid = CellGrid()
         self.colour_bar = pg.ColorBarItem(values=(0, 1), colorMap="viridis", interactive=False, width=16)
         self.grid.addItem(self.colour_bar)
-        self.grid.setToolTip("Click an input cell to outline it and every output that reads it (blue)")
+        self.grid.setToolTip("Point at an input cell to see every output that reads it (blue); click to pin")
         self.grid.cell_clicked.connect(self.cell_clicked)
-        self.marks = Marks(self.grid)
+        self.picked = Highlight(self.grid, SELECTION_COLOUR, fill_alpha=60, z=2)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)
@@ -231,9 +279,15 @@ class CoveragePanel(QtWidgets.QWidget):
     def draw(self, frame, changes) -> None:
         if SPEC in changes:
             self._draw_grid(frame.coverage)
-        if SELECTION in changes:
+        if changes & {SPEC, SELECTION}:
             picked = frame.selection
-            self.marks.show([picked.cell] if picked is not None and picked.kind == "input" else [])
+            if picked is None:
+                self.picked.clear()
+            elif picked.kind == "input":
+                row, col = picked.cell
+                self.picked.show(np.arange(row + 1) == row, np.arange(col + 1) == col, fill=False, counts=False)
+            else:
+                self.picked.show(picked.rows.input, picked.cols.input)
         if SPEC in changes or SELECTION in changes:
             text = frame.coverage.summary
             if frame.selection:
@@ -255,3 +309,43 @@ class CoveragePanel(QtWidgets.QWidget):
         self.colour_bar.setLevels((0, most))
         spacing = max(1, -(-most // 5))
         self.colour_bar.axis.setTickSpacing(spacing, spacing)
+
+
+class KernelPanel(QtWidgets.QWidget):
+    """The kernel's weights; pointing at one shows every input cell it multiplies."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.title = _label(size=11, bold=True)
+        self.title.setObjectName("kernel_title")
+        self.grid = CellGrid()
+        self.grid.force_values = None
+        self.grid.setToolTip("Point at a weight to see every input cell it multiplies; click to pin")
+        self.grid.setMinimumSize(110, 110)
+        self.picked = Highlight(self.grid, SELECTION_COLOUR, z=2)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.title)
+        layout.addWidget(self.grid, 1)
+
+    def draw(self, frame, changes) -> None:
+        kernel = frame.kernel
+        if kernel is None:
+            return
+        if SPEC in changes or DATA in changes:
+            values = kernel.values
+            bound = float(np.abs(values).max()) or 1.0
+            rgba, dark = colour_cells(values, "CET-CBD1", low=-bound, high=bound, lightness=0.55)
+
+            def texts():
+                return kernel.cell_texts(), [["#111" if d else "#fff" for d in row] for row in dark], None
+
+            self.grid.set_cells(rgba, texts)
+            self.grid.set_axis_labels(kernel.row_labels, kernel.col_labels)
+            self.title.setText(kernel.title)
+        if changes & {SPEC, DATA, SELECTION}:
+            picked = frame.selection
+            if picked is None:
+                self.picked.clear()
+            else:
+                self.picked.show(picked.rows.weight, picked.cols.weight, counts=picked.kind == "input")

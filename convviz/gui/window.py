@@ -121,7 +121,7 @@ class MainWindow(QtWidgets.QMainWindow):
         timing_menu = bar.addMenu("&Timing")
         self._action("&Time this spec", "Ctrl+T", lambda: self.timing.start_profile(), timing_menu)
         self._action("&Sweep input size", "Ctrl+Shift+T", lambda: self.timing.start_sweep(), timing_menu)
-        self._action("&Cancel", "Escape", self.timing.cancel, timing_menu)
+        self._action("&Cancel", "Escape", self.escape, timing_menu, "Esc: unpin the picked cell, else cancel the timing run")
         tools_menu = bar.addMenu("T&ools")
         self._action("Padding &solver…", "Ctrl+Shift+P", self.open_solver, tools_menu,
                      "The least padding that gives an output size")
@@ -136,6 +136,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.solver_dialog.raise_()
         self.solver_dialog.activateWindow()
         return self.solver_dialog
+
+    def escape(self) -> None:
+        """Esc: unpin the views' picked cells when any is pinned, else cancel a timing run."""
+        sessions = [view.session for view in self.views
+                    if view.session.selection_target is not None or view.session.hover_target is not None]
+        for session in sessions:
+            session.clear_selection()
+        if not sessions:
+            self.timing.cancel()
 
     def _change_speed(self, direction: int) -> None:
         index = min(range(len(SPEEDS)), key=lambda k: abs(SPEEDS[k] - self.session.speed))

@@ -48,6 +48,17 @@ def roofline_fraction(peaks: Peaks | None, gflops: float, flops: float, bytes_mo
     return gflops / roof if roof > 0 else None
 
 
+def probe_bytes(dtype="float32") -> int:
+    """Host memory `measure_cpu_peaks` allocates (0 once measured for `dtype` in this process):
+    the largest matmul's operands, drawn in float64 first, and the two copy buffers."""
+    dtype = np.dtype(dtype)
+    with _lock:
+        if ("cpu", dtype.str) in _cache:
+            return 0
+    matmul = max((m * k + k * n) * 8 + (m * k + k * n + m * n) * dtype.itemsize for m, k, n in MATMUL_SHAPES)
+    return matmul + 2 * COPY_BYTES
+
+
 def measure_cpu_peaks(dtype="float32") -> Peaks:
     dtype = np.dtype(dtype)
     key = ("cpu", dtype.str)

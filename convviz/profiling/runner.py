@@ -24,7 +24,7 @@ import numpy as np
 
 from ..core import ConvSpecError
 from ..core import plan as make_plan
-from . import check, counts, roofline
+from . import check, counts, memory, roofline
 from .events import Cancelled, Skipped, check_cancel, drive, sleep, tick
 from .machine import thread_counts
 from .records import COPY_KINDS, Measurement
@@ -203,6 +203,20 @@ def profile_events(spec, backends=None, algorithms=None, dtype="float32", repeat
 
     if not chosen:
         return []
+    # every allocation of the run is counted before the first: refuse what cannot fit, in words
+    probe = roofline.probe_bytes(dtype) if roofline_peaks else 0
+    memory.check_run(conv_plan, dtype, (), probe)
+    fitting = []
+    for backend, algorithm in chosen:
+        try:
+            memory.check_run(conv_plan, dtype, [(backend, algorithm)], probe)
+        except ConvSpecError as refusal:
+            yield Skipped(backend.name, str(refusal), algorithm)
+            continue
+        fitting.append((backend, algorithm))
+    chosen = fitting
+    if not chosen:
+        return []
     if roofline_peaks:
         # measured first, on quiet cores, and cached for the process
         yield tick(cancel, 0, 1, "measuring the CPU's matmul and copy peaks (once)")
@@ -217,8 +231,6 @@ def profile_events(spec, backends=None, algorithms=None, dtype="float32", repeat
     passes = PASSES if job_count > 1 else 1
     total = 1 + len(chosen) + passes * job_count
     yield tick(cancel, 0, total, f"computing the float64 reference for {conv_plan.spec.describe()}")
-    # the float64 oracle needs its own memory: refuse, in words, what cannot fit
-    resolve("numpy").check_memory(conv_plan, np.float64, "im2col-chunked")
     oracle = check.make_oracle(x, w, conv_plan, seed)
 
     jobs, outcomes = [], {}

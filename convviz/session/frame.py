@@ -97,6 +97,13 @@ class InputGrid:
     def has_padding(self) -> bool:
         return bool(self.padding.any())
 
+    @property
+    def unread_text(self) -> str:
+        """'never read: rows 3–4, columns 6' ('' when every row and column is read)."""
+        parts = ([f"rows {ranges_text(self.unread_rows)}"] if self.unread_rows else []) + \
+                ([f"columns {ranges_text(self.unread_cols)}"] if self.unread_cols else [])
+        return "never read: " + ", ".join(parts) if parts else ""
+
     def cell_texts(self) -> list[list[str]]:
         return _value_texts(self.values)
 
@@ -120,6 +127,20 @@ class OutputGrid:
     title: str
     shape_text: str
     formulas: str
+    row_labels: list[str]
+    col_labels: list[str]
+
+    def cell_texts(self) -> list[list[str]]:
+        return _value_texts(self.values)
+
+
+@dataclass(frozen=True)
+class KernelGrid:
+    """The kernel weights the animation multiplies by."""
+
+    values: np.ndarray
+    """(kh, kw) the weights."""
+    title: str
     row_labels: list[str]
     col_labels: list[str]
 
@@ -243,6 +264,7 @@ class Frame:
     """(top, left, height, width) of the step's window on the padded grid."""
     terms: StepTerms
     selection: Selection | None = field(default=None)
+    kernel: KernelGrid | None = field(default=None)
 
     @property
     def arithmetic(self) -> str:
@@ -293,6 +315,12 @@ def output_grid(conv_plan, output: np.ndarray) -> OutputGrid:
         formulas=formulas,
         row_labels=_labels(ho), col_labels=_labels(wo),
     )
+
+
+def kernel_grid(conv_plan, weights: np.ndarray) -> KernelGrid:
+    kh, kw = conv_plan.spec.kernel_size
+    return KernelGrid(values=np.asarray(weights), title=f"Kernel {kh}×{kw}",
+                      row_labels=_labels(kh), col_labels=_labels(kw))
 
 
 def coverage_grid(conv_plan) -> CoverageGrid:

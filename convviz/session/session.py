@@ -286,12 +286,15 @@ class Session:
         if self._grids is None:
             pictorial = self.pattern in ("sample image", "image file")
             self._grids = (frames.input_grid(self.plan, self.padded, pictorial),
-                           frames.output_grid(self.plan, self.output), frames.coverage_grid(self.plan))
+                           frames.output_grid(self.plan, self.output), frames.coverage_grid(self.plan),
+                           frames.kernel_grid(self.plan, self.weights))
         terms = frames.step_terms(self.plan, self.padded, self.weights, step)
         i, j = terms.position
         top, left, height, width = self.plan.window_extent(i, j)
-        return frames.Frame(*self._grids, step=step, steps=self.plan.steps, position=(i, j),
-                            window=(top, left, height, width), terms=terms, selection=self._shown_selection())
+        input_grid, output_grid, coverage_grid, kernel_grid = self._grids
+        return frames.Frame(input_grid, output_grid, coverage_grid, step=step, steps=self.plan.steps,
+                            position=(i, j), window=(top, left, height, width), terms=terms,
+                            selection=self._shown_selection(), kernel=kernel_grid)
 
     def go_to_step(self, number) -> None:
         """Show step `number` counted as the window shows it, 1 for the first (the command line's

@@ -21,7 +21,7 @@ def shown(monkeypatch):
 
     def recording(window, path):
         session = window.session
-        seen.append((session.step, session.selection_target, len(window.view.output.marks.items)))
+        seen.append((session.step, session.selection_target, len(window.view.output.picked.cells)))
         return original(window, path)
 
     monkeypatch.setattr(MainWindow, "save_screenshot", recording)

@@ -338,12 +338,12 @@ def test_picking_an_input_cell_outlines_the_outputs_that_read_it(window, qtbot):
     qtbot.mouseClick(grid.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=point)
     assert window.session.selected_input == (1, 0)
     readers = window.session.plan.reads_of_input(1, 0).cells("output")
-    assert len(window.view.output.marks.items) == len(readers) > 0
+    assert len(window.view.output.picked.cells) == len(readers) > 0
     copies = window.session.plan.copies_of(1, 0)
-    assert len(window.view.animation.marks.items) == len(copies) == 2  # the cell and its reflected copy
+    assert len(window.view.animation.copies.cells) == len(copies) == 2  # the cell and its reflected copy
     assert "input (1, 0) is read" in window.view.coverage.summary.text()
     window.session.update_spec(stride=[1, 1])  # a new spec keeps a pick that still exists, redrawn
     assert window.session.selected_input == (1, 0)
-    assert len(window.view.output.marks.items) == len(window.session.plan.reads_of_input(1, 0).cells("output"))
+    assert len(window.view.output.picked.cells) == len(window.session.plan.reads_of_input(1, 0).cells("output"))
     assert window.session.update_spec(input_shape=[1, 1, 1, 7], padding_mode="zeros")  # row 1 is gone: so is the pick
-    assert window.session.selected_input is None and not window.view.output.marks.items
+    assert window.session.selected_input is None and not len(window.view.output.picked.cells)
