@@ -10,10 +10,10 @@ import argparse
 import sys
 
 from ..core import ConvSpecError
-from . import bench, plan, solve
+from . import bench, code, export, plan, solve
 from .specargs import add_spec_arguments, spec_from_args, spec_given
 
-COMMANDS = {"plan": plan, "bench": bench, "solve": solve}
+COMMANDS = {"plan": plan, "bench": bench, "solve": solve, "code": code, "export": export}
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -48,6 +48,15 @@ def show_state(session, step=None, select=None) -> None:
         session.select(select)
 
 
+def offscreen_application():
+    """A QApplication for rendering without a screen (export), quiet about what offscreen lacks."""
+    from PyQt6 import QtCore
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    QtCore.qInstallMessageHandler(_quiet_offscreen_messages)
+    return _application()
+
+
 def save_screenshot(path: str, spec=None, size=(1500, 980), step=None, select=None) -> str | None:
     """Render a window on `spec` (no stored settings) and save it as PNG; None when written,
     else why not. `step` counts from 1 as the window shows it (None: the middle step); `select`

@@ -12,6 +12,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from ..core import ConvSpecError
 from ..session import ERROR, SPEC, SPEEDS, Session
 from . import settings as stored
+from .code_panel import CodePanel
 from .controls import Controls
 from .render import png_bytes
 from .session_view import SessionView
@@ -62,6 +63,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timing_dock.setObjectName("timing_dock")
         self.timing_dock.setWidget(self.timing)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.timing_dock)
+        self.code = CodePanel(session)
+        self.code_dock = QtWidgets.QDockWidget("Framework code", self)
+        self.code_dock.setObjectName("code_dock")
+        self.code_dock.setWidget(self.code)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.code_dock)
+        self.tabifyDockWidget(self.timing_dock, self.code_dock)  # code lines are long: the full width
+        self.code_dock.hide()
 
         self.status = self.statusBar()
         self._file_error: str | None = None
@@ -117,6 +125,7 @@ class MainWindow(QtWidgets.QMainWindow):
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.controls_dock.toggleViewAction())
         view_menu.addAction(self.timing_dock.toggleViewAction())
+        view_menu.addAction(self.code_dock.toggleViewAction())
         self._action("&Full screen (projector)", "F11", self.toggle_full_screen, view_menu)
         timing_menu = bar.addMenu("&Timing")
         self._action("&Time this spec", "Ctrl+T", lambda: self.timing.start_profile(), timing_menu)
@@ -125,6 +134,8 @@ class MainWindow(QtWidgets.QMainWindow):
         tools_menu = bar.addMenu("T&ools")
         self._action("Padding &solver…", "Ctrl+Shift+P", self.open_solver, tools_menu,
                      "The least padding that gives an output size")
+        self._action("&Framework code", "Ctrl+Shift+C", lambda: self.show_code(), tools_menu,
+                     "The spec as PyTorch or TensorFlow code, to copy")
 
     def open_solver(self):
         """Show the padding solver dialog (one per window), on the primary session."""
@@ -136,6 +147,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.solver_dialog.raise_()
         self.solver_dialog.activateWindow()
         return self.solver_dialog
+
+    def show_code(self, framework: str | None = None) -> CodePanel:
+        """Show the framework code dock (optionally switched to `framework`)."""
+        if framework is not None:
+            self.code.set_framework(framework)
+        self.code_dock.show()
+        self.code_dock.raise_()
+        return self.code
 
     def escape(self) -> None:
         """Esc: unpin the views' picked cells when any is pinned, else cancel a timing run."""
