@@ -82,6 +82,8 @@ def _axis_paddings(padding) -> tuple[object, object]:
     return tuple(padding[:2]), tuple(padding[2:])
 
 
+OPERATION_DEFAULTS = {"operation": "conv", "groups": 1, "output_padding": (0, 0), "ceil_mode": False,
+                      "count_include_pad": True}
 OPERATION_NAMES = {"conv": "convolution", "conv_transpose": "transposed convolution",
                    "max_pool": "max pooling", "avg_pool": "average pooling"}
 
@@ -332,10 +334,14 @@ class ConvSpec:
         return ConvSpec(**values)
 
     def to_dict(self) -> dict:
-        """Plain JSON-ready values, the same field names the constructor takes."""
+        """Plain JSON-ready values, the same field names the constructor takes. The operation's
+        fields are left out while they are at their defaults, so a convolution's spec file reads
+        as it always has."""
         values = {}
         for spec_field in fields(self):
             value = getattr(self, spec_field.name)
+            if spec_field.name in OPERATION_DEFAULTS and value == OPERATION_DEFAULTS[spec_field.name]:
+                continue
             values[spec_field.name] = list(value) if isinstance(value, tuple) else value
         return values
 
