@@ -11,7 +11,7 @@ import sys
 
 from ..core import ConvSpecError
 from . import bench, code, export, plan, solve
-from .specargs import add_spec_arguments, spec_from_args, spec_given
+from .specargs import add_spec_arguments, scene_from_args, spec_from_args, spec_given
 
 COMMANDS = {"plan": plan, "bench": bench, "solve": solve, "code": code, "export": export}
 
@@ -72,7 +72,8 @@ def main(argv=None) -> int:
             from ..gui.app import run_gui
 
             spec = spec_from_args(args) if spec_given(args) else None
-            return run_gui(spec, screenshot=args.screenshot, step=args.step, select=args.select)
+            return run_gui(spec, screenshot=args.screenshot, step=args.step, select=args.select,
+                           scene=scene_from_args(args))
         return COMMANDS[args.command].run(args)
     except ConvSpecError as error:
         print(f"convviz: {one_line(error)}", file=sys.stderr)

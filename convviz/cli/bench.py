@@ -34,8 +34,6 @@ STANDARD_SUITE = (
 )
 QUICK_SUITE = (STANDARD_SUITE[0], STANDARD_SUITE[3], STANDARD_SUITE[6], STANDARD_SUITE[7])
 SUITES = {"quick": QUICK_SUITE, "standard": STANDARD_SUITE}
-BUSY_LOAD = 0.5
-"""A 1-minute load average at least this high before a run means other processes were competing."""
 
 
 def add_parser(subparsers) -> None:
@@ -55,6 +53,14 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--repeats", type=int, metavar="N", help="timed runs per backend (default: until --min-time)")
     parser.add_argument("--min-time", type=float, default=0.2, metavar="S",
                         help="least seconds of timed runs per backend (default 0.2)")
+    parser.add_argument("--max-time", type=float, default=None, metavar="S",
+                        help="most seconds of timed runs per backend while its spread stays large "
+                             "(default 5 × --min-time)")
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="threads for BLAS (convviz's backends, SciPy) and, unless --peer-threads, for PyTorch "
+                             "(default: one per CPU available)")
+    parser.add_argument("--peer-threads", type=int, default=None, metavar="N",
+                        help="PyTorch's intra-op threads (default: --threads)")
     parser.add_argument("--sweep", metavar="PARAMETER",
                         help="vary input-size, channels, kernel-size, stride or batch over --from..--to")
     parser.add_argument("--from", dest="sweep_from", type=int, metavar="A", help="first sweep value")
@@ -111,104 +117,22 @@ class Progress:
             self.stream.flush()
 
 
-def format_table(records) -> str:
-    """backend, algorithm, kind, shape, median, spread, GFLOP/s, ratio to the fastest (same shape and kind)."""
-    fastest: dict = {}
-    for record in records:
-        if record.correct:
-            key = (record.shape, record.kind)
-            fastest[key] = min(fastest.get(key, float("inf")), record.median_ms)
-    header = ("backend", "algorithm", "kind", "shape", "median ms", "p10–p90 ms", "GFLOP/s", "roofline",
-              "× fastest", "check")
-    rows = []
-    for record in records:
-        best = fastest.get((record.shape, record.kind))
-        ratio = f"{record.median_ms / best:.2f}" if best and record.correct else "—"
-        roof = f"{100 * record.roofline_fraction:.0f}%" if record.roofline_fraction is not None else "—"
-        check = "ok" if record.correct else f"WRONG (error {record.max_error:.2g})"
-        rows.append((record.backend, record.algorithm, record.kind, record.shape, f"{record.median_ms:.3f}",
-                     f"{record.p10_ms:.3f}–{record.p90_ms:.3f}", record.rate_text(), roof, ratio, check))
-    widths = [max(len(str(row[column])) for row in [header, *rows]) for column in range(len(header))]
-    right = {4, 5, 6, 7, 8}
-    lines = []
-    for row in [header, *rows]:
-        cells = [str(cell).rjust(width) if index in right else str(cell).ljust(width)
-                 for index, (cell, width) in enumerate(zip(row, widths))]
-        lines.append("  ".join(cells).rstrip())
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+def _measure_peaks_once(args, threads, progress) -> None:
+    """The roofline's CPU peaks, measured here, once for the whole run, before any spec."""
+    from ..profiling import roofline
+    from ..profiling.machine import thread_limits
 
-
-def format_markdown(records, machine, command: str, notes=()) -> str:
-    """One kind per row (kernel where the two are the same timing), for BENCHMARKS.md."""
-    from ..profiling.results import SAME_TIMING, same_timing
-
-    shown = [record for record in records if record.kind == "kernel" or not same_timing(record)]
-    fastest: dict = {}
-    for record in shown:
-        if record.correct:
-            key = (record.shape, record.kind)
-            fastest[key] = min(fastest.get(key, float("inf")), record.median_ms)
-    threads = ", ".join(f"{name} {value}" for name, value in machine["threads"].items())
-    lines = [
-        f"Command: `{command}`",
-        "",
-        f"Machine: {machine['cpu']}, {machine['logical_cpus']} logical CPUs, {machine['date_utc']}; "
-        f"threads: {threads}; 1-minute load average before/after: "
-        f"{(machine.get('load_before') or ['?'])[0]} / {(machine.get('load_average') or ['?'])[0]}",
-        "",
-        "| shape | backend | algorithm | kind | median ms | p10–p90 ms | GFLOP/s | roofline | × fastest | check |",
-        "|---|---|---|---|---:|---:|---:|---:|---:|---|",
-    ]
-    for record in shown:
-        best = fastest.get((record.shape, record.kind))
-        ratio = f"{record.median_ms / best:.2f}" if best and record.correct else "—"
-        roof = f"{100 * record.roofline_fraction:.0f}%" if record.roofline_fraction is not None else "—"
-        kind = SAME_TIMING if same_timing(record) else record.kind
-        lines.append(
-            f"| {record.shape} | {record.backend} | {record.algorithm} | {kind} | {record.median_ms:.3f} | "
-            f"{record.p10_ms:.3f}–{record.p90_ms:.3f} | {record.rate_text()} | {roof} | {ratio} | "
-            f"{'ok' if record.correct else 'WRONG'} |"
-        )
-    extra = [*_comparisons(records), *notes]
-    if extra:
-        lines.append("")
-        lines.extend(f"- {line}" for line in extra)
-    return "\n".join(lines) + "\n"
-
-
-def _describe_machine(machine) -> str:
-    threads = ", ".join(f"{name} {value}" for name, value in machine["threads"].items())
-    text = f"machine   {machine['cpu']}, {machine['logical_cpus']} logical CPUs; {machine['date_utc']}"
-    if machine.get("gpu"):
-        text += f"; GPU {machine['gpu']}"
-    text += f"\nthreads   {threads}"
-    before, after = machine.get("load_before"), machine.get("load_average")
-    if before and after:
-        text += f"\nload      1-minute load average {before[0]} before, {after[0]} after"
-        if before[0] >= BUSY_LOAD:
-            text += " (other work was running: timings are noisy; compare ratios within one run)"
-    return text
-
-
-def _comparisons(records) -> list[str]:
-    """NumPy against each CPU peer: the ratios the issue's targets are stated in."""
-    from ..profiling.compare import compare, single_channel
-
-    lines = []
-    groups = (("multi-channel", lambda record: not single_channel(record)), ("single-channel", single_channel))
-    for peer in ("torch-cpu", "scipy-ndimage", "scipy-signal"):
-        for label, where in groups:
-            found = compare(records, "numpy", peer, where=where)
-            if found.ratios:
-                lines.append(f"numpy ÷ {peer} ({label}, {len(found.ratios)} specs): median {found.median:.2f}, "
-                             f"worst {found.worst:.2f} (below 1: numpy faster)")
-    return lines
+    if args.no_roofline or roofline.peaks_known(args.dtype, threads):
+        return
+    progress(0, 1, f"measuring the CPU's matmul and copy peaks with {threads} BLAS threads (once for this run)")
+    with thread_limits(threads):
+        roofline.measure_cpu_peaks(args.dtype, threads)
 
 
 def run(args) -> int:
-    from ..profiling import machine_info, profile, records_to_csv, records_to_json, results, sweep
-    from ..profiling.machine import load_average
+    from ..profiling import machine_info, profile, records_to_csv, records_to_json, sweep
+    from ..profiling.machine import check_threads, default_threads, load_average
+    from . import bench_report
 
     load_before = load_average()
 
@@ -220,13 +144,19 @@ def run(args) -> int:
         raise ConvSpecError(f"--repeats must be at least 1 (got {args.repeats})")
     if args.min_time < 0:
         raise ConvSpecError(f"--min-time must not be negative (got {args.min_time})")
+    if args.max_time is not None and args.max_time < args.min_time:
+        raise ConvSpecError(f"--max-time must be at least --min-time ({args.min_time}; got {args.max_time})")
+    threads = default_threads() if args.threads is None else check_threads(args.threads, "--threads")
+    peer_threads = threads if args.peer_threads is None else check_threads(args.peer_threads, "--peer-threads")
     options = dict(backends=backends, algorithms=algorithms, dtype=args.dtype, repeats=args.repeats,
-                   min_time_s=args.min_time, roofline_peaks=not args.no_roofline)
+                   min_time_s=args.min_time, max_time_s=args.max_time, roofline_peaks=not args.no_roofline,
+                   threads=threads, peer_threads=peer_threads)
     specs = _specs(args)
     progress = Progress(not args.quiet)
     cancel = threading.Event()
     skipped, records = [], []
     try:
+        _measure_peaks_once(args, threads, progress)
         if args.sweep:
             values = _sweep_values(args, args.sweep)
             progress.prefix = f"sweep {args.sweep}: "
@@ -241,30 +171,25 @@ def run(args) -> int:
         progress.close()
     machine = machine_info()
     machine["load_before"] = load_before
-    print(_describe_machine(machine))
-    print(format_table(records))
+    machine["chosen_threads"] = {"blas": threads, "torch": peer_threads}
+    if records:
+        machine["threads"] = records[0].threads  # as the libraries reported them inside the limits
+    print(bench_report.describe_machine(machine))
+    print(bench_report.format_table(records))
     for item in skipped:
         what = item.backend + (f" {item.algorithm}" if item.algorithm else "")
         print(f"skipped   {what}: {item.reason}")
-    for line in _comparisons(records):
+    for line in bench_report.summary_lines(records):
         print(line)
-    notes = []
-    if args.sweep:
-        device, host = results.own_backend(records, host=False), results.own_backend(records, host=True)
-        for kind in ("end-to-end", "kernel"):
-            if device and host:
-                value = results.sweep_crossover(records, kind)
-                text = f"{args.sweep} {value}" if value is not None else "none in this sweep"
-                notes.append(f"crossover ({kind}): GPU ({device}) first beats CPU ({host}) at {text}")
-            else:
-                missing = "GPU" if not device else "CPU"
-                notes.append(f"crossover ({kind}): none (no {missing} backend of convviz's ran in this sweep)")
-            print(notes[-1])
+    notes = bench_report.gpu_lines(records, args.sweep)
+    for line in notes:
+        print(line)
     if args.json:
         Path(args.json).write_text(records_to_json(records, machine) + "\n", encoding="utf-8")
     if args.markdown:
         command = "python " + shlex.join(sys.argv)
-        Path(args.markdown).write_text(format_markdown(records, machine, command, notes), encoding="utf-8")
+        Path(args.markdown).write_text(bench_report.format_markdown(records, machine, command, notes),
+                                       encoding="utf-8")
     if args.csv:
         Path(args.csv).write_text(records_to_csv(records), encoding="utf-8")
     wrong = [record for record in records if not record.correct]

@@ -92,7 +92,7 @@ def _run(args) -> int:
         return 0
     if kind == "png":
         target.check(1, size)
-        return _export_png(session, target, steps[0] if args.steps else None, size, args.panel)
+        return _export_png(session, target, steps[0] if args.steps else None, size, args.panel, scene)
     fps = session.speed if args.fps is None else args.fps
     if not 0 < fps <= MAX_FPS[kind]:
         raise ExportError(f"--fps must be above 0 and at most {MAX_FPS[kind]} for {kind.upper()} (got {fps:g})")
@@ -110,15 +110,15 @@ def _run(args) -> int:
     return 0
 
 
-def _export_png(session, target, step, size, panel) -> int:
-    from ..gui.app import offscreen_application
-    from ..gui.export import export_png, export_window_png
+def _export_png(session, target, step, size, panel, scene) -> int:
+    from ..gui.app import export_window_png, offscreen_application
+    from ..gui.export import export_png
 
     app = offscreen_application()  # noqa: F841
     if panel == "window":
         if step is not None:
             session.set_step(step)
-        written = export_window_png(session, target, size)
+        written = export_window_png(session, target, size, scene)
     else:
         written = export_png(session, target, step, size, panel)
     print(f"convviz: wrote {written}")

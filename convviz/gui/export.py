@@ -108,25 +108,3 @@ def export_png(session, target: ExportTarget, step: int | None = None, size=(960
     if data is None:
         raise ExportError(f"could not encode the {panel} as PNG")
     return write_bytes(target, data)
-
-
-def export_window_png(session, target: ExportTarget, size=(1500, 980)):
-    """The whole window (controls, panels, timing) on `session`, drawn offscreen, as a PNG."""
-    from .window import MainWindow
-
-    target.check(1, size)
-    with AtomicFile(target):
-        pass
-    window = MainWindow(session=session, settings=None, restore=False)
-    window.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-    window.resize(int(size[0]), int(size[1]))
-    window.show()
-    for _ in range(SETTLE_PASSES):
-        QtWidgets.QApplication.processEvents()
-    data = png_bytes(fitted(window.grab().toImage(), size, window.palette().window().color()))
-    window.close()
-    window.deleteLater()
-    QtWidgets.QApplication.processEvents()
-    if data is None:
-        raise ExportError("could not encode the window as PNG")
-    return write_bytes(target, data)

@@ -14,6 +14,8 @@ from ..session import ERROR, SPEC, SPEEDS, Session
 from . import settings as stored
 from .code_panel import CodePanel
 from .controls import Controls
+from .export_menu import Exporter
+from .lessons import Lessons
 from .render import png_bytes
 from .session_view import SessionView
 from .timing_panel import TimingPanel
@@ -110,6 +112,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action("Open &spec…", "Ctrl+Shift+O", self.open_spec, file_menu, "Load a spec JSON file (a lesson)")
         self._action("Save spec &as…", "Ctrl+Shift+S", self.save_spec, file_menu, "Save the spec as JSON")
         self._action("Save &screenshot…", "Ctrl+P", self.save_screenshot_dialog, file_menu, "Save the window as PNG")
+        self._action("Save sc&ene…", "Ctrl+E", lambda: self.lessons.save_scene(), file_menu,
+                     "Save what the window shows (spec, data, step, selection, lesson text) as a scene")
+        self.exporter = Exporter(self, file_menu.addMenu("&Export"))
         file_menu.addSeparator()
         self._action("&Quit", QtGui.QKeySequence.StandardKey.Quit, self.close, file_menu)
         if QtGui.QKeySequence(QtGui.QKeySequence.StandardKey.Quit).isEmpty():
@@ -136,6 +141,7 @@ class MainWindow(QtWidgets.QMainWindow):
                      "The least padding that gives an output size")
         self._action("&Framework code", "Ctrl+Shift+C", lambda: self.show_code(), tools_menu,
                      "The spec as PyTorch or TensorFlow code, to copy")
+        self.lessons = Lessons(self)
 
     def open_solver(self):
         """Show the padding solver dialog (one per window), on the primary session."""

@@ -167,9 +167,11 @@ def _round_trip(backend, x) -> tuple[float, bool]:
 def _algorithms_for(backend, conv_plan, dtype, algorithms) -> list[str]:
     if algorithms is None:
         return list(backend.default_algorithms(conv_plan, dtype))
+    operation_only = tuple(name for name in backend.algorithms_for(conv_plan) if name not in backend.algorithms)
     if algorithms == "all" or algorithms == ["all"]:
-        return list(backend.algorithms_for(conv_plan))
-    return [name for name in algorithms if name in backend.algorithms_for(conv_plan)]
+        # another operation (transposed convolution, pooling, groups) has strategies of its own
+        return list(operation_only or backend.algorithms)
+    return [name for name in algorithms if name in backend.algorithms or name in operation_only]
 
 
 def minimum_met(samples, min_time_s) -> bool:
