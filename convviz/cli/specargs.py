@@ -5,22 +5,30 @@ from __future__ import annotations
 import re
 
 from ..core import PADDING_MODES, ConvSpec, ConvSpecError
+from ..core.spec import MAX_EXTENT
 from ..session.files import load_spec_file
 from ..session.jsonfile import read_json_file
 from ..session.scene import Scene, is_scene, load_lesson, scene_from_json
+from .numbers import whole
 
 SPEC_FLAGS = ("spec", "lesson", "input", "kernel", "stride", "padding", "dilation", "padding_mode", "channels",
               "out_channels", "batch")
 """The argparse destinations of the spec flags add_spec_arguments adds."""
 
-_PAIR = re.compile(r"^\s*(-?\d+)\s*(?:[x×,]\s*(-?\d+)\s*)?$")
+_PAIR = re.compile(r"^\s*(-?\d{1,30})\s*(?:[x×,]\s*(-?\d{1,30})\s*)?$")
+
+
+def shown(text, limit: int = 40) -> str:
+    """`text` quoted for a message, cut short when long."""
+    text = str(text)
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}… ({len(text):,} characters)"
 
 
 def parse_pair(text: str, field: str) -> tuple[int, int]:
     """'7' → (7, 7); '7x9' (or 7×9, 7,9) → (7, 9)."""
     match = _PAIR.match(str(text))
     if not match:
-        raise ConvSpecError(f"{field} must be a number or HxW, like 7 or 7x9 (got {text!r})")
+        raise ConvSpecError(f"{field} must be a number or HxW, like 7 or 7x9 (got {shown(text)})")
     first = int(match.group(1))
     second = int(match.group(2)) if match.group(2) is not None else first
     return first, second
@@ -33,10 +41,12 @@ def parse_padding(text: str):
         return word
     parts = [part for part in re.split(r"[\s,x×]+", word) if part]
     try:
+        if any(len(part) > 30 for part in parts):
+            raise ValueError("too many digits")
         numbers = [int(part) for part in parts]
     except ValueError:
         raise ConvSpecError(
-            f"padding must be valid, same, full, a number, PH,PW or TOP,BOTTOM,LEFT,RIGHT (got {text!r})"
+            f"padding must be valid, same, full, a number, PH,PW or TOP,BOTTOM,LEFT,RIGHT (got {shown(text)})"
         ) from None
     if len(numbers) == 1:
         return numbers[0]
@@ -53,9 +63,10 @@ def add_spec_arguments(parser) -> None:
     group.add_argument("--padding", metavar="P", help="valid, same, full, P, PH,PW or TOP,BOTTOM,LEFT,RIGHT")
     group.add_argument("--dilation", metavar="DHxDW", help="dilation (e.g. 2)")
     group.add_argument("--padding-mode", choices=PADDING_MODES)
-    group.add_argument("--channels", type=int, metavar="C", help="input channels")
-    group.add_argument("--out-channels", type=int, metavar="K", help="output channels")
-    group.add_argument("--batch", type=int, metavar="N", help="batch size")
+    count = whole(1, MAX_EXTENT)
+    group.add_argument("--channels", type=count, metavar="C", help="input channels")
+    group.add_argument("--out-channels", type=count, metavar="K", help="output channels")
+    group.add_argument("--batch", type=count, metavar="N", help="batch size")
 
 
 DEFAULT_SPEC = {"input_shape": [1, 1, 7, 7], "out_channels": 1, "kernel_size": [3, 3], "padding": "valid"}

@@ -71,6 +71,15 @@ class ConvPlan:
             return self
         return plan(spec.replace(input_shape=(1, 1, *spec.input_size), out_channels=1))
 
+    @cached_property
+    def summed_channels(self) -> ConvPlan:
+        """The plan of the same geometry for one image and one output channel, every input
+        channel kept: what one output channel's map sums over."""
+        spec = self.spec
+        if spec.batch == spec.out_channels == 1:
+            return self
+        return plan(spec.replace(input_shape=(1, spec.in_channels, *spec.input_size), out_channels=1))
+
     # windows --------------------------------------------------------------------------------
     def step_position(self, step: int) -> tuple[int, int]:
         """Output (i, j) of animation step `step` (row-major order)."""
@@ -120,12 +129,12 @@ class ConvPlan:
         return self.cols.source
 
     def padded_values(self, image) -> np.ndarray:
-        """A 2-D input (H, W) laid out on the padded grid (Hp, Wp), padding filled per the mode."""
+        """An input (..., H, W) laid out on the padded grid (..., Hp, Wp), padding filled per the mode."""
         image = np.asarray(image)
-        if image.shape != tuple(self.spec.input_size):
+        if image.shape[-2:] != tuple(self.spec.input_size):
             raise ValueError(f"image is {image.shape}, the spec's input is {self.spec.input_size}")
         rows, cols = self.row_source, self.col_source
-        values = image[np.ix_(np.maximum(rows, 0), np.maximum(cols, 0))]
+        values = image[..., np.maximum(rows, 0)[:, None], np.maximum(cols, 0)[None, :]]
         zero = (rows < 0)[:, None] | (cols < 0)[None, :]
         return np.where(zero, 0, values).astype(image.dtype, copy=False)
 

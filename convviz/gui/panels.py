@@ -34,6 +34,65 @@ def _label(text="", size=None, bold=False, wrap=True) -> QtWidgets.QLabel:
     return label
 
 
+MAX_CHANNEL_TABS = 64
+"""Input channels get a tab each up to this many; past it, a spin box."""
+
+
+class ChannelChooser(QtWidgets.QWidget):
+    """Which channel a panel shows: tabs for a few channels, a spin box for many; hidden for one."""
+
+    chosen = QtCore.pyqtSignal(int)
+
+    def __init__(self, label: str, name: str, parent=None):
+        super().__init__(parent)
+        self.name = name
+        self.tabs = QtWidgets.QTabBar()
+        self.tabs.setObjectName(f"{name}_tabs")
+        self.tabs.setUsesScrollButtons(True)
+        self.tabs.setExpanding(False)
+        self.tabs.setDrawBase(False)
+        self.tabs.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.spin = QtWidgets.QSpinBox()
+        self.spin.setObjectName(f"{name}_spin")
+        self.label = QtWidgets.QLabel(label)
+        self.count_label = QtWidgets.QLabel()
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.spin)
+        layout.addWidget(self.count_label)
+        layout.addStretch(0)
+        self.tabs.currentChanged.connect(self._picked)
+        self.spin.valueChanged.connect(self._picked)
+        self.setVisible(False)
+
+    def show_channels(self, count: int, current: int) -> None:
+        for widget in (self.tabs, self.spin):
+            widget.blockSignals(True)
+        tabbed = count <= MAX_CHANNEL_TABS
+        if tabbed and self.tabs.count() != count:
+            while self.tabs.count():
+                self.tabs.removeTab(0)
+            for index in range(count):
+                self.tabs.addTab(f"{self.name}={index}")
+        self.tabs.setVisible(tabbed)
+        self.spin.setVisible(not tabbed)
+        self.spin.setRange(0, max(count - 1, 0))
+        self.spin.setValue(current)
+        if tabbed:
+            self.tabs.setCurrentIndex(current)
+        self.count_label.setText(f"of {count}")
+        self.count_label.setVisible(not tabbed)
+        for widget in (self.tabs, self.spin):
+            widget.blockSignals(False)
+        self.setVisible(count > 1)
+
+    def _picked(self, index: int) -> None:
+        if index >= 0:
+            self.chosen.emit(int(index))
+
+
 def _remove(items) -> None:
     for item in items:
         item.setParentItem(None)
@@ -50,21 +109,31 @@ class AnimationPanel(QtWidgets.QWidget):
         self.legend = _label()
         self.legend.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.grid = CellGrid()
+        self.channels = ChannelChooser("input channel:", "c")
+        self.channels.setToolTip("The input channel shown, with its kernel slice w[k, c]; "
+                                 "each output sums every channel")
         self.arithmetic = _label(size=13)
         self.arithmetic.setObjectName("arithmetic")
-        self.arithmetic.setMinimumHeight(40)
+        self.arithmetic.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft)
+        self.arithmetic_scroll = QtWidgets.QScrollArea()
+        self.arithmetic_scroll.setWidget(self.arithmetic)
+        self.arithmetic_scroll.setWidgetResizable(True)
+        self.arithmetic_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.arithmetic_scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.arithmetic_scroll.setMinimumHeight(48)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)
         layout.addWidget(self.legend)
+        layout.addWidget(self.channels)
         layout.addWidget(self.grid, 1)
         self.kernel = KernelPanel()
-        self.kernel.setMaximumWidth(240)
-        self.kernel.setMaximumHeight(190)
+        self.kernel.setMaximumWidth(210)
+        self.kernel.setMaximumHeight(180)
         bottom = QtWidgets.QHBoxLayout()
         bottom.addWidget(self.kernel)
         words = QtWidgets.QVBoxLayout()
-        words.addWidget(self.arithmetic)
+        words.addWidget(self.arithmetic_scroll, 1)
         bottom.addLayout(words, 1)
         layout.addLayout(bottom)
         self.input_border = self.grid.add_rect(INPUT_BORDER, 3.0)
@@ -86,11 +155,11 @@ class AnimationPanel(QtWidgets.QWidget):
         self.selection_text.setObjectName("selection_text")
         self.selection_text.setStyleSheet(f"color: {SELECTION_COLOUR}")
         words.addWidget(self.selection_text)
-        words.addStretch(1)
 
     def draw(self, frame, changes) -> None:
         if SPEC in changes or DATA in changes:
             self._draw_grid(frame.input)
+            self.channels.show_channels(frame.in_channels, frame.in_channel)
         if changes & {SPEC, DATA, STEP}:
             self._draw_step(frame)
         if changes & {SPEC, SELECTION}:
@@ -197,10 +266,13 @@ class OutputPanel(QtWidgets.QWidget):
         self.formula_label = _label(size=11)
         self.formula_label.setObjectName("output_formula")
         self.grid = CellGrid()
+        self.channels = ChannelChooser("output channel:", "k")
+        self.channels.setToolTip("The output channel shown: its map and its weights w[k]")
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.shape_label)
         layout.addWidget(self.formula_label)
+        layout.addWidget(self.channels)
         layout.addWidget(self.grid, 1)
         self.current = self.grid.add_rect(CURRENT_COLOUR, 3.5)
         self.grid.cell_clicked.connect(self.cell_clicked)
@@ -213,6 +285,7 @@ class OutputPanel(QtWidgets.QWidget):
     def draw(self, frame, changes) -> None:
         if SPEC in changes or DATA in changes:
             self._draw_grid(frame)
+            self.channels.show_channels(frame.out_channels, frame.out_channel)
         if changes & {SPEC, DATA, STEP}:
             self._draw_step(frame)
         if changes & {SPEC, SELECTION}:
