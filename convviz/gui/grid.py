@@ -92,6 +92,7 @@ class CellGrid(pg.GraphicsLayoutWidget):
         """Colours (H, W, 4) uint8, and `texts`: None or a callable returning (texts, colours, subtexts),
         lists of rows of strings (or None) — called only when the values are first to be seen."""
         height, width = rgba.shape[:2]
+        self._pending, self.texts_built = None, True  # the old texts are not for these cells: build none yet
         self.image.setImage(rgba, autoLevels=False, levels=None)
         self.image.setRect(QtCore.QRectF(0, 0, width, height))
         if (height, width) != self.shape:
