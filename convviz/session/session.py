@@ -34,7 +34,13 @@ SELECTION = "selection"
 
 
 def check_drawable(spec: ConvSpec) -> None:
-    """Refuse, in words, a spec whose padded grid is too big to animate cell by cell."""
+    """Refuse, in words, a spec whose padded grid is too big to animate cell by cell, or whose
+    operation the animation does not draw yet."""
+    if spec.operation != "conv":
+        raise ConvSpecError(
+            f"the animation draws convolution; {spec.operation} is planned by `python main.py plan` "
+            "and timed by `python main.py bench`"
+        )
     padded = plan(spec).padded_shape
     if max(padded) > MAX_ANIMATION_SIDE:
         raise ConvSpecError(
