@@ -18,6 +18,7 @@ a temporary worktree) in the same rounds, for before/after ratios from one run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import os
 import statistics
@@ -76,10 +77,12 @@ def load_baseline(ref: str):
     sys.path.insert(0, str(folder))
     try:
         import convviz.backends as old_backends
+        from convviz.core import ConvSpec as OldSpec
         from convviz.core import plan as old_plan
 
         def run(x, w, spec):
-            return old_backends.convolve(x, w, old_plan(spec), backend="numpy")
+            fields = {field.name: getattr(spec, field.name) for field in dataclasses.fields(OldSpec)}
+            return old_backends.convolve(x, w, old_plan(OldSpec(**fields)), backend="numpy")
     finally:
         sys.path.remove(str(folder))
         for name in [name for name in sys.modules if name.startswith("convviz")]:
