@@ -17,6 +17,7 @@ from ..session.export import (
     parse_steps,
     write_bytes,
 )
+from .numbers import real
 from .specargs import add_spec_arguments, session_from_args
 
 FORMATS = ("gif", "mp4", "png", "scene")
@@ -35,7 +36,7 @@ def add_parser(subparsers) -> None:
     target.add_argument("--mp4", metavar="OUT.mp4", help="the animation as an H.264 MP4 video")
     target.add_argument("--png", metavar="OUT.png", help="one step (the first of --steps, else the scene's) as PNG")
     target.add_argument("--scene", metavar="OUT.json", help="the scene (spec, data, step, selection, text) as JSON")
-    parser.add_argument("--fps", type=float, metavar="N",
+    parser.add_argument("--fps", type=real(0, max(MAX_FPS.values())), metavar="N",
                         help="frames (steps) per second of a GIF or MP4 (default: the scene's playback speed)")
     parser.add_argument("--size", metavar="WxH", help=f"frame size in pixels (default {DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]}; "
                                                       "the window: 1500x980)")

@@ -104,7 +104,7 @@ def run_gui(spec=None, screenshot: str | None = None, step=None, select=None, sc
     big to animate raises ConvSpecError before any window is made."""
     if spec is not None:
         check_drawable(spec)
-    if screenshot:
+    if screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         problem = save_screenshot(screenshot, spec, step=step, select=select, scene=scene)
         if problem is None:

@@ -3,9 +3,7 @@ one or two SessionViews in the middle (the first is the one the controls, keys a
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
@@ -263,17 +261,13 @@ class MainWindow(QtWidgets.QMainWindow):
         return self._write_file(path, data, "screenshot")
 
     def _write_file(self, path: str, data: bytes, what: str) -> bool:
-        """Write to a temporary file beside `path`, then rename: a failure midway leaves any
-        earlier file at `path` whole."""
-        temporary = f"{path}.{os.getpid()}.part"
+        """Write whole or not at all, through a symlink to its target (`write_atomic`)."""
+        from ..session.files import FileRefused, write_atomic
+
         try:
-            with open(temporary, "wb") as handle:
-                handle.write(data)
-            os.replace(temporary, path)
-        except OSError as error:
-            with contextlib.suppress(OSError):
-                os.remove(temporary)
-            self._file_failed(f"could not save the {what} to {path}: {error.strerror or error}")
+            write_atomic(path, data, what)
+        except FileRefused as error:
+            self._file_failed(str(error))
             return False
         self._file_done(f"saved {what} to {path}")
         return True

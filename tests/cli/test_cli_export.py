@@ -103,7 +103,7 @@ def test_a_scene_export_keeps_the_lesson_and_the_flags_given_beside_it(tmp_path,
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["--gif", "{tmp}"], "cannot write {tmp}: it is a folder"),
+    (["--gif", "{tmp}"], "cannot write the GIF export to {tmp}: it is a folder"),
     (["--gif", "{tmp}/out.mp4"], "a GIF export is written to a .gif file (got {tmp}/out.mp4)"),
     (["--mp4", "{tmp}/no such folder/out.mp4"], "the folder {tmp}/no such folder does not exist"),
     (["--gif", "{tmp}/out.gif", "--steps", "0:3"], "--steps 0:3 is not a range of this spec's steps 1–25"),
@@ -213,3 +213,14 @@ def test_the_spec_flags_of_any_command_take_a_lesson_or_a_scene_file(tmp_path, c
     path.write_text(Scene(ConvSpec((1, 1, 9, 9), 1, 3, stride=2)).to_json())
     assert main(["plan", "--spec", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["output_shape"] == [1, 1, 4, 4]
+
+
+def test_an_export_through_a_symlink_replaces_the_file_it_names(tmp_path, capsys):
+    real = tmp_path / "real.gif"
+    real.write_bytes(b"old")
+    link = tmp_path / "link.gif"
+    link.symlink_to(real)
+    code, out, err = _run(capsys, "--input", "4", "--kernel", "3", "--gif", str(link), "--size", "200x150")
+    assert code == 0, err
+    assert link.is_symlink() and imageio.imread(real, index=None).shape == (4, 150, 200, 3)
+    assert sorted(os.listdir(tmp_path)) == ["link.gif", "real.gif"]
