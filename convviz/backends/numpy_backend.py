@@ -24,6 +24,7 @@ import numpy as np
 
 from ..core import ConvSpecError, check_arrays
 from ..core.memory import MemoryEstimate, array_estimate
+from . import numpy_operators
 from . import numpy_strategies as strategies
 from .base import CONVVIZ, Availability, Backend
 
@@ -116,6 +117,8 @@ class NumpyBackend(Backend):
           which folds a batch of small images into one matmul.
         """
         spec = conv_plan.spec
+        if numpy_operators.handles(conv_plan):
+            return numpy_operators.choose(conv_plan)
         if spec.in_channels * spec.out_channels == 1:
             return "toeplitz"
         if unsupported(conv_plan, "pointwise") is None:
@@ -138,10 +141,14 @@ class NumpyBackend(Backend):
         return hp * wp >= SHIFTED_POSITIONS_PER_CHANNEL * (spec.in_channels + spec.out_channels)
 
     def algorithms_for(self, conv_plan) -> tuple[str, ...]:
-        """The strategies that can run `conv_plan`."""
+        """The strategies that can run `conv_plan`: numpy_operators' for other operations and groups."""
+        if numpy_operators.handles(conv_plan):
+            return numpy_operators.algorithms_for(conv_plan)
         return tuple(name for name in self.algorithms if unsupported(conv_plan, name) is None)
 
     def check_algorithm(self, algorithm: str, conv_plan=None) -> str:
+        if conv_plan is not None and numpy_operators.handles(conv_plan):
+            return super().check_algorithm(algorithm, conv_plan)
         super().check_algorithm(algorithm)
         reason = None if conv_plan is None else unsupported(conv_plan, algorithm)
         if reason:
@@ -161,7 +168,12 @@ class NumpyBackend(Backend):
         return strategies.im2col_blocks(conv_plan, itemsize, self.block_size("im2col-chunked"))[1:]
 
     def strategy(self, algorithm: str, conv_plan=None):
-        """The bound method that runs `algorithm` (checked against `conv_plan` when given)."""
+        """The bound method (or numpy_operators function) that runs `algorithm` (checked against
+        `conv_plan` when given)."""
+        if algorithm in numpy_operators.STRATEGIES:
+            if conv_plan is not None:
+                self.check_algorithm(algorithm, conv_plan)
+            return numpy_operators.STRATEGIES[algorithm]
         return getattr(self, self.strategies[self.check_algorithm(algorithm, conv_plan)])
 
     def scratch_parts(self, conv_plan, dtype, algorithm: str) -> dict[str, int]:
@@ -179,7 +191,7 @@ class NumpyBackend(Backend):
     def convolve(self, x, w, conv_plan, bias=None, algorithm=None):
         dtype = check_arrays(x, w, conv_plan, bias)
         x = np.asarray(x, dtype=dtype)
-        w = np.ascontiguousarray(w, dtype=dtype)
+        w = None if w is None else np.ascontiguousarray(w, dtype=dtype)
         if algorithm is None:
             algorithm = self.choose_algorithm(conv_plan, dtype)
         y = self.strategy(algorithm, conv_plan)(x, w, conv_plan)
