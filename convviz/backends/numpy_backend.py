@@ -38,6 +38,9 @@ im2col's matrix): large enough for efficient BLAS calls, small enough to stay in
 The best of 1–16 MiB measured on benchmarks/cpu_vs_torch.py's shapes (one core): toeplitz
 1 MiB (8 MiB took 1.3–1.7× as long), the others 8 MiB (1 MiB: up to 2.8× as long on the
 dilated 5×5 layer; 16 MiB no faster)."""
+IM2COL_BLOCK_POSITIONS = 2048
+"""Output positions per block of ``im2col-chunked`` (within `BLOCK_BYTES`): 1×3×224×224 → 64,
+7×7 stride 2 took 1.25× as long with 8 MiB blocks as with 1 MiB; deep layers fill 8 MiB."""
 SHIFTED_POSITIONS_PER_CHANNEL = 2
 """``shifted`` is chosen when the padded image has at least this many positions per input and
 output channel (see `NumpyBackend._shifted_pays`)."""
@@ -70,10 +73,15 @@ def _declared(name: str):
     function = getattr(strategies, name.replace("-chunked", "") + "_scratch")
 
     def scratch(backend, conv_plan, itemsize: int) -> dict[str, int]:
-        parts = function(conv_plan, itemsize, backend.block_size(name))
+        parts = function(conv_plan, itemsize, backend.block_size(name, conv_plan, itemsize))
         return {**parts, "ufunc buffers": strategies.UFUNC_BUFFER_BYTES}
 
     return scratch
+
+
+def _im2col_depth(conv_plan) -> int:
+    spec = conv_plan.spec
+    return spec.in_channels * spec.kernel_size[0] * spec.kernel_size[1]
 
 
 def unsupported(conv_plan, algorithm: str) -> str | None:
@@ -155,17 +163,21 @@ class NumpyBackend(Backend):
             raise ConvSpecError(f"{reason}; this spec is {conv_plan.spec.describe()}")
         return algorithm
 
-    def block_size(self, algorithm: str) -> int | None:
+    def block_size(self, algorithm: str, conv_plan=None, itemsize: int = 4) -> int | None:
         """Bytes of one block of work arrays (`BLOCK_BYTES`, or the block size given), within the
-        scratch budget; None (no blocks) for the textbook ``im2col``."""
+        scratch budget; None (no blocks) for the textbook ``im2col``. im2col's blocks hold
+        `IM2COL_BLOCK_POSITIONS` positions (at least 1 MiB): enough for the matmul, and a
+        shallow matrix (few channels) stays in cache between its copy and its matmul."""
         if algorithm == "im2col":
             return None
         block = BLOCK_BYTES.get(algorithm, 0) if self.block_bytes is None else self.block_bytes
+        if algorithm == "im2col-chunked" and self.block_bytes is None and conv_plan is not None:
+            block = min(block, max(2**20, _im2col_depth(conv_plan) * itemsize * IM2COL_BLOCK_POSITIONS))
         return min(block, self.scratch_budget)
 
     def chunk_shape(self, conv_plan, itemsize: int) -> tuple[int, int]:
         """(rows, columns) of output per block of ``im2col-chunked`` (for one image)."""
-        return strategies.im2col_blocks(conv_plan, itemsize, self.block_size("im2col-chunked"))[1:]
+        return strategies.im2col_blocks(conv_plan, itemsize, self.block_size("im2col-chunked", conv_plan, itemsize))[1:]
 
     def strategy(self, algorithm: str, conv_plan=None):
         """The bound method (or numpy_operators function) that runs `algorithm` (checked against
@@ -201,20 +213,20 @@ class NumpyBackend(Backend):
 
     @declares_scratch(_declared("toeplitz"))
     def _toeplitz(self, x, w, conv_plan) -> np.ndarray:
-        return strategies.toeplitz(x, w, conv_plan, self.scratch, self.block_size("toeplitz"))
+        return strategies.toeplitz(x, w, conv_plan, self.scratch, self.block_size("toeplitz", conv_plan, x.itemsize))
 
     @declares_scratch(_declared("pointwise"))
     def _pointwise(self, x, w, conv_plan) -> np.ndarray:
-        return strategies.pointwise(x, w, conv_plan, self.scratch, self.block_size("pointwise"))
+        return strategies.pointwise(x, w, conv_plan, self.scratch, self.block_size("pointwise", conv_plan, x.itemsize))
 
     @declares_scratch(_declared("shifted"))
     def _shifted(self, x, w, conv_plan) -> np.ndarray:
-        return strategies.shifted(x, w, conv_plan, self.scratch, self.block_size("shifted"))
+        return strategies.shifted(x, w, conv_plan, self.scratch, self.block_size("shifted", conv_plan, x.itemsize))
 
     @declares_scratch(_declared("im2col"))
     def _im2col(self, x, w, conv_plan) -> np.ndarray:
-        return strategies.im2col(x, w, conv_plan, self.scratch, self.block_size("im2col"))
+        return strategies.im2col(x, w, conv_plan, self.scratch, self.block_size("im2col", conv_plan, x.itemsize))
 
     @declares_scratch(_declared("im2col-chunked"))
     def _im2col_chunked(self, x, w, conv_plan) -> np.ndarray:
-        return strategies.im2col(x, w, conv_plan, self.scratch, self.block_size("im2col-chunked"))
+        return strategies.im2col(x, w, conv_plan, self.scratch, self.block_size("im2col-chunked", conv_plan, x.itemsize))

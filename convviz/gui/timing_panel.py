@@ -60,6 +60,19 @@ def backend_colour(backend: str) -> str:
     return PALETTE[names.index(backend) % len(PALETTE)] if backend in names else OTHER_COLOUR
 
 
+def _load_now() -> str:
+    """The load as a run starts, and what it means for the timings."""
+    from ..profiling.machine import load_average
+    from ..profiling.stats import busy_load
+
+    load = load_average()
+    if not load:
+        return ""
+    cpus = available_cpus()
+    verdict = " — busy: its timings will be marked unstable" if busy_load(load[0], cpus) else ""
+    return f" (load {load[0]:.2f} on {cpus} CPUs{verdict})"
+
+
 class TimingPanel(QtWidgets.QWidget):
     """Time the session's spec (or sweep its input size) on every available backend, live."""
 
@@ -268,7 +281,7 @@ class TimingPanel(QtWidgets.QWidget):
         self.sweep_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
-        self.status.setText(message + " …")
+        self.status.setText(message + " …" + _load_now())
         self.tabs.setCurrentWidget(self.sweep_plot if what == "sweep" else self.bar_plot)  # once: the user may look elsewhere
         self._worker.start(self)
         return True

@@ -49,7 +49,7 @@ def _run(capsys, *argv):
 def test_an_animation_has_one_frame_per_step_each_the_step_the_session_renders(tmp_path, capsys, renders, kind,
                                                                                tolerance):
     path = tmp_path / f"stride.{kind}"
-    code, out, err = _run(capsys, "--lesson", "stride", f"--{kind}", str(path), "--size", SIZE_TEXT,
+    code, out, err = _run(capsys, "--lesson", "stride", "--no-compare", f"--{kind}", str(path), "--size", SIZE_TEXT,
                           "--steps", "2:4", "--fps", "5")
     assert code == 0, err
     assert f"wrote {path} (3 frames, {SIZE[0]}×{SIZE[1]}, 5 per second)" in out
@@ -73,9 +73,28 @@ def test_an_animation_has_one_frame_per_step_each_the_step_the_session_renders(t
     assert sorted(os.listdir(tmp_path)) == [path.name]
 
 
+def test_a_lesson_that_compares_two_specs_exports_both_side_by_side_in_step(tmp_path, capsys, renders):
+    path = tmp_path / "both.gif"
+    code, out, err = _run(capsys, "--lesson", "stride", "--gif", str(path), "--size", f"{2 * SIZE[0]}x{SIZE[1]}",
+                          "--steps", "9:11")
+    assert code == 0, err
+    frames = imageio.imread(path, index=None)
+    assert frames.shape == (3, SIZE[1], 2 * SIZE[0], 3)
+    scene = load_lesson("stride")
+    first, second = scene.session(), scene.compare_session()
+    assert (first.steps, second.steps) == (9, 25)
+    for frame, step in zip(frames, range(8, 11)):
+        left, right = frame[:, : SIZE[0]], frame[:, SIZE[0]:]
+        assert _difference(left, renders(first, min(step, first.steps - 1))) < 0.5  # A waits at its last step
+        assert _difference(right, renders(second, step)) < 0.5
+    assert _difference(frames[1][:, SIZE[0]:], renders(second, 8)) > _difference(frames[1][:, SIZE[0]:],
+                                                                                 renders(second, 9))
+
+
 def test_a_png_is_exactly_the_rendered_frame_of_the_step_asked_for(tmp_path, capsys, renders):
     path = tmp_path / "frame.png"
-    code, out, err = _run(capsys, "--lesson", "dilation", "--png", str(path), "--size", SIZE_TEXT, "--steps", "4")
+    code, out, err = _run(capsys, "--lesson", "dilation", "--no-compare", "--png", str(path), "--size", SIZE_TEXT,
+                          "--steps", "4")
     assert code == 0, err
     picture = imageio.imread(path)[..., :3]
     assert np.array_equal(picture, renders(load_lesson("dilation").session(), 3))
