@@ -12,6 +12,7 @@ import sys
 from ..core import ConvSpecError
 from . import bench, plan
 from .specargs import add_spec_arguments, spec_from_args, spec_given
+from .windowargs import add_window_arguments, window_options
 
 COMMANDS = {"plan": plan, "bench": bench}
 
@@ -20,7 +21,43 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a bad argument in one line and exits 2."""
 
     def error(self, message):
+        unknown = unknown_options(self, getattr(self, "argv", None) or sys.argv[1:])
+        if unknown:
+            message = unknown
         self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
+
+
+def unknown_options(parser: argparse.ArgumentParser, argv) -> str | None:
+    """'unknown option --x …' for the first option in `argv` (before a command) that `parser`
+    does not know, with the nearest known one; None when every option is known. argparse
+    would otherwise blame the option's value ("invalid choice: '3'")."""
+    import difflib
+
+    known = list(parser._option_string_actions)
+    commands = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            commands.update(action.choices)
+    for token in argv:
+        if token in commands or token == "--":
+            return None
+        if not token.startswith("-") or token == "-" or _is_number(token):
+            continue
+        name = token.split("=", 1)[0]
+        if name in known or (name.startswith("--") and sum(option.startswith(name) for option in known) == 1):
+            continue
+        near = difflib.get_close_matches(name, [option for option in known if option.startswith("--")], n=1)
+        hint = f"; did you mean {near[0]}?" if near else ""
+        return f"unknown option {name}{hint} (convviz --help lists them)"
+    return None
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
 
 
 def one_line(message) -> str:
@@ -34,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_spec_arguments(parser)
     parser.add_argument("--screenshot", metavar="FILE.png", help="render the window offscreen to a PNG and exit")
+    add_window_arguments(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     for module in COMMANDS.values():
         module.add_parser(subparsers)
@@ -42,13 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     parser = build_parser()
+    parser.argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     try:
         if args.command is None:
             from ..gui.app import run_gui
 
             spec = spec_from_args(args) if spec_given(args) else None
-            return run_gui(spec, screenshot=args.screenshot)
+            return run_gui(spec, screenshot=args.screenshot, **window_options(args))
         return COMMANDS[args.command].run(args)
     except ConvSpecError as error:
         print(f"convviz: {one_line(error)}", file=sys.stderr)

@@ -19,15 +19,21 @@ def _application():
     return app
 
 
-def make_window(spec=None, settings=None, restore=True):
-    """A MainWindow on `spec` (or the remembered spec), not yet shown."""
+def make_window(spec=None, settings=None, restore=True, compare=None, presentation=None):
+    """A MainWindow on `spec` (or the remembered spec), not yet shown; `compare`: a second spec
+    shown beside it; `presentation`: True/False forces the mode (None: as remembered)."""
     from ..session import Session
     from .window import MainWindow
 
     session = None
     if spec is not None:
         session = Session(spec)
-    return MainWindow(session=session, settings=settings, restore=restore)
+    window = MainWindow(session=session, settings=settings, restore=restore)
+    if presentation is not None:
+        window.set_presentation(presentation)
+    if compare is not None:
+        window.compare_with(compare)
+    return window
 
 
 OFFSCREEN_NOISE = ("This plugin does not support",)
@@ -39,14 +45,18 @@ def _quiet_offscreen_messages(kind, context, message: str) -> None:
         print(message, file=sys.stderr)
 
 
-def save_screenshot(path: str, spec=None, size=(1500, 980), step=None) -> str | None:
-    """Render a window on `spec` (no stored settings) and save it as PNG; None when written,
-    else why not."""
+DEFAULT_SIZE = (1500, 980)
+
+
+def save_screenshot(path: str, spec=None, size=DEFAULT_SIZE, step=None, compare=None,
+                    presentation=False) -> str | None:
+    """Render a window on `spec` (no stored settings) at `size` (width, height) and save it as
+    PNG; None when written, else why not."""
     from PyQt6 import QtCore, QtWidgets
 
     QtCore.qInstallMessageHandler(_quiet_offscreen_messages)
     app = _application()  # keep a reference: a collected QApplication takes the widgets with it
-    window = make_window(spec, settings=None, restore=False)
+    window = make_window(spec, settings=None, restore=False, compare=compare, presentation=presentation)
     steps = window.session.steps
     window.session.set_step(steps // 2 if step is None else step)
     window.resize(*size)
@@ -60,15 +70,19 @@ def save_screenshot(path: str, spec=None, size=(1500, 980), step=None) -> str | 
     return problem
 
 
-def run_gui(spec=None, screenshot: str | None = None) -> int:
+def run_gui(spec=None, screenshot: str | None = None, window_size=None, compare=None,
+            presentation: bool = False) -> int:
     """Open the window on `spec` (None: the remembered one), or with `screenshot` render it
-    offscreen to that PNG and exit. A spec too big to animate raises ConvSpecError before any
-    window is made."""
-    if spec is not None:
-        check_drawable(spec)
+    offscreen to that PNG and exit. `window_size` (width, height) sizes the window (and the
+    screenshot); `compare` shows a second spec beside the first; `presentation` starts in
+    presentation mode. A spec too big to animate raises ConvSpecError before any window is made."""
+    for drawn in (spec, compare):
+        if drawn is not None:
+            check_drawable(drawn)
     if screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        problem = save_screenshot(screenshot, spec)
+        problem = save_screenshot(screenshot, spec, size=window_size or DEFAULT_SIZE, compare=compare,
+                                  presentation=presentation)
         if problem is None:
             print(f"convviz: wrote {screenshot}")
             return 0
@@ -77,9 +91,13 @@ def run_gui(spec=None, screenshot: str | None = None) -> int:
     from .settings import open_settings
 
     app = _application()
-    window = make_window(spec, settings=open_settings(), restore=True)
+    window = make_window(spec, settings=open_settings(), restore=True, compare=compare)
     if spec is not None:
         window.session.set_spec(spec)
+    if window_size is not None:
+        window.resize(*window_size)
+    if presentation:
+        window.set_presentation(True, full_screen=window_size is None)
     window.show()
     return _run_event_loop(app, window)
 

@@ -192,6 +192,16 @@ class CellGrid(pg.GraphicsLayoutWidget):
         item.setBrush(QtGui.QBrush(QtGui.QColor(fill)) if fill else QtGui.QBrush(QtCore.Qt.BrushStyle.NoBrush))
         return item
 
+    def apply_theme(self, theme) -> None:
+        """Grid lines and tick labels as thick and as large as `theme` says."""
+        self.lines.setPen(_pen("#b8b8b8", theme.line(1.0)))
+        font = QtGui.QFont()
+        font.setPointSizeF(theme.font(9.0))
+        for side in ("top", "left"):
+            axis = self.plot.getAxis(side)
+            if axis is not None and axis.isVisible():
+                axis.setStyle(tickFont=font)
+
     def set_axis_labels(self, rows: list[str], cols: list[str]) -> None:
         """Tick labels at cell centres: rows[r] beside row r, cols[c] above column c ('' for none)."""
         left, top = self.plot.getAxis("left"), self.plot.getAxis("top")

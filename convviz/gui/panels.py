@@ -10,12 +10,8 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ..session import DATA, SELECTION, SPEC, STEP
 from .grid import CellGrid, colour_cells
+from .theme import NORMAL, Theme
 
-INPUT_BORDER = "#1f3b73"
-WINDOW_COLOUR = "#e8590c"
-CURRENT_COLOUR = WINDOW_COLOUR
-UNREAD_COLOUR = (231, 76, 60, 255)
-SELECTION_COLOUR = "#1c7ed6"
 MAX_MARKS = 4096
 ZERO_PAD = (226, 226, 226, 255)
 EMPTY = (255, 255, 255, 255)
@@ -30,7 +26,25 @@ def _label(text="", size=None, bold=False, wrap=True) -> QtWidgets.QLabel:
         font.setPointSizeF(size)
     font.setBold(bold)
     label.setFont(font)
+    label.setProperty("base_points", size or font.pointSizeF())
     return label
+
+
+def scale_labels(widget: QtWidgets.QWidget, theme: Theme) -> None:
+    """Every label made by `_label` under `widget` at its base size times the theme's scale."""
+    for label in widget.findChildren(QtWidgets.QLabel):
+        base = label.property("base_points")
+        if base:
+            font = label.font()
+            font.setPointSizeF(theme.font(float(base)))
+            label.setFont(font)
+
+
+def _outline(colour: str, width: float) -> QtGui.QPen:
+    pen = QtGui.QPen(QtGui.QColor(colour))
+    pen.setCosmetic(True)
+    pen.setWidthF(width)
+    return pen
 
 
 def _remove(items) -> None:
@@ -43,14 +57,20 @@ def _remove(items) -> None:
 class Marks:
     """Outlines on some cells of a grid (the picked input cell, or the outputs that read it)."""
 
-    def __init__(self, grid: CellGrid, colour: str = SELECTION_COLOUR, width: float = 3.0):
+    def __init__(self, grid: CellGrid, colour: str = NORMAL.selection_colour, width: float = 3.0):
         self.grid, self.colour, self.width = grid, colour, width
         self.items: list = []
+        self.cells: list = []
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.colour, self.width = theme.selection_colour, theme.line(3.0)
+        self.show(self.cells)
 
     def show(self, cells) -> None:
         _remove(self.items)
         self.items = []
-        for row, col in list(cells)[:MAX_MARKS]:
+        self.cells = list(cells)[:MAX_MARKS]
+        for row, col in self.cells:
             item = self.grid.add_rect(self.colour, self.width, style=QtCore.Qt.PenStyle.DashLine)
             item.setRect(QtCore.QRectF(col + 0.08, row + 0.08, 0.84, 0.84))
             self.items.append(item)
@@ -74,12 +94,25 @@ class AnimationPanel(QtWidgets.QWidget):
         layout.addWidget(self.legend)
         layout.addWidget(self.grid, 1)
         layout.addWidget(self.arithmetic)
-        self.input_border = self.grid.add_rect(INPUT_BORDER, 3.0)
-        self.window_rect = self.grid.add_rect(WINDOW_COLOUR, 3.5)
+        self.theme = NORMAL
+        self.input_border = self.grid.add_rect(NORMAL.input_border, 3.0)
+        self.window_rect = self.grid.add_rect(NORMAL.window_colour, 3.5)
         self.taps = pg.ItemGroup()
         self.taps.setParentItem(self.grid.overlay_layer)
         self._tap_items: list = []
         self.marks = Marks(self.grid)
+
+    def apply_theme(self, theme: Theme) -> None:
+        """Colours, line widths and font sizes of `theme`; the next full draw uses its maps."""
+        self.theme = theme
+        scale_labels(self, theme)
+        font = self.arithmetic.font()
+        font.setPointSizeF(theme.arithmetic_points)
+        self.arithmetic.setFont(font)
+        self.grid.apply_theme(theme)
+        self.input_border.setPen(_outline(theme.input_border, theme.line(3.0)))
+        self.window_rect.setPen(_outline(theme.window_colour, theme.line(3.5)))
+        self.marks.apply_theme(theme)
 
     def draw(self, frame, changes) -> None:
         if SPEC in changes or DATA in changes:
@@ -91,10 +124,11 @@ class AnimationPanel(QtWidgets.QWidget):
 
     def _draw_grid(self, picture) -> None:
         padded, mask, mode = picture.values, picture.padding, picture.mode
+        theme = self.theme
         if picture.pictorial:
-            rgba, dark = colour_cells(padded, "CET-L1", lightness=0.9)  # a picture looks like one in grey
+            rgba, dark = colour_cells(padded, theme.picture_map, lightness=0.9)  # a picture looks like one in grey
         else:
-            rgba, dark = colour_cells(padded, "CET-L12", lightness=0.6)
+            rgba, dark = colour_cells(padded, theme.input_map, lightness=0.6)
         rgba[mask] = (0.55 * rgba[mask] + 0.45 * np.array([190, 170, 250, 255])).astype(np.uint8)
         if mode == "zeros":
             rgba[mask] = ZERO_PAD
@@ -111,10 +145,10 @@ class AnimationPanel(QtWidgets.QWidget):
         self.input_border.setRect(QtCore.QRectF(left, top, width, height))
         _remove(self._tap_items)
         row_offsets, col_offsets = picture.tap_offsets
-        fill = QtGui.QBrush(QtGui.QColor(232, 89, 12, 70))
-        pen = QtGui.QPen(QtGui.QColor(WINDOW_COLOUR))
-        pen.setCosmetic(True)
-        pen.setWidthF(1.5)
+        fill_colour = QtGui.QColor(theme.window_colour)
+        fill_colour.setAlpha(70)
+        fill = QtGui.QBrush(fill_colour)
+        pen = _outline(theme.window_colour, theme.line(1.5))
         self._tap_items = []
         for row_offset in row_offsets:
             for col_offset in col_offsets:
@@ -130,8 +164,9 @@ class AnimationPanel(QtWidgets.QWidget):
             pad_text = (f"<span style='background:#d5c8f5'>&nbsp;violet&nbsp;</span> {mode} padding "
                         "(↤r,c: the input cell it copies)")
         self.legend.setText(
-            f"<span style='color:{INPUT_BORDER}'><b>▭ blue frame</b></span>: the input &nbsp; {pad_text} &nbsp; "
-            f"<span style='color:{WINDOW_COLOUR}'><b>■ orange</b></span>: the kernel's taps, {picture.kernel_text}"
+            f"<span style='color:{theme.input_border}'><b>▭ {theme.border_name}</b></span>: the input &nbsp; "
+            f"{pad_text} &nbsp; <span style='color:{theme.window_colour}'><b>■ {theme.window_name}</b></span>: "
+            f"the kernel's taps, {picture.kernel_text}"
         )
 
     def _draw_step(self, frame) -> None:
@@ -159,7 +194,8 @@ class OutputPanel(QtWidgets.QWidget):
         layout.addWidget(self.shape_label)
         layout.addWidget(self.formula_label)
         layout.addWidget(self.grid, 1)
-        self.current = self.grid.add_rect(CURRENT_COLOUR, 3.5)
+        self.theme = NORMAL
+        self.current = self.grid.add_rect(NORMAL.window_colour, 3.5)
         self.grid.cell_clicked.connect(self.cell_clicked)
         self.grid.setToolTip("Click an output cell to jump to the step that computes it")
         self.marks = Marks(self.grid)
@@ -177,7 +213,7 @@ class OutputPanel(QtWidgets.QWidget):
 
     def _draw_grid(self, frame) -> None:
         picture = self._picture = frame.output
-        self._rgba, dark = colour_cells(picture.values, "viridis", lightness=0.6)
+        self._rgba, dark = colour_cells(picture.values, self.theme.output_map, lightness=0.6)
 
         def texts():
             return picture.cell_texts(), [["#111" if d else "#fff" for d in row] for row in dark], None
@@ -189,6 +225,13 @@ class OutputPanel(QtWidgets.QWidget):
         self._shown = step  # texts are built (if ever) visible up to this step
         self.shape_label.setText(picture.title)
         self.formula_label.setText(picture.formulas)
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        scale_labels(self, theme)
+        self.grid.apply_theme(theme)
+        self.current.setPen(_outline(theme.window_colour, theme.line(3.5)))
+        self.marks.apply_theme(theme)
 
     def _draw_step(self, frame) -> None:
         picture, step = self._picture, frame.step
@@ -222,11 +265,19 @@ class CoveragePanel(QtWidgets.QWidget):
         self.grid.setToolTip("Click an input cell to outline it and every output that reads it (blue)")
         self.grid.cell_clicked.connect(self.cell_clicked)
         self.marks = Marks(self.grid)
+        self.theme = NORMAL
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)
         layout.addWidget(self.summary)
         layout.addWidget(self.grid, 1)
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        scale_labels(self, theme)
+        self.grid.apply_theme(theme)
+        self.colour_bar.setColorMap(pg.colormap.get(theme.coverage_map))
+        self.marks.apply_theme(theme)
 
     def draw(self, frame, changes) -> None:
         if SPEC in changes:
@@ -236,14 +287,14 @@ class CoveragePanel(QtWidgets.QWidget):
         if SPEC in changes or SELECTION in changes:
             text = frame.coverage.summary
             if frame.selection:
-                text += f"<br><b style='color:{SELECTION_COLOUR}'>{frame.selection.text}</b>"
+                text += f"<br><b style='color:{self.theme.selection_colour}'>{frame.selection.text}</b>"
             self.summary.setText(text)
 
     def _draw_grid(self, picture) -> None:
         most = max(picture.most, 1)
-        rgba, dark = colour_cells(picture.counts, "viridis", low=0, high=most, lightness=1.0)
+        rgba, dark = colour_cells(picture.counts, self.theme.coverage_map, low=0, high=most, lightness=1.0)
         unread = picture.unread
-        rgba[unread] = UNREAD_COLOUR
+        rgba[unread] = self.theme.unread_colour
 
         def texts():
             colours = np.where(unread | ~dark, "#fff", "#111").tolist()

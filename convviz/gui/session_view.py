@@ -17,6 +17,14 @@ from .playback import PlaybackBar
 EVERYTHING = frozenset({SPEC, DATA, STEP, SELECTION, PLAYING, SPEED})
 
 
+MIN_PANEL = (260, 220)
+"""Smallest width and height of the output and coverage panels: their numbers stay readable."""
+MIN_ANIMATION = (320, 300)
+WIDE = 1.25
+"""Width/height ratio above which the output and coverage panels stand to the right of the
+animation; below it they sit side by side under it (narrow windows, compare mode)."""
+
+
 class SessionView(QtWidgets.QWidget):
     """The panels and playback of one session."""
 
@@ -24,37 +32,79 @@ class SessionView(QtWidgets.QWidget):
         super().__init__(parent)
         self.session = session
         self.live = live
+        self.caption = QtWidgets.QLabel()
+        self.caption.setObjectName("view_caption")
+        self.caption.setVisible(False)
         self.animation = AnimationPanel()
         self.output = OutputPanel()
         self.coverage = CoveragePanel()
         self.playback = PlaybackBar(session)
         self.playback.setVisible(live)
+        self.animation.setMinimumSize(*MIN_ANIMATION)
+        for panel in (self.output, self.coverage):
+            panel.setMinimumSize(*MIN_PANEL)
 
-        left = QtWidgets.QWidget()
-        left_layout = QtWidgets.QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.animation, 1)
-        left_layout.addWidget(self.playback)
-        right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
-        right.addWidget(self.output)
-        right.addWidget(self.coverage)
+        self.results = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        self.results.addWidget(self.output)
+        self.results.addWidget(self.coverage)
         self.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(right)
+        self.splitter.addWidget(self.animation)
+        self.splitter.addWidget(self.results)
+        for splitter in (self.splitter, self.results):
+            splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.splitter)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.playback)
 
         self.timer = QtCore.QTimer(self)
         self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        self.ticker = session.tick
+        """What one playback tick calls (a comparison replaces it to move two sessions together)."""
+        self.drives_playback = True
+        """False: this view's timer never runs (another view's clock moves its session)."""
         if live:
-            self.timer.timeout.connect(session.tick)
+            self.timer.timeout.connect(lambda: self.ticker())
             self.output.cell_clicked.connect(session.go_to_output)
             self.coverage.cell_clicked.connect(lambda row, col: session.select_input((row, col)))
             session.subscribe(self.on_change)
             self.on_change(EVERYTHING)
+
+    def set_caption(self, text: str) -> None:
+        self.caption.setText(text)
+        self.caption.setVisible(bool(text))
+
+    def apply_theme(self, theme) -> None:
+        """Draw with `theme` from now on (fonts, lines, colour maps), redrawing everything."""
+        for panel in (self.animation, self.output, self.coverage):
+            panel.apply_theme(theme)
+        font = self.caption.font()
+        font.setPointSizeF(theme.font(13.0))
+        font.setBold(True)
+        self.caption.setFont(font)
+        self.playback.apply_theme(theme)
+        if self.live:
+            self.draw(self.session.frame())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._arrange(event.size().width(), event.size().height())
+
+    def _arrange(self, width: int, height: int) -> None:
+        """Results beside the animation when the view is wide, under it when it is narrow."""
+        wide = width >= WIDE * height
+        horizontal, vertical = QtCore.Qt.Orientation.Horizontal, QtCore.Qt.Orientation.Vertical
+        outer = horizontal if wide else vertical
+        if self.splitter.orientation() == outer:
+            return
+        self.splitter.setOrientation(outer)
+        self.results.setOrientation(vertical if wide else horizontal)
+        first = width if not wide else height
+        self.splitter.setSizes([int(width * 0.6), int(width * 0.4)] if wide else [int(height * 0.58), int(height * 0.42)])
+        self.results.setSizes([first, first])
 
     def on_change(self, changes) -> None:
         self.draw(self.session.frame(), changes)
@@ -62,7 +112,7 @@ class SessionView(QtWidgets.QWidget):
         if SPEED in changes:
             self.timer.setInterval(session.interval_ms)
         if PLAYING in changes:
-            if session.playing:
+            if session.playing and self.drives_playback:
                 self.timer.start(session.interval_ms)
             else:
                 self.timer.stop()
