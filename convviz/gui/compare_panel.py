@@ -77,11 +77,11 @@ class ComparePanel(QtWidgets.QWidget):
                                   lightness=0.8)
         rgba[~shared] = ONLY_ONE
 
-        def texts():
-            cell_texts = [[("" if not shared[r, c] else f"{int(values[r, c]):+d}" if values[r, c] else "0")
-                           for c in range(values.shape[1])] for r in range(values.shape[0])]
-            colours = np.where(dark, "#111", "#fff").tolist()
-            return cell_texts, colours, None
+        def texts(rows, cols):
+            block, known = values[rows, cols], shared[rows, cols]
+            cell_texts = [[(f"{int(value):+d}" if value else "0") if seen else None for value, seen in zip(*pair)]
+                          for pair in zip(block, known)]
+            return cell_texts, np.where(dark[rows, cols], "#111", "#fff").tolist(), None
 
         self.grid.set_cells(rgba, texts)
         self.grid.set_axis_labels([str(r) for r in range(values.shape[0])], [str(c) for c in range(values.shape[1])])

@@ -88,10 +88,25 @@ class AnimationPanel(QtWidgets.QWidget):
         self.arithmetic = _label(size=13)
         self.arithmetic.setObjectName("arithmetic")
         self.arithmetic.setMinimumHeight(40)
+        self.fit_button = QtWidgets.QToolButton(text="Fit")
+        self.fit_button.setObjectName("fit")
+        self.fit_button.setToolTip("Show the whole grids again (or double-click a grid). "
+                                   "Mouse wheel: zoom; drag: pan")
+        self.follow = QtWidgets.QCheckBox("Follow the kernel")
+        self.follow.setObjectName("follow")
+        self.follow.setToolTip("While zoomed in, keep the kernel's window (and the output cell) in view; "
+                               "turning it on zooms in until values can be read")
+        self.follow.setChecked(True)
+        for widget in (self.fit_button, self.follow):
+            widget.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        tools = QtWidgets.QHBoxLayout()
+        tools.addWidget(self.legend, 1)
+        tools.addWidget(self.fit_button, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+        tools.addWidget(self.follow, 0, QtCore.Qt.AlignmentFlag.AlignTop)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)
-        layout.addWidget(self.legend)
+        layout.addLayout(tools)
         layout.addWidget(self.grid, 1)
         layout.addWidget(self.arithmetic)
         self.theme = NORMAL
@@ -133,11 +148,11 @@ class AnimationPanel(QtWidgets.QWidget):
         if mode == "zeros":
             rgba[mask] = ZERO_PAD
 
-        def texts():
-            colours = [["#8a8a8a" if mode == "zeros" else "#4c2a9e" for _ in row] for row in mask]
-            for row, col in zip(*np.nonzero(~mask)):
-                colours[row][col] = "#111" if dark[row, col] else "#fff"
-            return picture.cell_texts(), colours, picture.copy_labels()
+        pad_text_colour = "#8a8a8a" if mode == "zeros" else "#4c2a9e"
+
+        def texts(rows, cols):
+            colours = np.where(mask[rows, cols], pad_text_colour, np.where(dark[rows, cols], "#111", "#fff"))
+            return picture.cell_texts(rows, cols), colours.tolist(), picture.copy_labels(rows, cols)
 
         self.grid.set_cells(rgba, texts)
         self.grid.set_axis_labels(picture.row_labels, picture.col_labels)
@@ -200,6 +215,7 @@ class OutputPanel(QtWidgets.QWidget):
         self.grid.setToolTip("Click an output cell to jump to the step that computes it")
         self.marks = Marks(self.grid)
         self._rgba = np.zeros((1, 1, 4), np.uint8)
+        self._display = self._rgba
         self._picture = None
         self._shown = -1
 
@@ -215,14 +231,16 @@ class OutputPanel(QtWidgets.QWidget):
         picture = self._picture = frame.output
         self._rgba, dark = colour_cells(picture.values, self.theme.output_map, lightness=0.6)
 
-        def texts():
-            return picture.cell_texts(), [["#111" if d else "#fff" for d in row] for row in dark], None
+        def texts(rows, cols):
+            return picture.cell_texts(rows, cols), np.where(dark[rows, cols], "#111", "#fff").tolist(), None
 
         step = frame.step
         self.grid.text_shown = lambda row, col: picture.cell_steps[row, col] <= step
-        self.grid.set_cells(self._rgba, texts)
+        self._display = self._rgba.copy()
+        self._display[picture.cell_steps > step] = EMPTY
+        self.grid.set_cells(self._display, texts)
         self.grid.set_axis_labels(picture.row_labels, picture.col_labels)
-        self._shown = step  # texts are built (if ever) visible up to this step
+        self._shown = step  # cells and texts are shown up to this step
         self.shape_label.setText(picture.title)
         self.formula_label.setText(picture.formulas)
 
@@ -235,13 +253,18 @@ class OutputPanel(QtWidgets.QWidget):
 
     def _draw_step(self, frame) -> None:
         picture, step = self._picture, frame.step
-        display = self._rgba.copy()
-        display[picture.cell_steps > step] = EMPTY
-        self.grid.image.setImage(display, autoLevels=False, levels=None)
         low, high = sorted((self._shown, step))
-        if self.grid.texts_built:
-            for index in range(low + 1, high + 1):
-                self.grid.set_text_shown(*picture.step_cells[index], index <= step)
+        if high > low:
+            # only the cells between the last shown step and this one change
+            rows, cols = picture.step_cells[low + 1:high + 1].T
+            self._display[rows, cols] = self._rgba[rows, cols] if step > self._shown else EMPTY
+            self.grid.image.setImage(self._display, autoLevels=False, levels=None)
+            if high - low <= len(self.grid.texts):
+                for index in range(low + 1, high + 1):
+                    self.grid.set_text_shown(*picture.step_cells[index], index <= step)
+            else:
+                for (row, col), item in self.grid.texts.items():
+                    item.setVisible(bool(picture.cell_steps[row, col] <= step))
         self._shown = step
         self.grid.text_shown = lambda row, col: picture.cell_steps[row, col] <= step
         i, j = frame.position
@@ -296,9 +319,9 @@ class CoveragePanel(QtWidgets.QWidget):
         unread = picture.unread
         rgba[unread] = self.theme.unread_colour
 
-        def texts():
-            colours = np.where(unread | ~dark, "#fff", "#111").tolist()
-            return picture.cell_texts(), colours, None
+        def texts(rows, cols):
+            colours = np.where(unread[rows, cols] | ~dark[rows, cols], "#fff", "#111").tolist()
+            return picture.cell_texts(rows, cols), colours, None
 
         self.grid.set_cells(rgba, texts)
         self.grid.set_axis_labels(picture.row_labels, picture.col_labels)

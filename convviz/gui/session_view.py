@@ -66,6 +66,9 @@ class SessionView(QtWidgets.QWidget):
         """What one playback tick calls (a comparison replaces it to move two sessions together)."""
         self.drives_playback = True
         """False: this view's timer never runs (another view's clock moves its session)."""
+        self.animation.fit_button.clicked.connect(self.fit)
+        self.animation.follow.toggled.connect(self._follow_toggled)
+        self._frame = None
         if live:
             self.timer.timeout.connect(lambda: self.ticker())
             self.output.cell_clicked.connect(session.go_to_output)
@@ -120,8 +123,33 @@ class SessionView(QtWidgets.QWidget):
     def draw(self, frame, changes=EVERYTHING) -> None:
         """Draw `frame`; `changes` says which of its parts are new (all of them by default)."""
         changes = set(changes)
+        self._frame = frame
         for panel in (self.animation, self.output, self.coverage, self.playback):
             panel.draw(frame, changes)
+        if STEP in changes and self.animation.follow.isChecked():
+            self._follow_kernel(readable=False)
+
+    @property
+    def grids(self):
+        return (self.animation.grid, self.output.grid, self.coverage.grid)
+
+    def fit(self) -> None:
+        """Every grid of the view shown whole."""
+        for grid in self.grids:
+            grid.fit()
+
+    def _follow_toggled(self, on: bool) -> None:
+        if on:
+            self._follow_kernel(readable=True)
+
+    def _follow_kernel(self, readable: bool) -> None:
+        """Keep the step's window and output cell in view; `readable`: zoom in until values show."""
+        frame = self._frame
+        if frame is None:
+            return
+        self.animation.grid.keep_in_view(*frame.window, readable=readable)
+        i, j = frame.position
+        self.output.grid.keep_in_view(i, j, 1, 1, readable=readable)
 
     def detach(self) -> None:
         """Stop following the session (the view is about to go)."""

@@ -19,8 +19,9 @@ from . import frame as frames
 from .patterns import INPUT_PATTERNS, KERNEL_PRESETS, input_pattern, kernel_preset
 
 DEFAULT_SPEC = ConvSpec((1, 1, 7, 7), 1, (3, 3), padding="valid")
-MAX_ANIMATION_SIDE = 1024
-"""Largest padded grid (per side) a session takes: the animation draws every cell of it."""
+MAX_ANIMATION_SIDE = 1280
+"""Largest padded grid (per side) a session takes: the animation draws every cell of it (a
+1024×1024 input with up to 128 cells of padding a side)."""
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
 """Playback speeds offered, in steps per second."""
 
