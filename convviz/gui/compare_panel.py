@@ -31,7 +31,7 @@ class ComparePanel(QtWidgets.QWidget):
         self.summary = _label(size=11)
         self.summary.setObjectName("difference_summary")
         self.grid = CellGrid()
-        self.grid.setMinimumSize(200, 160)
+        self.grid.setMinimumSize(190, 160)
         self.colour_bar = pg.ColorBarItem(values=(-1, 1), colorMap=NORMAL.difference_map, interactive=False, width=16)
         self.grid.addItem(self.colour_bar)
         layout = QtWidgets.QVBoxLayout(self)
@@ -41,7 +41,7 @@ class ComparePanel(QtWidgets.QWidget):
         layout.addWidget(self.difference_title)
         layout.addWidget(self.summary)
         layout.addWidget(self.grid, 1)
-        self.setMinimumWidth(240)
+        self.setMinimumWidth(200)
         for session in comparison.sessions:
             session.subscribe(self.on_change)
         self.on_change({SPEC})

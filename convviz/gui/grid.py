@@ -88,7 +88,10 @@ class CellGrid(pg.GraphicsLayoutWidget):
         self._small_font = QtGui.QFont()
         self._small_font.setPixelSize(int(TEXT_PIXELS * 0.7))
         self.scene().sigMouseClicked.connect(self._clicked)
-        self.view.sigResized.connect(self._update_text_visibility)
+        self.view.sigRangeChangedManually.connect(self._zoomed_by_hand)
+        self.user_zoomed = False
+        """The user zoomed or panned (or follow zoomed in) since the grid was last fitted."""
+        self.view.sigResized.connect(self._resized)
         self.view.sigRangeChanged.connect(self._update_text_visibility)
 
     # building ---------------------------------------------------------------------------------
@@ -112,9 +115,9 @@ class CellGrid(pg.GraphicsLayoutWidget):
                 path.moveTo(col, 0)
                 path.lineTo(col, height)
             self.lines.setPath(path)
-            self.view.setLimits(xMin=-width, xMax=2 * width, yMin=-height, yMax=2 * height,
-                                minXRange=1.5, minYRange=1.5, maxXRange=3 * max(width, height),
-                                maxYRange=3 * max(width, height))
+            # zoom in to about two cells at most; no other limit (an aspect-locked fit in a flat
+            # panel needs a wide range)
+            self.view.setLimits(minXRange=1.5, minYRange=1.5)
             self.fit()
         self._pending = texts
         self._update_text_visibility()
@@ -176,8 +179,17 @@ class CellGrid(pg.GraphicsLayoutWidget):
                         self.texts[(row, col)] = item
 
     # zoom and pan -----------------------------------------------------------------------------
+    def _resized(self, *args) -> None:
+        if not self.user_zoomed:
+            self.fit()  # a grid the user did not zoom stays whole as its panel changes size
+        self._update_text_visibility()
+
+    def _zoomed_by_hand(self, *args) -> None:
+        self.user_zoomed = True
+
     def fit(self) -> None:
         """Show the whole grid."""
+        self.user_zoomed = False
         height, width = self.shape
         margin = 0.02 * max(height, width, 1)
         self.view.setRange(xRange=(-margin, width + margin), yRange=(-margin, height + margin), padding=0)
@@ -188,8 +200,11 @@ class CellGrid(pg.GraphicsLayoutWidget):
         return (rows.stop - rows.start, cols.stop - cols.start) != tuple(self.shape)
 
     def keep_in_view(self, top: float, left: float, height: float, width: float, readable: bool = False) -> None:
-        """Pan (keeping the zoom) so the rectangle is in view, centred when it has to move.
-        `readable`: first zoom in, around the rectangle, until values can be written in cells."""
+        """Pan (keeping the zoom) so the rectangle is in view, centred when it has to move; only
+        once the user zoomed or panned (a fitted grid stays fitted). `readable`: first zoom in,
+        around the rectangle, until values can be written in cells."""
+        if not (readable or self.user_zoomed) or self.view.width() < 2:
+            return
         (x0, x1), (y0, y1) = self.view.viewRange()
         span_x, span_y = x1 - x0, y1 - y0
         if readable and self.cell_pixels() < MIN_CELL_PIXELS:
@@ -202,6 +217,7 @@ class CellGrid(pg.GraphicsLayoutWidget):
         if inside:
             return
         centre_x, centre_y = left + width / 2, top + height / 2
+        self.user_zoomed = True
         self.view.setRange(xRange=(centre_x - span_x / 2, centre_x + span_x / 2),
                            yRange=(centre_y - span_y / 2, centre_y + span_y / 2), padding=0)
 

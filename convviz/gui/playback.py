@@ -8,7 +8,9 @@ from ..session import PLAYING, SPEC, SPEED, SPEEDS, STEP
 
 
 class PlaybackBar(QtWidgets.QWidget):
-    """Jump to start, step back, play/pause, step forward, jump to end, a scrub slider, speed."""
+    """Jump to start, step back, play/pause, step forward, jump to end, a scrub slider, speed.
+
+    `session` is what it drives: a Session, or a Comparison (both sessions in step)."""
 
     def __init__(self, session, parent=None):
         super().__init__(parent)

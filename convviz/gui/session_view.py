@@ -17,9 +17,9 @@ from .playback import PlaybackBar
 EVERYTHING = frozenset({SPEC, DATA, STEP, SELECTION, PLAYING, SPEED})
 
 
-MIN_PANEL = (260, 220)
+MIN_PANEL = (190, 180)
 """Smallest width and height of the output and coverage panels: their numbers stay readable."""
-MIN_ANIMATION = (320, 300)
+MIN_ANIMATION = (300, 260)
 WIDE = 1.25
 """Width/height ratio above which the output and coverage panels stand to the right of the
 animation; below it they sit side by side under it (narrow windows, compare mode)."""
@@ -35,6 +35,10 @@ class SessionView(QtWidgets.QWidget):
         self.caption = QtWidgets.QLabel()
         self.caption.setObjectName("view_caption")
         self.caption.setVisible(False)
+        font = self.caption.font()
+        font.setPointSizeF(14.0)
+        font.setBold(True)
+        self.caption.setFont(font)
         self.animation = AnimationPanel()
         self.output = OutputPanel()
         self.coverage = CoveragePanel()
@@ -54,6 +58,8 @@ class SessionView(QtWidgets.QWidget):
             splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        # the smaller of the two arrangements' minimum widths and heights: _arrange picks the one that fits
+        self.setMinimumSize(2 * MIN_PANEL[0] + 12, max(MIN_ANIMATION[1], 2 * MIN_PANEL[1]) + 60)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.caption)
@@ -62,30 +68,36 @@ class SessionView(QtWidgets.QWidget):
 
         self.timer = QtCore.QTimer(self)
         self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
-        self.ticker = session.tick
-        """What one playback tick calls (a comparison replaces it to move two sessions together)."""
         self.drives_playback = True
-        """False: this view's timer never runs (another view's clock moves its session)."""
+        """False: this view's timer never runs (compare mode's one clock moves its session)."""
         self.animation.fit_button.clicked.connect(self.fit)
         self.animation.follow.toggled.connect(self._follow_toggled)
         self._frame = None
         if live:
-            self.timer.timeout.connect(lambda: self.ticker())
+            self.timer.timeout.connect(session.tick)
             self.output.cell_clicked.connect(session.go_to_output)
             self.coverage.cell_clicked.connect(lambda row, col: session.select_input((row, col)))
             session.subscribe(self.on_change)
             self.on_change(EVERYTHING)
 
     def set_caption(self, text: str) -> None:
+        """A name over the view ("A", "B" in compare mode); empty: none."""
         self.caption.setText(text)
         self.caption.setVisible(bool(text))
 
+    def set_compact(self, compact: bool) -> None:
+        """Compact: without the legend and the output formulas (compare mode shows the formulas of
+        both in their own column), so two views fit side by side on a projector."""
+        self.animation.legend.setVisible(not compact)
+        self.output.formula_label.setVisible(not compact)
+
     def apply_theme(self, theme) -> None:
         """Draw with `theme` from now on (fonts, lines, colour maps), redrawing everything."""
+        self.theme = theme
         for panel in (self.animation, self.output, self.coverage):
             panel.apply_theme(theme)
         font = self.caption.font()
-        font.setPointSizeF(theme.font(13.0))
+        font.setPointSizeF(theme.font(14.0))
         font.setBold(True)
         self.caption.setFont(font)
         self.playback.apply_theme(theme)
@@ -98,7 +110,7 @@ class SessionView(QtWidgets.QWidget):
 
     def _arrange(self, width: int, height: int) -> None:
         """Results beside the animation when the view is wide, under it when it is narrow."""
-        wide = width >= WIDE * height
+        wide = width >= max(WIDE * height, MIN_ANIMATION[0] + MIN_PANEL[0] + 12)
         horizontal, vertical = QtCore.Qt.Orientation.Horizontal, QtCore.Qt.Orientation.Vertical
         outer = horizontal if wide else vertical
         if self.splitter.orientation() == outer:

@@ -13,11 +13,15 @@ from ..core import ConvSpecError
 from ..session import ERROR, SPEC, SPEEDS, Session
 from . import settings as stored
 from .controls import Controls
+from .playback import PlaybackBar
 from .render import png_bytes
-from .session_view import SessionView
+from .session_view import EVERYTHING, SessionView
 from .theme import theme_for
 from .timing_panel import TimingPanel
 
+WIDE_ENOUGH_TO_COMPARE_WITH_SETTINGS = 1600
+"""Compare mode in a narrower window closes the settings dock (F9 opens it) so that two sessions
+and their difference fit side by side."""
 TALL_ENOUGH_FOR_TIMING = 900
 """A window shorter than this (a 1024×768 or 1280×800 projector) opens with the timing dock
 closed, so the animation, output and coverage keep the height they need; Timing ▸ and View ▸
@@ -58,8 +62,18 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controls = Controls(session)
         self.timing = TimingPanel(session)
         self.central = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        self.central.setChildrenCollapsible(False)
         self.central.addWidget(self.view)
-        self.setCentralWidget(self.central)
+        self.compare_playback: PlaybackBar | None = None
+        """In compare mode, the one playback bar of both sessions (under both)."""
+        self.compare_timer = QtCore.QTimer(self)
+        self.compare_timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        self.compare_timer.timeout.connect(lambda: self.comparison and self.comparison.tick())
+        middle = QtWidgets.QWidget()
+        self.middle_layout = QtWidgets.QVBoxLayout(middle)
+        self.middle_layout.setContentsMargins(0, 0, 0, 0)
+        self.middle_layout.addWidget(self.central, 1)
+        self.setCentralWidget(middle)
 
         controls_scroll = QtWidgets.QScrollArea()
         controls_scroll.setWidget(self.controls)
@@ -113,7 +127,6 @@ class MainWindow(QtWidgets.QMainWindow):
         return action
 
     def _make_actions(self) -> None:
-        session = self.session
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         self._action("Open &image…", QtGui.QKeySequence.StandardKey.Open, self.open_image, file_menu,
@@ -126,11 +139,11 @@ class MainWindow(QtWidgets.QMainWindow):
         if QtGui.QKeySequence(QtGui.QKeySequence.StandardKey.Quit).isEmpty():
             self.actions()[-1].setShortcut(QtGui.QKeySequence("Ctrl+Q"))
         play_menu = bar.addMenu("&Playback")
-        self.play_action = self._action("&Play / pause", "Space", session.toggle_play, play_menu)
-        self._action("Step &forward", "Right", session.step_forward, play_menu)
-        self._action("Step &back", "Left", session.step_back, play_menu)
-        self._action("&First step", "Home", session.first, play_menu)
-        self._action("&Last step", "End", session.last, play_menu)
+        self.play_action = self._action("&Play / pause", "Space", lambda: self.transport.toggle_play(), play_menu)
+        self._action("Step &forward", "Right", lambda: self.transport.step_forward(), play_menu)
+        self._action("Step &back", "Left", lambda: self.transport.step_back(), play_menu)
+        self._action("&First step", "Home", lambda: self.transport.first(), play_menu)
+        self._action("&Last step", "End", lambda: self.transport.last(), play_menu)
         self._action("Fas&ter", "Ctrl+=", lambda: self._change_speed(+1), play_menu)
         self._action("Slo&wer", "Ctrl+-", lambda: self._change_speed(-1), play_menu)
         view_menu = bar.addMenu("&View")
@@ -156,6 +169,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action("&Sweep input size", "Ctrl+Shift+T", lambda: self._show_timing() and self.timing.start_sweep(),
                      timing_menu)
         self._action("&Cancel", "Escape", self.timing.cancel, timing_menu)
+
+    @property
+    def transport(self):
+        """What the playback keys drive: the session, or both sessions while comparing."""
+        return self.comparison if self.comparison is not None else self.session
 
     def _change_speed(self, direction: int) -> None:
         index = min(range(len(SPEEDS)), key=lambda k: abs(SPEEDS[k] - self.session.speed))
@@ -238,18 +256,27 @@ class MainWindow(QtWidgets.QMainWindow):
         from .compare_panel import ComparePanel
 
         if self.comparison is not None:
-            second = self.comparison.second
+            second = self.comparison.b
             if not second.set_spec(spec):
                 raise ConvSpecError(second.error)
             return self.views[1]
         second = Session(spec, pattern=self.session.pattern, preset=self.session.preset, seed=self.session.seed)
         self.comparison = Comparison(self.session, second)
         view = self.add_view(second)
-        view.drives_playback = False
-        view.playback.hide()
-        self.view.ticker = self.comparison.tick
-        self.view.set_caption("A")
-        view.set_caption("B")
+        for shown in self.views:
+            shown.drives_playback = False
+            shown.timer.stop()
+            shown.playback.hide()
+        self.compare_playback = PlaybackBar(self.comparison)
+        self.compare_playback.setObjectName("compare_playback")
+        self.middle_layout.addWidget(self.compare_playback)
+        for session in self.comparison.sessions:
+            session.subscribe(self._compare_changed)
+        self._compare_changed(EVERYTHING)
+        self._fit_compare()
+        for name, shown in zip("AB", self.views):
+            shown.set_caption(name)
+            shown.set_compact(True)
         self.compare_panel = ComparePanel(self.comparison)
         self.central.addWidget(self.compare_panel)
         self.central.setStretchFactor(0, 3)
@@ -271,14 +298,45 @@ class MainWindow(QtWidgets.QMainWindow):
         self.status.showMessage("comparing A with B: B's settings are in the Settings dock, tab B", 8000)
         return view
 
+    def _compare_changed(self, changes) -> None:
+        """Both sessions' playback on the one bar and the one clock."""
+        comparison = self.comparison
+        if comparison is None:
+            return
+        self.compare_playback.draw(comparison.frame(), set(changes) | {SPEC})
+        self.compare_timer.setInterval(comparison.interval_ms)
+        if comparison.playing and not self.compare_timer.isActive():
+            self.compare_timer.start()
+        elif not comparison.playing:
+            self.compare_timer.stop()
+
+    def _fit_compare(self) -> None:
+        """Close the settings dock while comparing in a window too narrow for it and three columns."""
+        if (self.comparison is not None and self.width() < WIDE_ENOUGH_TO_COMPARE_WITH_SETTINGS
+                and not self.controls_dock.isHidden()):
+            self.controls_dock.hide()
+            self._settings_closed_for_compare = True
+            self.status.showMessage("comparing A with B: F9 opens the settings (tab B edits B)", 10000)
+
     def close_compare(self) -> None:
         """Back to one session."""
         if self.comparison is None:
             return
         comparison, self.comparison = self.comparison, None
         comparison.close()
-        self.view.ticker = self.session.tick
+        for session in comparison.sessions:
+            session.unsubscribe(self._compare_changed)
+        self.compare_timer.stop()
+        self.compare_playback.setParent(None)
+        self.compare_playback.deleteLater()
+        self.compare_playback = None
         self.view.set_caption("")
+        self.view.set_compact(False)
+        self.view.drives_playback = True
+        self.view.playback.show()
+        if getattr(self, "_settings_closed_for_compare", False) and not self.presentation:
+            self.controls_dock.show()
+        self._settings_closed_for_compare = False
         self.remove_view(self.views[1])
         self.compare_panel.detach()
         self.compare_panel.setParent(None)
@@ -291,7 +349,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.compare_controls = None
         self.controls_tabs.tabBar().setVisible(False)
         self.close_compare_action.setEnabled(False)
-        comparison.second.pause()
+        comparison.b.pause()
 
     # session → window --------------------------------------------------------------------------
     def on_change(self, changes) -> None:
@@ -415,6 +473,7 @@ class MainWindow(QtWidgets.QMainWindow):
             # keys go to the animation from the start: Space plays, arrows step (not a spin box)
             self._shown_once = True
             self.view.animation.grid.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
+            self._fit_compare()
             if self.height() < TALL_ENOUGH_FOR_TIMING:
                 self.timing_dock.hide()
                 if self.presentation:
@@ -422,6 +481,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # closing -----------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
+        self.compare_timer.stop()
         for view in self.views:
             view.session.pause()
             view.timer.stop()

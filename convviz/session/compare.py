@@ -57,60 +57,131 @@ def coverage_difference(plan_a, plan_b) -> CoverageDifference:
     return CoverageDifference(values, (rows, cols), low, high, summary)
 
 
+@dataclass(frozen=True)
+class ComparisonFrame:
+    """Where the two are, as a playback bar shows it."""
+
+    step: int
+    steps: int
+
+    @property
+    def step_label(self) -> str:
+        return f"step {self.step + 1} / {self.steps}"
+
+
 class Comparison:
     """Keeps two sessions' playback together: the same step (each clamped to its last), both
     playing or both paused, the same speed."""
 
-    def __init__(self, first: Session, second: Session):
-        self.first, self.second = first, second
+    def __init__(self, a: Session, b: Session):
+        self.a, self.b = a, b
         self._mirroring = False
         self._difference: CoverageDifference | None = None
-        second.set_speed(first.speed)
-        if first.playing:
-            second.play()
+        b.set_speed(a.speed)
+        if a.playing:
+            b.play()
         else:
-            second.pause()
-        self._follow(first, second)
-        first.subscribe(self._first_changed)
-        second.subscribe(self._second_changed)
+            b.pause()
+        self._follow(a, b)
+        a.subscribe(self._a_changed)
+        b.subscribe(self._b_changed)
 
     @property
     def sessions(self) -> tuple[Session, Session]:
-        return self.first, self.second
+        return self.a, self.b
 
     def close(self) -> None:
         """Stop tying the sessions together."""
-        self.first.unsubscribe(self._first_changed)
-        self.second.unsubscribe(self._second_changed)
+        self.a.unsubscribe(self._a_changed)
+        self.b.unsubscribe(self._b_changed)
 
     @property
     def steps(self) -> int:
         """Steps until both are done: the longer of the two."""
-        return max(self.first.steps, self.second.steps)
+        return max(self.a.steps, self.b.steps)
 
     @property
     def at_end(self) -> bool:
-        return self.first.at_end and self.second.at_end
+        return self.a.at_end and self.b.at_end
 
     def difference(self) -> CoverageDifference:
         if self._difference is None:
-            self._difference = coverage_difference(self.first.plan, self.second.plan)
+            self._difference = coverage_difference(self.a.plan, self.b.plan)
         return self._difference
 
-    def tick(self) -> None:
-        """One playback tick of both: the next step on each that has one; pause when both are done."""
-        if not (self.first.playing or self.second.playing):
-            return
-        if self.at_end:
-            self._pause_both()
-            return
-        step = max(self.first.step, self.second.step) + 1
+    # one transport for both (what a playback bar and the keys drive in compare mode) ------------
+    @property
+    def step(self) -> int:
+        return max(self.a.step, self.b.step)
+
+    @property
+    def playing(self) -> bool:
+        return self.a.playing or self.b.playing
+
+    @property
+    def speed(self) -> float:
+        return self.a.speed
+
+    @property
+    def interval_ms(self) -> int:
+        return self.a.interval_ms
+
+    def frame(self) -> ComparisonFrame:
+        return ComparisonFrame(self.step, self.steps)
+
+    def set_step(self, step: int) -> None:
+        """Both to `step`, each clamped to its last."""
+        step = max(0, min(int(step), self.steps - 1))
         self._mirroring = True
         try:
             for session in self.sessions:
                 session.set_step(min(step, session.steps - 1))
         finally:
             self._mirroring = False
+
+    def first(self) -> None:
+        self.set_step(0)
+
+    def last(self) -> None:
+        self.set_step(self.steps - 1)
+
+    def step_forward(self) -> None:
+        self.set_step(self.step + 1)
+
+    def step_back(self) -> None:
+        self.set_step(self.step - 1)
+
+    def set_speed(self, steps_per_second: float) -> None:
+        self.a.set_speed(steps_per_second)
+
+    def play(self) -> None:
+        """Play both from here (from the start when both are done); one already at its end waits there."""
+        if self.playing:
+            return
+        if self.at_end:
+            self.set_step(0)
+        self._mirroring = True
+        try:
+            for session in self.sessions:
+                if not session.at_end:
+                    session.play()
+        finally:
+            self._mirroring = False
+
+    def pause(self) -> None:
+        self._pause_both()
+
+    def toggle_play(self) -> None:
+        self.pause() if self.playing else self.play()
+
+    def tick(self) -> None:
+        """One playback tick of both: the next step on each that has one; pause when both are done."""
+        if not self.playing:
+            return
+        if self.at_end:
+            self._pause_both()
+            return
+        self.set_step(self.step + 1)
         if self.at_end:
             self._pause_both()
 
@@ -118,11 +189,11 @@ class Comparison:
         for session in self.sessions:
             session.pause()
 
-    def _first_changed(self, changes) -> None:
-        self._changed(self.first, self.second, changes)
+    def _a_changed(self, changes) -> None:
+        self._changed(self.a, self.b, changes)
 
-    def _second_changed(self, changes) -> None:
-        self._changed(self.second, self.first, changes)
+    def _b_changed(self, changes) -> None:
+        self._changed(self.b, self.a, changes)
 
     def _changed(self, source: Session, other: Session, changes) -> None:
         if SPEC in changes:
