@@ -12,8 +12,11 @@
   im2col copy. Best for a single channel in and out.
 - ``im2col``: the textbook method: gather every window into a
   (C·kh·kw, Ho·Wo) matrix with strided copies, one matmul.
-- ``im2col-chunked``: the same, a band of output rows at a time, so the
-  scratch matrix stays under the memory budget.
+- ``im2col-chunked``: the same, a block of output positions at a time (whole
+  rows, or part of one row), so the scratch matrix stays under the memory budget.
+
+Each strategy declares, beside its code (`declares_scratch`), the bytes it
+allocates beyond its input, weights and output; `memory_estimate` adds them up.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import threading
 import numpy as np
 
 from ..core import check_arrays
+from ..core.memory import MemoryEstimate, array_estimate
 from .base import CONVVIZ, Availability, Backend
 
 NUMPY_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
@@ -66,22 +70,21 @@ def pad_input(x: np.ndarray, conv_plan) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), mode=mode)
 
 
-def _im2col_rows(xp: np.ndarray, w2d: np.ndarray, conv_plan, rows: range) -> np.ndarray:
-    """Output rows `rows` for every batch item and channel: (N, K, len(rows), Wo).
+def _im2col_block(xp: np.ndarray, w2d: np.ndarray, conv_plan, rows: range, cols: range) -> np.ndarray:
+    """Output rows `rows` × columns `cols` for every batch item and channel: (N, K, len(rows), len(cols)).
 
-    Reads only the band of padded rows those windows span."""
+    Reads only the band of padded rows and columns those windows span."""
     row_axis, col_axis = conv_plan.axes
-    start = row_axis.window_start(rows.start)
-    band = xp[:, :, start:start + row_axis.span(len(rows))]
+    top, left = row_axis.window_start(rows.start), col_axis.window_start(cols.start)
+    band = xp[:, :, top:top + row_axis.span(len(rows)), left:left + col_axis.span(len(cols))]
     n, c = xp.shape[:2]
     kh, kw = row_axis.kernel, col_axis.kernel
-    wo = col_axis.output_size
-    cols = np.empty((n, c, kh, kw, len(rows), wo), dtype=xp.dtype)
+    cells = np.empty((n, c, kh, kw, len(rows), len(cols)), dtype=xp.dtype)
     for r in range(kh):
         for s in range(kw):
-            cols[:, :, r, s] = band[:, :, row_axis.tap_slice(r, 0, len(rows)), col_axis.tap_slice(s)]
-    product = np.matmul(w2d, cols.reshape(n, c * kh * kw, len(rows) * wo))
-    return product.reshape(n, w2d.shape[0], len(rows), wo)
+            cells[:, :, r, s] = band[:, :, row_axis.tap_slice(r, 0, len(rows)), col_axis.tap_slice(s, 0, len(cols))]
+    product = np.matmul(w2d, cells.reshape(n, c * kh * kw, len(rows) * len(cols)))
+    return product.reshape(n, w2d.shape[0], len(rows), len(cols))
 
 
 def _phase_range(axis, phase: int, length: int) -> tuple[int, int, int]:
@@ -178,12 +181,85 @@ class PhaseLayout:
         return grid.copy()
 
 
+def declares_scratch(scratch):
+    """Mark a strategy with what it allocates beyond the input, weights and output it is given
+    and returns: scratch(backend, conv_plan, itemsize) -> {part name: bytes}. The memory
+    guard adds these parts, so they must bound the strategy's real allocations (held to it by
+    tests/backends/test_memory_truth.py, which measures peak RSS)."""
+
+    def mark(method):
+        method.scratch = scratch
+        return method
+
+    return mark
+
+
+def _padded_copy_bytes(conv_plan, itemsize: int) -> int:
+    """`pad_input`'s copy of the input (nothing when there is no padding)."""
+    if not any(conv_plan.pads):
+        return 0
+    spec = conv_plan.spec
+    return spec.batch * spec.in_channels * conv_plan.padded_shape[0] * conv_plan.padded_shape[1] * itemsize
+
+
+def _phase_bytes(conv_plan, itemsize: int) -> dict[str, int]:
+    """`PhaseLayout.build`: the phase array (none when the input itself is the layout), and the
+    padded copy it is filled from in the modes other than zeros."""
+    layout = PhaseLayout(conv_plan)
+    sh, sw = layout.sh, layout.sw
+    own_layout = sh * sw == 1 and not any(conv_plan.pads) and (layout.batch == 1 or layout.channels == 1)
+    zeros = conv_plan.spec.padding_mode == "zeros"
+    return {"phases": 0 if own_layout else layout.scratch_bytes(itemsize),
+            "padded input": 0 if zeros or own_layout else _padded_copy_bytes(conv_plan, itemsize)}
+
+
+def _gemm_scratch(backend, conv_plan, itemsize: int) -> dict[str, int]:
+    layout = PhaseLayout(conv_plan)
+    k, c, taps = conv_plan.spec.out_channels, layout.channels, len(layout.taps)
+    per_position = taps * c * itemsize
+    chunk = max(1, min(layout.positions, backend.gemm_chunk_bytes // per_position))
+    return {**_phase_bytes(conv_plan, itemsize),
+            "weights as a matrix": k * taps * c * itemsize,
+            "flat output": k * layout.positions * itemsize,
+            "stacked slices": chunk * per_position}
+
+
+def _taps_scratch(backend, conv_plan, itemsize: int) -> dict[str, int]:
+    layout = PhaseLayout(conv_plan)
+    k = conv_plan.spec.out_channels
+    return {**_phase_bytes(conv_plan, itemsize), "flat output and one tap": 2 * k * layout.positions * itemsize}
+
+
+def _window_cell_bytes(conv_plan, itemsize: int) -> int:
+    """One output position's column of the im2col matrix, over the batch: N·C·kh·kw values."""
+    spec = conv_plan.spec
+    return spec.batch * spec.in_channels * spec.kernel_size[0] * spec.kernel_size[1] * itemsize
+
+
+def _im2col_scratch(backend, conv_plan, itemsize: int) -> dict[str, int]:
+    return {"padded input": _padded_copy_bytes(conv_plan, itemsize),
+            "im2col matrix": _window_cell_bytes(conv_plan, itemsize) * conv_plan.steps}
+
+
+def _im2col_chunked_scratch(backend, conv_plan, itemsize: int) -> dict[str, int]:
+    rows, cols = backend.chunk_shape(conv_plan, itemsize)
+    ho, wo = conv_plan.output_size
+    whole = rows >= ho and cols >= wo
+    spec = conv_plan.spec
+    return {"padded input": _padded_copy_bytes(conv_plan, itemsize),
+            "im2col matrix": _window_cell_bytes(conv_plan, itemsize) * rows * cols,
+            # one block's product, copied into the output (a single block is the output itself)
+            "block product": 0 if whole else spec.batch * spec.out_channels * rows * cols * itemsize}
+
+
 class NumpyBackend(Backend):
     name = "numpy"
     device = "CPU (NumPy)"
     host = True
     family = CONVVIZ
-    algorithms = ("gemm", "taps", "im2col", "im2col-chunked")
+    strategies = {"gemm": "_gemm", "taps": "_taps", "im2col": "_im2col", "im2col-chunked": "_im2col_chunked"}
+    """Algorithm name → the method that runs it; each method declares its scratch (`declares_scratch`)."""
+    algorithms = tuple(strategies)
 
     def __init__(self, scratch_budget: int = DEFAULT_SCRATCH_BUDGET, gemm_chunk_bytes: int = GEMM_CHUNK_BYTES):
         self.scratch_budget = scratch_budget
@@ -193,11 +269,6 @@ class NumpyBackend(Backend):
     def available(self) -> Availability:
         return Availability(True)
 
-    def im2col_scratch_bytes(self, conv_plan, dtype) -> int:
-        spec = conv_plan.spec
-        kh, kw = spec.kernel_size
-        return spec.batch * spec.in_channels * kh * kw * conv_plan.steps * np.dtype(dtype).itemsize
-
     def choose_algorithm(self, conv_plan, dtype) -> str:
         """``taps`` for one channel in and out (a few vector multiply-adds beat any matmul),
         ``gemm`` for everything else (measured on the standard suite; see BENCHMARKS.md)."""
@@ -206,21 +277,20 @@ class NumpyBackend(Backend):
             return "taps"
         return "gemm"
 
-    def memory_estimate(self, conv_plan, dtype, algorithm: str):
-        estimate = super().memory_estimate(conv_plan, dtype, algorithm)
-        itemsize = np.dtype(dtype).itemsize
-        if algorithm in ("gemm", "taps"):
-            if conv_plan.spec.padding_mode == "zeros":
-                # the phases are filled from the input directly: no padded copy is made
-                parts = dict(estimate.parts, **{"padded input": 0})
-                estimate = type(estimate)(parts, estimate.where)
-            layout = PhaseLayout(conv_plan)
-            flat_out = conv_plan.spec.out_channels * layout.batch * layout.hq * layout.wq * itemsize
-            chunk = min(self.gemm_chunk_bytes, len(layout.taps) * layout.channels * layout.positions * itemsize)
-            return estimate.plus(scratch=layout.scratch_bytes(itemsize) + 2 * flat_out + chunk)
-        if algorithm == "im2col":
-            return estimate.plus(scratch=self.im2col_scratch_bytes(conv_plan, dtype))
-        return estimate.plus(scratch=min(self.scratch_budget, self.im2col_scratch_bytes(conv_plan, dtype)))
+    def strategy(self, algorithm: str):
+        """The bound method that runs `algorithm`."""
+        return getattr(self, self.strategies[self.check_algorithm(algorithm)])
+
+    def scratch_parts(self, conv_plan, dtype, algorithm: str) -> dict[str, int]:
+        """What `algorithm` allocates besides the input, weights and output, by part."""
+        return self.strategy(algorithm).scratch(self, conv_plan, np.dtype(dtype).itemsize)
+
+    def memory_estimate(self, conv_plan, dtype, algorithm: str) -> MemoryEstimate:
+        """Input, weights and output, and the scratch `algorithm` declares beside its code."""
+        given = array_estimate(conv_plan, dtype).parts
+        parts = {name: given[name] for name in ("input", "weights", "output")}
+        parts.update(self.scratch_parts(conv_plan, dtype, algorithm))
+        return MemoryEstimate(parts)
 
     def convolve(self, x, w, conv_plan, bias=None, algorithm=None):
         dtype = check_arrays(x, w, conv_plan, bias)
@@ -228,34 +298,42 @@ class NumpyBackend(Backend):
         w = np.asarray(w, dtype=dtype)
         if algorithm is None:
             algorithm = self.choose_algorithm(conv_plan, dtype)
-        self.check_algorithm(algorithm)
-        if algorithm == "gemm":
-            y = self._gemm(x, w, conv_plan)
-        elif algorithm == "taps":
-            y = self._taps(x, w, conv_plan)
-        else:
-            xp = pad_input(x, conv_plan)
-            rows = conv_plan.output_size[0] if algorithm == "im2col" else self._chunk_rows(conv_plan, dtype)
-            y = self._im2col(xp, w, conv_plan, rows_per_chunk=rows)
+        y = self.strategy(algorithm)(x, w, conv_plan)
         if bias is not None:
             y += np.asarray(bias, dtype=dtype)[None, :, None, None]
         return y
 
-    def _chunk_rows(self, conv_plan, dtype) -> int:
-        per_row = self.im2col_scratch_bytes(conv_plan, dtype) // max(conv_plan.output_size[0], 1)
-        return max(1, min(conv_plan.output_size[0], self.scratch_budget // max(per_row, 1)))
+    def chunk_shape(self, conv_plan, itemsize: int) -> tuple[int, int]:
+        """(rows, columns) of output per block of ``im2col-chunked``: whole rows while a row's
+        im2col matrix fits the scratch budget, else part of one row (at least one position)."""
+        ho, wo = conv_plan.output_size
+        positions = max(1, self.scratch_budget // max(_window_cell_bytes(conv_plan, itemsize), 1))
+        if positions >= wo:
+            return max(1, min(ho, positions // max(wo, 1))), wo
+        return 1, positions
 
-    def _im2col(self, xp, w, conv_plan, rows_per_chunk: int) -> np.ndarray:
+    @declares_scratch(_im2col_scratch)
+    def _im2col(self, x, w, conv_plan) -> np.ndarray:
+        ho, wo = conv_plan.output_size
+        w2d = w.reshape(w.shape[0], -1)
+        return _im2col_block(pad_input(x, conv_plan), w2d, conv_plan, range(0, ho), range(0, wo))
+
+    @declares_scratch(_im2col_chunked_scratch)
+    def _im2col_chunked(self, x, w, conv_plan) -> np.ndarray:
         n, k, ho, wo = conv_plan.output_shape
+        rows, cols = self.chunk_shape(conv_plan, x.dtype.itemsize)
+        xp = pad_input(x, conv_plan)
         w2d = w.reshape(k, -1)
-        if rows_per_chunk >= ho:
-            return _im2col_rows(xp, w2d, conv_plan, range(0, ho))
+        if rows >= ho and cols >= wo:
+            return _im2col_block(xp, w2d, conv_plan, range(0, ho), range(0, wo))
         y = np.empty((n, k, ho, wo), dtype=xp.dtype)
-        for first in range(0, ho, rows_per_chunk):
-            rows = range(first, min(first + rows_per_chunk, ho))
-            y[:, :, rows.start:rows.stop] = _im2col_rows(xp, w2d, conv_plan, rows)
+        for top in range(0, ho, rows):
+            for left in range(0, wo, cols):
+                band, span = range(top, min(top + rows, ho)), range(left, min(left + cols, wo))
+                y[:, :, band.start:band.stop, span.start:span.stop] = _im2col_block(xp, w2d, conv_plan, band, span)
         return y
 
+    @declares_scratch(_gemm_scratch)
     def _gemm(self, x, w, conv_plan) -> np.ndarray:
         layout = PhaseLayout(conv_plan)
         phases = layout.build(x, conv_plan, self.scratch)
@@ -276,6 +354,7 @@ class NumpyBackend(Backend):
             np.matmul(w2d, block.reshape(len(taps) * c, length), out=flat[:, first:first + length])
         return layout.unflatten(flat)
 
+    @declares_scratch(_taps_scratch)
     def _taps(self, x, w, conv_plan) -> np.ndarray:
         layout = PhaseLayout(conv_plan)
         phases = layout.build(x, conv_plan, self.scratch)

@@ -10,11 +10,11 @@ import argparse
 import sys
 
 from ..core import ConvSpecError
-from . import bench, plan
+from . import bench, code, plan, solve
 from .specargs import add_spec_arguments, spec_from_args, spec_given
 from .windowargs import add_window_arguments, window_options
 
-COMMANDS = {"plan": plan, "bench": bench}
+COMMANDS = {"plan": plan, "bench": bench, "solve": solve, "code": code}
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -64,6 +64,25 @@ def one_line(message) -> str:
     return " ".join(str(message).split())
 
 
+def _step_number(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a step is a whole number, 1 for the first (got {text!r})") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"steps are counted from 1 (got {number})")
+    return number
+
+
+def _selection(text: str):
+    from ..session.selection import parse_selection
+
+    try:
+        return parse_selection(text)
+    except ConvSpecError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="convviz",
@@ -72,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_spec_arguments(parser)
     parser.add_argument("--screenshot", metavar="FILE.png", help="render the window offscreen to a PNG and exit")
     add_window_arguments(parser)
+    view = parser.add_argument_group("what the window shows (also with --screenshot)")
+    view.add_argument("--step", type=_step_number, metavar="N",
+                      help="show animation step N, counted as the window shows it (1 = the first)")
+    view.add_argument("--select", type=_selection, metavar="KIND:R,C",
+                      help="pin a cell: output:I,J, input:R,C or weight:R,C (counted from 0)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     for module in COMMANDS.values():
         module.add_parser(subparsers)
@@ -87,7 +111,8 @@ def main(argv=None) -> int:
             from ..gui.app import run_gui
 
             spec = spec_from_args(args) if spec_given(args) else None
-            return run_gui(spec, screenshot=args.screenshot, **window_options(args))
+            return run_gui(spec, screenshot=args.screenshot, step=args.step, select=args.select,
+                           **window_options(args))
         return COMMANDS[args.command].run(args)
     except ConvSpecError as error:
         print(f"convviz: {one_line(error)}", file=sys.stderr)

@@ -184,16 +184,21 @@ class Axis:
     # reads ----------------------------------------------------------------------------------
     @cached_property
     def reads(self) -> np.ndarray:
-        """For each padded index, how many (window, tap) pairs read it (one strided pass per window
-        or per tap, whichever are fewer)."""
-        reads = np.zeros(self.padded_size, dtype=np.int64)
-        if self.output_size <= self.kernel:
-            for window in range(self.output_size):
-                reads[self.taps(window)] += 1
-        else:
-            for tap in range(self.kernel):
-                reads[self.tap_slice(tap)] += 1
-        return _frozen(reads)
+        """For each padded index, how many (window, tap) pairs read it, in time linear in the
+        padded size: the window starts (every stride) convolved with the tap offsets (every
+        dilation), as a difference of window starts summed along each dilation's residue class."""
+        length, shift = self.padded_size, self.kernel * self.dilation
+        starts = np.zeros(length, dtype=np.int64)
+        starts[:self.output_size * self.stride:self.stride] = 1
+        # window starts, minus the same shifted past the last tap: a running sum every `dilation`
+        # indices then counts the taps of each window that land on each index
+        steps = starts.copy()
+        if shift < length:
+            steps[shift:] -= starts[:length - shift]
+        grid = np.zeros(-(-length // self.dilation) * self.dilation, dtype=np.int64)
+        grid[:length] = steps
+        counts = np.cumsum(grid.reshape(-1, self.dilation), axis=0).reshape(-1)
+        return _frozen(counts[:length].copy())
 
     @cached_property
     def coverage(self) -> np.ndarray:

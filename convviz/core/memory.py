@@ -79,6 +79,33 @@ def array_estimate(conv_plan, dtype, where: str = "host memory") -> MemoryEstima
     )
 
 
+AXIS_BYTES_PER_INDEX = 48
+"""Peak bytes of an axis' maps (source, padding flags, reads and their temporaries) per padded index."""
+
+
+def plan_estimate(conv_plan, coverage_map: bool = False) -> MemoryEstimate:
+    """The plan's own arrays: the per-axis maps (linear in the padded sizes) and, when asked,
+    the (H, W) coverage map and (Hp, Wp) padding mask that views draw."""
+    parts = {"per-axis maps": sum(axis.padded_size * AXIS_BYTES_PER_INDEX + axis.size * 24
+                                  for axis in conv_plan.axes)}
+    if coverage_map:
+        height, width = conv_plan.spec.input_size
+        parts["coverage map"] = height * width * 8
+        parts["padding mask"] = conv_plan.padded_shape[0] * conv_plan.padded_shape[1]
+    return MemoryEstimate(parts)
+
+
+def peak_estimate(held: dict[str, int], steps: dict[str, MemoryEstimate], where: str = "host memory"
+                  ) -> MemoryEstimate:
+    """`held` (kept throughout) plus the largest of `steps`, which run one after another and
+    free what they allocate; the step is named in the parts."""
+    parts = {name: int(count) for name, count in held.items()}
+    if steps:
+        name, step = max(steps.items(), key=lambda item: item[1].total)
+        parts[f"largest step: {name}"] = step.total
+    return MemoryEstimate(parts, where)
+
+
 def available_memory() -> int:
     """Bytes of host memory free now (MemAvailable on Linux, else physical pages free)."""
     try:

@@ -45,20 +45,34 @@ def _quiet_offscreen_messages(kind, context, message: str) -> None:
         print(message, file=sys.stderr)
 
 
+def show_state(session, step=None, select=None) -> None:
+    """Go to step number `step` (1 = the first) and pin `select` (a SelectionTarget or its
+    text); a ConvSpecError says which steps or cells exist."""
+    if step is not None:
+        session.go_to_step(step)
+    if select is not None:
+        session.select(select)
+
+
 DEFAULT_SIZE = (1500, 980)
 
 
-def save_screenshot(path: str, spec=None, size=DEFAULT_SIZE, step=None, compare=None,
+def save_screenshot(path: str, spec=None, size=DEFAULT_SIZE, step=None, select=None, compare=None,
                     presentation=False) -> str | None:
     """Render a window on `spec` (no stored settings) at `size` (width, height) and save it as
-    PNG; None when written, else why not."""
+    PNG; None when written, else why not. `step` counts from 1 as the window shows it (None: the
+    middle step); `select` pins a cell ("output:I,J", "input:R,C", "weight:R,C"); `compare` and
+    `presentation` as `run_gui` takes them. A step or cell that does not exist raises ConvSpecError."""
     from PyQt6 import QtCore, QtWidgets
 
     QtCore.qInstallMessageHandler(_quiet_offscreen_messages)
     app = _application()  # keep a reference: a collected QApplication takes the widgets with it
     window = make_window(spec, settings=None, restore=False, compare=compare, presentation=presentation)
-    steps = window.session.steps
-    window.session.set_step(steps // 2 if step is None else step)
+    try:
+        show_state(window.session, window.session.steps // 2 + 1 if step is None else step, select)
+    except Exception:
+        window.deleteLater()
+        raise
     window.resize(*size)
     window.show()
     for _ in range(3):
@@ -70,19 +84,20 @@ def save_screenshot(path: str, spec=None, size=DEFAULT_SIZE, step=None, compare=
     return problem
 
 
-def run_gui(spec=None, screenshot: str | None = None, window_size=None, compare=None,
+def run_gui(spec=None, screenshot: str | None = None, step=None, select=None, window_size=None, compare=None,
             presentation: bool = False) -> int:
     """Open the window on `spec` (None: the remembered one), or with `screenshot` render it
-    offscreen to that PNG and exit. `window_size` (width, height) sizes the window (and the
-    screenshot); `compare` shows a second spec beside the first; `presentation` starts in
-    presentation mode. A spec too big to animate raises ConvSpecError before any window is made."""
+    offscreen to that PNG and exit; `step` and `select` as `show_state` takes them.
+    `window_size` (width, height) sizes the window (and the screenshot); `compare` shows a
+    second spec beside the first; `presentation` starts in presentation mode. A spec too big
+    to animate raises ConvSpecError before any window is made."""
     for drawn in (spec, compare):
         if drawn is not None:
             check_drawable(drawn)
     if screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        problem = save_screenshot(screenshot, spec, size=window_size or DEFAULT_SIZE, compare=compare,
-                                  presentation=presentation)
+        problem = save_screenshot(screenshot, spec, size=window_size or DEFAULT_SIZE, step=step, select=select,
+                                  compare=compare, presentation=presentation)
         if problem is None:
             print(f"convviz: wrote {screenshot}")
             return 0
@@ -98,6 +113,11 @@ def run_gui(spec=None, screenshot: str | None = None, window_size=None, compare=
         window.resize(*window_size)
     if presentation:
         window.set_presentation(True, full_screen=window_size is None)
+    try:
+        show_state(window.session, step, select)
+    except Exception:
+        window.deleteLater()
+        raise
     window.show()
     return _run_event_loop(app, window)
 

@@ -42,6 +42,8 @@ class CellGrid(pg.GraphicsLayoutWidget):
 
     cell_clicked = QtCore.pyqtSignal(int, int)
     """(row, col) of a cell the user clicked."""
+    cell_hovered = QtCore.pyqtSignal(int, int)
+    """(row, col) of the cell the pointer moved onto; (-1, -1) when it leaves the cells."""
 
     def __init__(self, parent=None, axes: bool = True):
         super().__init__(parent)
@@ -88,6 +90,8 @@ class CellGrid(pg.GraphicsLayoutWidget):
         self._small_font = QtGui.QFont()
         self._small_font.setPixelSize(int(TEXT_PIXELS * 0.7))
         self.scene().sigMouseClicked.connect(self._clicked)
+        self.scene().sigMouseMoved.connect(self._moved)
+        self._hovered = (-1, -1)
         self.view.sigRangeChangedManually.connect(self._zoomed_by_hand)
         self.user_zoomed = False
         """The user zoomed or panned (or follow zoomed in) since the grid was last fitted."""
@@ -249,6 +253,21 @@ class CellGrid(pg.GraphicsLayoutWidget):
         height, width = self.shape
         if 0 <= row < height and 0 <= col < width:
             self.cell_clicked.emit(row, col)
+
+    def _moved(self, scene_pos) -> None:
+        point = self.view.mapSceneToView(scene_pos)
+        self._hover_at(int(np.floor(point.y())), int(np.floor(point.x())))
+
+    def _hover_at(self, row: int, col: int) -> None:
+        height, width = self.shape
+        cell = (row, col) if 0 <= row < height and 0 <= col < width else (-1, -1)
+        if cell != self._hovered:
+            self._hovered = cell
+            self.cell_hovered.emit(*cell)
+
+    def leaveEvent(self, event) -> None:
+        self._hover_at(-1, -1)
+        super().leaveEvent(event)
 
     # visibility -------------------------------------------------------------------------------
     def cell_pixels(self) -> float:

@@ -10,9 +10,11 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ..session import DATA, SELECTION, SPEC, STEP
 from .grid import CellGrid, colour_cells
+from .highlight import Highlight
 from .theme import NORMAL, Theme
 
-MAX_MARKS = 4096
+UNREAD_HATCH = "#c92a2a"
+SELECTION_COLOUR = "#1c7ed6"
 ZERO_PAD = (226, 226, 226, 255)
 EMPTY = (255, 255, 255, 255)
 
@@ -54,28 +56,6 @@ def _remove(items) -> None:
             item.scene().removeItem(item)
 
 
-class Marks:
-    """Outlines on some cells of a grid (the picked input cell, or the outputs that read it)."""
-
-    def __init__(self, grid: CellGrid, colour: str = NORMAL.selection_colour, width: float = 3.0):
-        self.grid, self.colour, self.width = grid, colour, width
-        self.items: list = []
-        self.cells: list = []
-
-    def apply_theme(self, theme: Theme) -> None:
-        self.colour, self.width = theme.selection_colour, theme.line(3.0)
-        self.show(self.cells)
-
-    def show(self, cells) -> None:
-        _remove(self.items)
-        self.items = []
-        self.cells = list(cells)[:MAX_MARKS]
-        for row, col in self.cells:
-            item = self.grid.add_rect(self.colour, self.width, style=QtCore.Qt.PenStyle.DashLine)
-            item.setRect(QtCore.QRectF(col + 0.08, row + 0.08, 0.84, 0.84))
-            self.items.append(item)
-
-
 class AnimationPanel(QtWidgets.QWidget):
     """The padded input grid, the kernel window over its taps, and the step's arithmetic."""
 
@@ -107,15 +87,58 @@ class AnimationPanel(QtWidgets.QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)
         layout.addLayout(tools)
-        layout.addWidget(self.grid, 1)
-        layout.addWidget(self.arithmetic)
+        self.middle = QtWidgets.QHBoxLayout()
+        self.middle.addWidget(self.grid, 1)
+        layout.addLayout(self.middle, 1)
         self.theme = NORMAL
+        self.kernel = KernelPanel()
+        self.kernel.setMaximumWidth(240)
+        self.kernel.setMaximumHeight(190)
+        bottom = self.bottom = QtWidgets.QHBoxLayout()
+        bottom.addWidget(self.kernel)
+        words = QtWidgets.QVBoxLayout()
+        words.addWidget(self.arithmetic)
+        bottom.addLayout(words, 1)
+        layout.addLayout(bottom)
         self.input_border = self.grid.add_rect(NORMAL.input_border, 3.0)
         self.window_rect = self.grid.add_rect(NORMAL.window_colour, 3.5)
         self.taps = pg.ItemGroup()
         self.taps.setParentItem(self.grid.overlay_layer)
         self._tap_items: list = []
-        self.marks = Marks(self.grid)
+        self.unread = QtWidgets.QGraphicsPathItem(self.grid.overlay_layer)
+        self.unread.setBrush(QtGui.QBrush(QtGui.QColor(UNREAD_HATCH), QtCore.Qt.BrushStyle.BDiagPattern))
+        unread_pen = QtGui.QPen(QtGui.QColor(UNREAD_HATCH))
+        unread_pen.setCosmetic(True)
+        unread_pen.setWidthF(1.5)
+        self.unread.setPen(unread_pen)
+        self.picked = Highlight(self.grid, SELECTION_COLOUR, z=2)
+        """Padded cells the selection reads (with how often, for a picked input cell)."""
+        self.copies = Highlight(self.grid, SELECTION_COLOUR, width=2.0, dashed=True, z=2)
+        """A picked input cell and its padding copies, read or not."""
+        self.selection_text = _label(size=11)
+        self.selection_text.setObjectName("selection_text")
+        self.selection_text.setStyleSheet(f"color: {SELECTION_COLOUR}")
+        words.addWidget(self.selection_text)
+        words.addStretch(1)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_kernel(event.size().width(), event.size().height())
+
+    def _place_kernel(self, width: int, height: int) -> None:
+        """The kernel beside the input grid in a wide, short panel (a projector's 768 rows), under
+        it otherwise; never more than a quarter of the panel's height under it."""
+        beside = width > 1.6 * height
+        least = self.kernel.minimumSizeHint().height()
+        self.kernel.setMaximumHeight(190 if beside else max(least, min(190, height // 4)))
+        layout = self.middle if beside else self.bottom
+        if layout.indexOf(self.kernel) >= 0:
+            return
+        (self.bottom if beside else self.middle).removeWidget(self.kernel)
+        if beside:
+            self.middle.addWidget(self.kernel, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+        else:
+            self.bottom.insertWidget(0, self.kernel)
 
     def apply_theme(self, theme: Theme) -> None:
         """Colours, line widths and font sizes of `theme`; the next full draw uses its maps."""
@@ -127,15 +150,31 @@ class AnimationPanel(QtWidgets.QWidget):
         self.grid.apply_theme(theme)
         self.input_border.setPen(_outline(theme.input_border, theme.line(3.0)))
         self.window_rect.setPen(_outline(theme.window_colour, theme.line(3.5)))
-        self.marks.apply_theme(theme)
 
     def draw(self, frame, changes) -> None:
         if SPEC in changes or DATA in changes:
             self._draw_grid(frame.input)
         if changes & {SPEC, DATA, STEP}:
             self._draw_step(frame)
-        if SELECTION in changes:
-            self.marks.show(frame.selection.padded_cells if frame.selection else [])
+        if changes & {SPEC, SELECTION}:
+            self._draw_selection(frame.selection)
+        self.kernel.draw(frame, changes)
+
+    def _draw_selection(self, picked) -> None:
+        if picked is None:
+            self.picked.clear()
+            self.copies.clear()
+            self.selection_text.setText("")
+            return
+        self.picked.show(picked.rows.padded, picked.cols.padded, counts=picked.kind == "input")
+        if picked.kind == "input":
+            rows, cols = picked.copies
+            self.copies.show(np.bincount(rows, minlength=1), np.bincount(cols, minlength=1), fill=False,
+                             counts=False)
+        else:
+            self.copies.clear()
+        how = "pinned · Esc clears" if picked.pinned else "click to pin"
+        self.selection_text.setText(f"{picked.text}  ({how})")
 
     def _draw_grid(self, picture) -> None:
         padded, mask, mode = picture.values, picture.padding, picture.mode
@@ -172,17 +211,35 @@ class AnimationPanel(QtWidgets.QWidget):
                 item.setBrush(fill)
                 item.setPen(pen)
                 self._tap_items.append(item)
+        self._draw_unread(picture)
         self.title.setText(picture.title)
-        if mode == "zeros":
-            pad_text = "<span style='background:#e2e2e2'>&nbsp;grey&nbsp;</span> zero padding"
+        if not picture.has_padding:
+            pad_text = ""
+        elif mode == "zeros":
+            pad_text = "<span style='background:#e2e2e2'>&nbsp;grey&nbsp;</span> zero padding &nbsp; "
         else:
             pad_text = (f"<span style='background:#d5c8f5'>&nbsp;violet&nbsp;</span> {mode} padding "
-                        "(↤r,c: the input cell it copies)")
+                        "(↤r,c: the input cell it copies) &nbsp; ")
+        unread_text = ""
+        if picture.unread_rows or picture.unread_cols:
+            unread_text = (f" &nbsp; <span style='color:{UNREAD_HATCH}'><b>▨ red hatching</b></span>: "
+                           f"{picture.unread_text}")
         self.legend.setText(
             f"<span style='color:{theme.input_border}'><b>▭ {theme.border_name}</b></span>: the input &nbsp; "
-            f"{pad_text} &nbsp; <span style='color:{theme.window_colour}'><b>■ {theme.window_name}</b></span>: "
-            f"the kernel's taps, {picture.kernel_text}"
+            f"{pad_text}<span style='color:{theme.window_colour}'><b>■ {theme.window_name}</b></span>: "
+            f"the kernel's taps, {picture.kernel_text}{unread_text}"
         )
+
+    def _draw_unread(self, picture) -> None:
+        """Hatch the input rows and columns no window reads, on the input itself."""
+        top, left, height, width = picture.input_rect
+        path = QtGui.QPainterPath()
+        for row in picture.unread_rows:
+            path.addRect(QtCore.QRectF(left, top + row, width, 1))
+        for col in picture.unread_cols:
+            path.addRect(QtCore.QRectF(left + col, top, 1, height))
+        path.setFillRule(QtCore.Qt.FillRule.WindingFill)
+        self.unread.setPath(path.simplified())
 
     def _draw_step(self, frame) -> None:
         top, left, height, width = frame.window
@@ -212,8 +269,8 @@ class OutputPanel(QtWidgets.QWidget):
         self.theme = NORMAL
         self.current = self.grid.add_rect(NORMAL.window_colour, 3.5)
         self.grid.cell_clicked.connect(self.cell_clicked)
-        self.grid.setToolTip("Click an output cell to jump to the step that computes it")
-        self.marks = Marks(self.grid)
+        self.grid.setToolTip("Point at an output cell to see its window; click to go to its step and pin it")
+        self.picked = Highlight(self.grid, SELECTION_COLOUR, z=2)
         self._rgba = np.zeros((1, 1, 4), np.uint8)
         self._display = self._rgba
         self._picture = None
@@ -224,8 +281,13 @@ class OutputPanel(QtWidgets.QWidget):
             self._draw_grid(frame)
         if changes & {SPEC, DATA, STEP}:
             self._draw_step(frame)
-        if SELECTION in changes:
-            self.marks.show(frame.selection.readers if frame.selection else [])
+        if changes & {SPEC, SELECTION}:
+            picked = frame.selection
+            if picked is None:
+                self.picked.clear()
+            else:
+                self.picked.show(picked.rows.output, picked.cols.output, counts=picked.kind == "input",
+                                 outline=picked.kind != "weight")
 
     def _draw_grid(self, frame) -> None:
         picture = self._picture = frame.output
@@ -249,7 +311,6 @@ class OutputPanel(QtWidgets.QWidget):
         scale_labels(self, theme)
         self.grid.apply_theme(theme)
         self.current.setPen(_outline(theme.window_colour, theme.line(3.5)))
-        self.marks.apply_theme(theme)
 
     def _draw_step(self, frame) -> None:
         picture, step = self._picture, frame.step
@@ -285,9 +346,9 @@ class CoveragePanel(QtWidgets.QWidget):
         self.grid = CellGrid()
         self.colour_bar = pg.ColorBarItem(values=(0, 1), colorMap="viridis", interactive=False, width=16)
         self.grid.addItem(self.colour_bar)
-        self.grid.setToolTip("Click an input cell to outline it and every output that reads it (blue)")
+        self.grid.setToolTip("Point at an input cell to see every output that reads it (blue); click to pin")
         self.grid.cell_clicked.connect(self.cell_clicked)
-        self.marks = Marks(self.grid)
+        self.picked = Highlight(self.grid, SELECTION_COLOUR, fill_alpha=60, z=2)
         self.theme = NORMAL
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -300,13 +361,19 @@ class CoveragePanel(QtWidgets.QWidget):
         scale_labels(self, theme)
         self.grid.apply_theme(theme)
         self.colour_bar.setColorMap(pg.colormap.get(theme.coverage_map))
-        self.marks.apply_theme(theme)
 
     def draw(self, frame, changes) -> None:
         if SPEC in changes:
             self._draw_grid(frame.coverage)
-        if SELECTION in changes:
-            self.marks.show([frame.selection.cell] if frame.selection else [])
+        if changes & {SPEC, SELECTION}:
+            picked = frame.selection
+            if picked is None:
+                self.picked.clear()
+            elif picked.kind == "input":
+                row, col = picked.cell
+                self.picked.show(np.arange(row + 1) == row, np.arange(col + 1) == col, fill=False, counts=False)
+            else:
+                self.picked.show(picked.rows.input, picked.cols.input)
         if SPEC in changes or SELECTION in changes:
             text = frame.coverage.summary
             if frame.selection:
@@ -328,3 +395,43 @@ class CoveragePanel(QtWidgets.QWidget):
         self.colour_bar.setLevels((0, most))
         spacing = max(1, -(-most // 5))
         self.colour_bar.axis.setTickSpacing(spacing, spacing)
+
+
+class KernelPanel(QtWidgets.QWidget):
+    """The kernel's weights; pointing at one shows every input cell it multiplies."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.title = _label(size=11, bold=True)
+        self.title.setObjectName("kernel_title")
+        self.grid = CellGrid()
+        self.grid.force_values = None
+        self.grid.setToolTip("Point at a weight to see every input cell it multiplies; click to pin")
+        self.grid.setMinimumSize(110, 110)
+        self.picked = Highlight(self.grid, SELECTION_COLOUR, z=2)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.title)
+        layout.addWidget(self.grid, 1)
+
+    def draw(self, frame, changes) -> None:
+        kernel = frame.kernel
+        if kernel is None:
+            return
+        if SPEC in changes or DATA in changes:
+            values = kernel.values
+            bound = float(np.abs(values).max()) or 1.0
+            rgba, dark = colour_cells(values, "CET-CBD1", low=-bound, high=bound, lightness=0.55)
+
+            def texts(rows, cols):
+                return kernel.cell_texts(rows, cols), np.where(dark[rows, cols], "#111", "#fff").tolist(), None
+
+            self.grid.set_cells(rgba, texts)
+            self.grid.set_axis_labels(kernel.row_labels, kernel.col_labels)
+            self.title.setText(kernel.title)
+        if changes & {SPEC, DATA, SELECTION}:
+            picked = frame.selection
+            if picked is None:
+                self.picked.clear()
+            else:
+                self.picked.show(picked.rows.weight, picked.cols.weight, counts=picked.kind == "input")

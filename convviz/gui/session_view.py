@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PyQt6 import QtCore, QtWidgets
 
-from ..session import DATA, PLAYING, SELECTION, SPEC, SPEED, STEP, Session
+from ..session import DATA, PLAYING, SELECTION, SPEC, SPEED, STEP, SelectionTarget, Session
 from .panels import AnimationPanel, CoveragePanel, OutputPanel
 from .playback import PlaybackBar
 
@@ -42,6 +42,7 @@ class SessionView(QtWidgets.QWidget):
         self.animation = AnimationPanel()
         self.output = OutputPanel()
         self.coverage = CoveragePanel()
+        self.kernel = self.animation.kernel
         self.playback = PlaybackBar(session)
         self.playback.setVisible(live)
         self.animation.setMinimumSize(*MIN_ANIMATION)
@@ -73,10 +74,21 @@ class SessionView(QtWidgets.QWidget):
         self.animation.fit_button.clicked.connect(self.fit)
         self.animation.follow.toggled.connect(self._follow_toggled)
         self._frame = None
+        self._pending_hover: tuple | None = None
+        self._hover_timer = QtCore.QTimer(self)
+        self._hover_timer.setSingleShot(True)
+        self._hover_timer.timeout.connect(self._apply_hover)
         if live:
             self.timer.timeout.connect(session.tick)
-            self.output.cell_clicked.connect(session.go_to_output)
-            self.coverage.cell_clicked.connect(lambda row, col: session.select_input((row, col)))
+            self.output.cell_clicked.connect(self._output_clicked)
+            self.coverage.cell_clicked.connect(lambda row, col: self._pin("input", row, col))
+            self.kernel.grid.cell_clicked.connect(lambda row, col: self._pin("weight", row, col))
+            self.animation.grid.cell_clicked.connect(self._padded_clicked)
+            self.output.grid.cell_hovered.connect(lambda row, col: self._hover("output", row, col))
+            self.coverage.grid.cell_hovered.connect(lambda row, col: self._hover("input", row, col))
+            self.kernel.grid.cell_hovered.connect(lambda row, col: self._hover("weight", row, col))
+            self.animation.grid.cell_hovered.connect(
+                lambda row, col: self._hover("input", *self._input_cell_at(row, col)))
             session.subscribe(self.on_change)
             self.on_change(EVERYTHING)
 
@@ -86,10 +98,11 @@ class SessionView(QtWidgets.QWidget):
         self.caption.setVisible(bool(text))
 
     def set_compact(self, compact: bool) -> None:
-        """Compact: without the legend and the output formulas (compare mode shows the formulas of
-        both in their own column), so two views fit side by side on a projector."""
+        """Compact: without the legend, the kernel panel and the output formulas (compare mode shows
+        the formulas of both in their own column), so two views fit side by side on a projector."""
         self.animation.legend.setVisible(not compact)
         self.output.formula_label.setVisible(not compact)
+        self.animation.kernel.setVisible(not compact)
 
     def apply_theme(self, theme) -> None:
         """Draw with `theme` from now on (fonts, lines, colour maps), redrawing everything."""
@@ -120,6 +133,38 @@ class SessionView(QtWidgets.QWidget):
         first = width if not wide else height
         self.splitter.setSizes([int(width * 0.6), int(width * 0.4)] if wide else [int(height * 0.58), int(height * 0.42)])
         self.results.setSizes([first, first])
+
+    # pointing and picking ------------------------------------------------------------------------
+    def _input_cell_at(self, padded_row: int, padded_col: int) -> tuple[int, int]:
+        """The input cell a padded cell holds (itself or the cell a padding copy copies); (-1, -1)
+        for zero padding or off the grid."""
+        picture = self._frame.input if self._frame is not None else None
+        if picture is None or padded_row < 0 or padded_col < 0:
+            return -1, -1
+        row, col = int(picture.source_rows[padded_row]), int(picture.source_cols[padded_col])
+        return (row, col) if row >= 0 and col >= 0 else (-1, -1)
+
+    def _hover(self, kind: str, row: int, col: int) -> None:
+        """Point at a cell; applied once the event queue is empty, so a fast pointer costs one
+        redraw per pause, not one per cell crossed."""
+        self._pending_hover = None if row < 0 or col < 0 else SelectionTarget(kind, row, col)
+        self._hover_timer.start(0)
+
+    def _apply_hover(self) -> None:
+        self.session.hover(self._pending_hover)
+
+    def _pin(self, kind: str, row: int, col: int) -> None:
+        if row >= 0 and col >= 0:
+            self._hover_timer.stop()
+            self.session.hover(None)
+            self.session.toggle_selection(SelectionTarget(kind, row, col))
+
+    def _padded_clicked(self, padded_row: int, padded_col: int) -> None:
+        self._pin("input", *self._input_cell_at(padded_row, padded_col))
+
+    def _output_clicked(self, i: int, j: int) -> None:
+        self.session.go_to_output(i, j)
+        self._pin("output", i, j)
 
     def on_change(self, changes) -> None:
         self.draw(self.session.frame(), changes)

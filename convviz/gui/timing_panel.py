@@ -347,7 +347,7 @@ class TimingPanel(QtWidgets.QWidget):
         plot.clear()
         for backend, points in results.sweep_series(records).items():
             colour = backend_colour(backend)
-            plot.plot([value for value, _ in points], [median for _, median in points], name=backend, symbol="o",
+            plot.plot([point.value for point in points], [point.median_ms for point in points], name=backend, symbol="o",
                       pen=pg.mkPen(colour, width=2), symbolBrush=colour)
         point = results.sweep_crossover(records)
         if point is not None:

@@ -12,6 +12,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from ..core import ConvSpecError
 from ..session import ERROR, SPEC, SPEEDS, Session
 from . import settings as stored
+from .code_panel import CodePanel
 from .controls import Controls
 from .playback import PlaybackBar
 from .render import png_bytes
@@ -93,6 +94,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timing_dock.setObjectName("timing_dock")
         self.timing_dock.setWidget(self.timing)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.timing_dock)
+        self.code = CodePanel(session)
+        self.code_dock = QtWidgets.QDockWidget("Framework code", self)
+        self.code_dock.setObjectName("code_dock")
+        self.code_dock.setWidget(self.code)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.code_dock)
+        self.tabifyDockWidget(self.timing_dock, self.code_dock)  # code lines are long: the full width
+        self.code_dock.hide()
 
         self.status = self.statusBar()
         self._file_error: str | None = None
@@ -152,6 +160,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.addAction(settings_toggle)
         view_menu.addAction(settings_toggle)
         view_menu.addAction(self.timing_dock.toggleViewAction())
+        view_menu.addAction(self.code_dock.toggleViewAction())
         view_menu.addSeparator()
         self.presentation_action = self._action(
             "&Presentation mode (projector)", "F11", lambda on: self.set_presentation(on, full_screen=on), view_menu,
@@ -168,7 +177,40 @@ class MainWindow(QtWidgets.QMainWindow):
                      timing_menu)
         self._action("&Sweep input size", "Ctrl+Shift+T", lambda: self._show_timing() and self.timing.start_sweep(),
                      timing_menu)
-        self._action("&Cancel", "Escape", self.timing.cancel, timing_menu)
+        self._action("&Cancel", "Escape", self.escape, timing_menu, "Esc: unpin the picked cell, else cancel the timing run")
+        tools_menu = bar.addMenu("T&ools")
+        self._action("Padding &solver…", "Ctrl+Shift+P", self.open_solver, tools_menu,
+                     "The least padding that gives an output size")
+        self._action("&Framework code", "Ctrl+Shift+C", lambda: self.show_code(), tools_menu,
+                     "The spec as PyTorch or TensorFlow code, to copy")
+
+    def open_solver(self):
+        """Show the padding solver dialog (one per window), on the primary session."""
+        from .solver_dialog import PaddingSolverDialog
+
+        if getattr(self, "solver_dialog", None) is None:
+            self.solver_dialog = PaddingSolverDialog(self.session, self)
+        self.solver_dialog.show()
+        self.solver_dialog.raise_()
+        self.solver_dialog.activateWindow()
+        return self.solver_dialog
+
+    def show_code(self, framework: str | None = None) -> CodePanel:
+        """Show the framework code dock (optionally switched to `framework`)."""
+        if framework is not None:
+            self.code.set_framework(framework)
+        self.code_dock.show()
+        self.code_dock.raise_()
+        return self.code
+
+    def escape(self) -> None:
+        """Esc: unpin the views' picked cells when any is pinned, else cancel a timing run."""
+        sessions = [view.session for view in self.views
+                    if view.session.selection_target is not None or view.session.hover_target is not None]
+        for session in sessions:
+            session.clear_selection()
+        if not sessions:
+            self.timing.cancel()
 
     @property
     def transport(self):

@@ -26,15 +26,16 @@ class Comparison:
 def _fastest(records, backend: str, kind: str) -> dict:
     best = {}
     for record in records:
-        if record.backend == backend and record.kind == kind and record.correct:
+        if record.backend == backend and record.kind == kind and record.trusted:
             best[record.shape] = min(best.get(record.shape, float("inf")), record.median_ms)
     return best
 
 
 def fastest_median(records, backend: str, kind: str) -> float | None:
-    """The lowest median of `backend`'s correct `kind` records (its fastest algorithm), or None."""
+    """The lowest median of `backend`'s correct, stable `kind` records (its fastest algorithm), or
+    None. Unstable records (Measurement.trusted) never stand in a ratio."""
     found = [record.median_ms for record in records
-             if record.backend == backend and record.kind == kind and record.correct]
+             if record.backend == backend and record.kind == kind and record.trusted]
     return min(found) if found else None
 
 
@@ -59,8 +60,8 @@ def copy_share(records, backend: str) -> CopyShare | None:
 
 def compare(records, backend: str = "numpy", peer: str = "torch-cpu", kind: str = "end-to-end",
             where=None) -> Comparison:
-    """backend median ÷ peer median for every shape both ran (the fastest algorithm of each);
-    `where(record)` can restrict the shapes (e.g. to channel-heavy ones)."""
+    """backend median ÷ peer median for every shape both ran with a stable, correct timing (the
+    fastest algorithm of each); `where(record)` can restrict the shapes (e.g. to channel-heavy ones)."""
     if where is not None:
         records = [record for record in records if where(record)]
     mine, theirs = _fastest(records, backend, kind), _fastest(records, peer, kind)

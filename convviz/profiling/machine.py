@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import ctypes
 import datetime
 import os
 import platform
 import sys
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -24,57 +24,68 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
-def _openblas_libraries():
-    """OpenBLAS shared libraries loaded into this process (NumPy's, SciPy's ...)."""
-    paths = []
+def available_cpus() -> int:
+    """The logical CPUs this process may run on (its affinity), else the machine's count."""
     try:
-        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
-            for line in maps:
-                path = line.split()[-1] if "/" in line else ""
-                name = os.path.basename(path).lower()
-                if "openblas" in name and ".so" in name and path not in paths:
-                    paths.append(path)
-    except OSError:
-        pass
-    libraries = []
-    for path in paths:
+        return len(os.sched_getaffinity(0)) or (os.cpu_count() or 1)
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def default_threads() -> int:
+    """The thread count timings use unless told otherwise: one per CPU this process may use
+    (what NumPy's BLAS and PyTorch pick by themselves), now chosen and recorded."""
+    return available_cpus()
+
+
+def check_threads(count, what: str = "--threads") -> int:
+    """A thread count from a person: a whole number from 1 to 4 × the CPUs (ConvSpecError otherwise)."""
+    from ..core import ConvSpecError
+
+    most = 4 * available_cpus()
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= most:
+        raise ConvSpecError(f"{what} must be a whole number from 1 to {most} (got {count!r})")
+    return count
+
+
+def blas_info() -> list[dict]:
+    """The BLAS libraries loaded into this process (NumPy's, SciPy's …), as threadpoolctl sees them."""
+    from threadpoolctl import threadpool_info
+
+    return [item for item in threadpool_info() if item.get("user_api") == "blas"]
+
+
+@contextmanager
+def thread_limits(blas: int, torch_threads: int | None = None):
+    """Within the block, BLAS libraries compute with `blas` threads (threadpoolctl) and, when
+    `torch_threads` is given, PyTorch's intra-op pool with that many (torch.set_num_threads,
+    importing PyTorch); both are put back afterwards."""
+    from threadpoolctl import threadpool_limits
+
+    torch = None
+    if torch_threads is not None:
+        import torch
+    previous = torch.get_num_threads() if torch is not None else None
+    with threadpool_limits(limits=blas, user_api="blas"):
+        if torch is not None:
+            torch.set_num_threads(torch_threads)
         try:
-            libraries.append((path, ctypes.CDLL(path)))
-        except OSError:
-            continue
-    return libraries
-
-
-def _call(library, names, restype):
-    for name in names:
-        function = getattr(library, name, None)
-        if function is not None:
-            function.restype = restype
-            return function()
-    return None
-
-
-def openblas_info() -> dict:
-    """Thread count and kernel family of the OpenBLAS NumPy uses (first one loaded)."""
-    for path, library in _openblas_libraries():
-        threads = _call(library, ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_", "openblas_get_num_threads"), ctypes.c_int)
-        core = _call(library, ("scipy_openblas_get_corename64_", "openblas_get_corename64_", "openblas_get_corename"), ctypes.c_char_p)
-        if threads is not None:
-            return {
-                "library": os.path.basename(path),
-                "threads": int(threads),
-                "core": core.decode() if core else None,
-            }
-    return {}
+            yield
+        finally:
+            if torch is not None:
+                torch.set_num_threads(previous)
 
 
 def thread_counts() -> dict:
-    """Threads each library computes with, as stated in every report."""
-    counts = {"cpu_count": os.cpu_count()}
-    blas = openblas_info()
+    """Threads each library computes with now, as stated in every report (read, not assumed:
+    inside `thread_limits` these are the limits in force)."""
+    counts = {"cpu_count": os.cpu_count(), "available_cpus": available_cpus()}
+    blas = blas_info()
     if blas:
-        counts["openblas_threads"] = blas["threads"]
-        counts["openblas_core"] = blas["core"]
+        counts["blas_threads"] = blas[0]["num_threads"]
+        counts["blas"] = f"{blas[0].get('internal_api', '?')} {blas[0].get('version') or ''}".strip()
+        if blas[0].get("architecture"):
+            counts["blas_core"] = blas[0]["architecture"]
     torch = sys.modules.get("torch")
     if torch is not None:
         counts["torch_threads"] = torch.get_num_threads()
@@ -86,7 +97,8 @@ def thread_counts() -> dict:
 
 
 def load_average() -> list[float] | None:
-    """1, 5 and 15 minute load averages: above the CPU count, other work shared the cores."""
+    """1, 5 and 15 minute load averages: above the CPU count, more work wanted the CPUs than
+    there were CPUs (ours included: a timing with as many threads as CPUs adds up to that many)."""
     try:
         return [round(value, 2) for value in os.getloadavg()]
     except (OSError, AttributeError):

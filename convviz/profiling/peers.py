@@ -34,6 +34,9 @@ class Peer(Backend):
 class TorchPeer(Peer):
     """torch.nn.functional.conv2d; padding that conv2d cannot express goes through F.pad first."""
 
+    thread_pool = "torch"
+    """Computes with PyTorch's intra-op threads (torch.set_num_threads), not the BLAS's."""
+
     def _torch(self):
         import torch
 

@@ -27,6 +27,12 @@ class Measurement:
     bit. Times are in milliseconds; `gflops` and `gbps` use the median. `max_error` is the largest |result − reference| divided by
     the largest |reference|. `host` and `family` say what it ran on, as the backend declared
     (`Backend.host`, `Backend.family`); None in records saved before they were recorded.
+
+    `thread_count` is the thread limit the backend's library computed with (BLAS threads for
+    convviz's backends and SciPy, PyTorch's intra-op threads for its peers); `threads` what the
+    libraries reported inside that limit. `load_before` and `load_after` are the 1-minute load
+    averages around the timing; `stable` is the verdict of stats.judge (spread and load) and
+    `stability` its cause in a few words when unstable. All None or empty in older records.
     """
 
     backend: str
@@ -55,6 +61,23 @@ class Measurement:
     sweep_value: int | None = None
     host: bool | None = None
     family: str | None = None
+    thread_count: int | None = None
+    load_before: float | None = None
+    load_after: float | None = None
+    stable: bool | None = None
+    stability: str = ""
+
+    @property
+    def trusted(self) -> bool:
+        """Fit for ratios and crossovers: correct, and not judged unstable (records saved before
+        verdicts were recorded carry None and count as trusted)."""
+        return self.correct and self.stable is not False
+
+    def stability_text(self) -> str:
+        """"stable", "UNSTABLE: <cause>", or "" for a record saved before verdicts were recorded."""
+        if self.stable is None:
+            return ""
+        return "stable" if self.stable else f"UNSTABLE: {self.stability}"
 
     def to_dict(self) -> dict:
         values = asdict(self)
@@ -108,7 +131,7 @@ def records_from_json(text: str) -> list[Measurement]:
 
 
 def records_to_csv(records) -> str:
-    """One row per record; `spec` and `threads` as JSON text in their cells."""
+    """One row per record; `spec` and `threads` as JSON text in their cells, an empty cell for None."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -116,10 +139,5 @@ def records_to_csv(records) -> str:
         row = record.to_dict()
         row["spec"] = json.dumps(row["spec"], ensure_ascii=False)
         row["threads"] = json.dumps(row["threads"], ensure_ascii=False)
-        row["roofline_fraction"] = "" if row["roofline_fraction"] is None else row["roofline_fraction"]
-        row["sweep_parameter"] = row["sweep_parameter"] or ""
-        row["sweep_value"] = "" if row["sweep_value"] is None else row["sweep_value"]
-        row["host"] = "" if row["host"] is None else row["host"]
-        row["family"] = row["family"] or ""
-        writer.writerow(row)
+        writer.writerow({name: "" if value is None else value for name, value in row.items()})
     return buffer.getvalue()

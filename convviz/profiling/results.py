@@ -7,15 +7,16 @@ name: "the GPU" is convviz's own device backend, "the CPU" convviz's own host ba
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..backends.base import CONVVIZ
 from .compare import copy_share, fastest_median
 from .records import TIMING_KINDS, Measurement
 from .sweep import crossover
 
-TABLE_COLUMNS = ("backend", "algorithm", "kind", "median ms", "p10–p90 ms", "GFLOP/s", "roofline", "correct")
+TABLE_COLUMNS = ("backend", "algorithm", "kind", "median ms", "p10–p90 ms", "stability", "threads", "GFLOP/s",
+                 "roofline", "correct")
 SAME_TIMING = "kernel = end-to-end"
 
 
@@ -86,6 +87,8 @@ def comparison_lines(records, backends=None) -> list[str]:
     if copies is not None:
         lines.append(f"GPU copies: in {copies.copy_in_ms:.3g} ms + out {copies.copy_out_ms:.3g} ms, "
                      f"{copies.share:.0%} of the GPU's end-to-end time")
+    if not lines and own_backend(records, host=False) and own_backend(records, host=True):
+        lines.append("GPU/CPU ratio: none — no stable, correct timing on both sides (see the stability column)")
     if not lines:
         reason = no_device_reason(backends)
         if reason is not None:
@@ -112,12 +115,16 @@ def table_order(records) -> list[Measurement]:
     return sorted(records, key=lambda record: (record.kind != "end-to-end", record.backend, record.algorithm))
 
 
+def threads_text(record: Measurement) -> str:
+    return "" if record.thread_count is None else str(record.thread_count)
+
+
 def table_row(record: Measurement) -> list[str]:
     """The record's cells under TABLE_COLUMNS."""
     roofline = "" if record.roofline_fraction is None else f"{record.roofline_fraction:.1%}"
     return [record.backend, record.algorithm, record.kind, f"{record.median_ms:.4g}",
-            f"{record.p10_ms:.4g}–{record.p90_ms:.4g}", record.rate_text(".3g"), roofline,
-            "yes" if record.correct else f"NO (error {record.max_error:.2g})"]
+            f"{record.p10_ms:.4g}–{record.p90_ms:.4g}", record.stability_text(), threads_text(record),
+            record.rate_text(".3g"), roofline, "yes" if record.correct else f"NO (error {record.max_error:.2g})"]
 
 
 @dataclass(frozen=True)
@@ -140,13 +147,45 @@ def bars(records) -> list[Bar]:
         seen.add(key)
         kind = SAME_TIMING if key in one_timing else record.kind
         mark = "" if record.correct else " ✗ WRONG"
+        if record.stable is False:
+            mark += f" ⚠ unstable: {record.stability}"
         shown.append(Bar(record, f"{record.backend} {record.algorithm} ({kind}) · {rate_label(record)}{mark}"))
     return shown
 
 
+def timed_for(records) -> str | None:
+    """The spec the records were timed for, described (a sweep's: its first); None without records."""
+    return records[0].shape if records else None
+
+
+def stability_line(records) -> str:
+    """How far the run can be trusted: how many timings are unstable and why, with the threads and
+    the load; "" without verdicts."""
+    judged = [record for record in records if record.stable is not None]
+    if not judged:
+        return ""
+    threads = sorted({record.thread_count for record in judged if record.thread_count is not None})
+    loads = [load for record in judged for load in (record.load_before, record.load_after) if load is not None]
+    about = []
+    if threads:
+        about.append(f"{'/'.join(map(str, threads))} thread{'s' if threads != [1] else ''}")
+    if loads:
+        about.append(f"load {min(loads):.2f}–{max(loads):.2f}")
+    context = f" ({', '.join(about)})" if about else ""
+    unstable = [record for record in judged if record.stable is False]
+    if not unstable:
+        return f"all {len(judged)} timings stable{context}"
+    causes = "; ".join(dict.fromkeys(record.stability for record in unstable))
+    return (f"⚠ {len(unstable)} of {len(judged)} timings unstable{context}: {causes} — "
+            "not used for ratios; try fewer threads or a quieter machine")
+
+
 def run_summary(records, skipped) -> str:
-    """The status line of a finished run: how many timings, and what was skipped, why."""
+    """The status line of a finished run: how many timings and for which spec, and what was
+    skipped, why."""
     text = f"done: {len(records)} timings"
+    if records:
+        text += f" for {timed_for(records)}"
     notes = list(dict.fromkeys(f"{item.backend}: {item.reason}" for item in skipped))
     if notes:
         text += " · skipped " + "; ".join(notes)
@@ -155,15 +194,29 @@ def run_summary(records, skipped) -> str:
 
 # sweeps -----------------------------------------------------------------------------------------
 
-def sweep_series(records) -> dict[str, list[tuple[int, float]]]:
-    """Per backend, (swept value, its fastest end-to-end median) in increasing value."""
-    fastest: dict[str, dict[int, float]] = {}
+class SweepPoint(NamedTuple):
+    value: int
+    median_ms: float
+    stable: bool  # False when the record behind the point was judged unstable
+
+
+def sweep_series(records) -> dict[str, list[SweepPoint]]:
+    """Per backend, its fastest end-to-end median at each swept value, in increasing value."""
+    fastest: dict[str, dict[int, Measurement]] = {}
     for record in records:
         if record.kind != "end-to-end" or record.sweep_value is None:
             continue
         values = fastest.setdefault(record.backend, {})
-        values[record.sweep_value] = min(values.get(record.sweep_value, math.inf), record.median_ms)
-    return {backend: sorted(values.items()) for backend, values in fastest.items()}
+        best = values.get(record.sweep_value)
+        if best is None or record.median_ms < best.median_ms:
+            values[record.sweep_value] = record
+    return {backend: [SweepPoint(value, record.median_ms, record.stable is not False)
+                      for value, record in sorted(values.items())]
+            for backend, values in fastest.items()}
+
+
+def swept_values(records) -> list[int]:
+    return sorted({record.sweep_value for record in records if record.sweep_value is not None})
 
 
 def sweep_crossover(records, kind: str = "end-to-end") -> int | None:
@@ -179,6 +232,9 @@ def crossover_mark(value: int) -> str:
 def input_size_sweep_lines(records, backends=None) -> list[str]:
     """Where the GPU starts to win an input-size sweep; else the comparison of `comparison_lines`."""
     point = sweep_crossover(records)
+    unjudged = sorted({record.sweep_value for record in records
+                       if record.sweep_value is not None and record.stable is False})
+    note = [f"sizes {', '.join(map(str, unjudged))}: unstable timings, left out of the crossover"] if unjudged else []
     if point is not None:
-        return [f"crossover: the GPU wins end to end from input {point}×{point}"]
-    return comparison_lines(records, backends)
+        return [f"crossover: the GPU wins end to end from input {point}×{point}", *note]
+    return [*comparison_lines(records, backends), *note]

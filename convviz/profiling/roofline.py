@@ -48,13 +48,34 @@ def roofline_fraction(peaks: Peaks | None, gflops: float, flops: float, bytes_mo
     return gflops / roof if roof > 0 else None
 
 
-def measure_cpu_peaks(dtype="float32") -> Peaks:
+def probe_bytes(dtype="float32", threads: int | None = None) -> int:
+    """Host memory `measure_cpu_peaks` allocates (0 once measured for `dtype` and `threads` in this
+    process): the largest matmul's operands, drawn in float64 first, and the two copy buffers."""
     dtype = np.dtype(dtype)
-    key = ("cpu", dtype.str)
+    with _lock:
+        if ("cpu", dtype.str, threads) in _cache:
+            return 0
+    matmul = max((m * k + k * n) * 8 + (m * k + k * n + m * n) * dtype.itemsize for m, k, n in MATMUL_SHAPES)
+    return matmul + 2 * COPY_BYTES
+
+
+def measure_cpu_peaks(dtype="float32", threads: int | None = None) -> Peaks:
+    """The CPU's peaks with the BLAS threads in force now, measured the first time they are asked
+    for (per dtype and `threads`, the count the caller set: peaks with 1 thread are not those with 2)."""
+    dtype = np.dtype(dtype)
+    key = ("cpu", dtype.str, threads)
     with _lock:
         if key not in _cache:
             _cache[key] = _measure_cpu(dtype)
         return _cache[key]
+
+
+def peaks_known(dtype="float32", threads: int | None = None, gpu: bool = False) -> bool:
+    """Whether the peaks are already measured in this process (so asking costs nothing)."""
+    dtype = np.dtype(dtype)
+    key = ("gpu", dtype.str) if gpu else ("cpu", dtype.str, threads)
+    with _lock:
+        return key in _cache
 
 
 def _measure_cpu(dtype) -> Peaks:

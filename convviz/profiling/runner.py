@@ -8,7 +8,10 @@ machine whose speed drifts (other load, clocks, a shared VM) slows every
 backend alike and the ratios stay fair; a pause (SETTLE_S) before each change
 of backend lets the last library's spinning worker threads go to sleep.
 Timing goes on until each job has `repeats` runs, or, without `repeats`, at
-least MIN_REPEATS runs and `min_time_s` of timed work (capped at MAX_REPEATS).
+least MIN_REPEATS runs and `min_time_s` of timed work, and then, pass after pass,
+until its spread is small or its time budget is spent (`timing_done`).
+Everything runs under the thread counts chosen (machine.thread_limits), and each
+record says how many threads it used, the load around it and whether it is stable.
 
 Kernel-only timings use the backend's own timer (CUDA events on a GPU)
 around `convolve` on arrays already on the device. End-to-end timings are
@@ -24,14 +27,14 @@ import numpy as np
 
 from ..core import ConvSpecError
 from ..core import plan as make_plan
-from . import check, counts, roofline
+from . import check, counts, memory, roofline
 from .events import Cancelled, Skipped, check_cancel, drive, sleep, tick
-from .machine import thread_counts
+from .machine import available_cpus, default_threads, load_average, thread_counts, thread_limits
 from .records import COPY_KINDS, Measurement
-from .stats import summarize
+from .stats import SPREAD_LIMIT, judge, spread_ratio, summarize
 
 __all__ = ["Cancelled", "Skipped", "default_names", "expand_names", "known_names", "profile", "profile_events",
-           "resolve"]
+           "resolve", "timing_done"]
 
 MIN_REPEATS = 5
 PASSES = 3
@@ -41,6 +44,8 @@ busy-wait for a while after each call, and on a small machine they take the core
 the next library (measured: interleaving NumPy and PyTorch run by run made both 15-35×
 slower on 2 cores)."""
 MAX_REPEATS = 2000
+BUDGET_FACTOR = 5
+"""Without `max_time_s`, a job whose spread stays large is timed for at most this many times `min_time_s`."""
 WARMUP_RUNS = 2
 HOST_NOTE = "host backend: no device copies, so kernel and end-to-end are the same timing"
 COPY_ALGORITHM = "copy"
@@ -98,6 +103,8 @@ class _Job:
         self.run = run
         self.record_kinds = records_kinds
         self.samples: list[float] = []
+        self.load_before: float | None = None
+        self.load_after: float | None = None
 
     @property
     def spent_ms(self) -> float:
@@ -165,8 +172,38 @@ def _algorithms_for(backend, conv_plan, dtype, algorithms) -> list[str]:
     return [name for name in algorithms if name in backend.algorithms]
 
 
+def minimum_met(samples, min_time_s) -> bool:
+    """At least MIN_REPEATS runs (3 when one run alone takes `min_time_s`) and `min_time_s` of timed work."""
+    count = len(samples)
+    slow = count > 0 and samples[0] >= min_time_s * 1e3
+    return count >= (3 if slow else MIN_REPEATS) and sum(samples) >= min_time_s * 1e3
+
+
+def timing_done(samples, repeats=None, min_time_s=0.2, max_time_s=None, spread_limit=SPREAD_LIMIT) -> bool:
+    """Whether a job has been timed enough, in the manner of torch.utils.benchmark's adaptive
+    autorange: `repeats` runs when given; else the minimum (`minimum_met`), and then on until the
+    spread is small (p90/p10 ≤ `spread_limit`) or `max_time_s` of timed work is spent (or
+    MAX_REPEATS runs)."""
+    count = len(samples)
+    if repeats is not None:
+        return count >= repeats
+    if count >= MAX_REPEATS:
+        return True
+    if not minimum_met(samples, min_time_s):
+        return False
+    if max_time_s is not None and sum(samples) >= max_time_s * 1e3:
+        return True
+    return spread_ratio(summarize(samples)) <= spread_limit
+
+
+def _thread_pool(backend) -> str:
+    """Which pool a backend computes with: "torch" for PyTorch's peers, "blas" for the rest."""
+    return getattr(backend, "thread_pool", "blas")
+
+
 def profile_events(spec, backends=None, algorithms=None, dtype="float32", repeats=None, min_time_s=0.2,
-                   include_peers=False, cancel=None, seed=0, roofline_peaks=True, settle_s=SETTLE_S):
+                   include_peers=False, cancel=None, seed=0, roofline_peaks=True, settle_s=SETTLE_S,
+                   threads=None, peer_threads=None, max_time_s=None, spread_limit=SPREAD_LIMIT):
     """Check and time `spec` on each backend: a generator of Progress, Skipped and Measurement
     events (see convviz.profiling.events) that returns the records, one per (backend,
     algorithm, kind), each yielded as soon as its timing is complete.
@@ -178,10 +215,19 @@ def profile_events(spec, backends=None, algorithms=None, dtype="float32", repeat
     `Backend.default_algorithms`), "all", or names. When `cancel` (a threading.Event) is set,
     Cancelled is raised between runs, during the pause between backends, and at each step;
     closing the generator stops it at its next event.
+
+    threads: BLAS threads for convviz's backends and SciPy (None: machine.default_threads());
+    peer_threads: PyTorch's intra-op threads (None: the same as `threads`). Timing stops as
+    `timing_done` says (`max_time_s` None: BUDGET_FACTOR × `min_time_s`); each record carries its
+    thread count, the load around it and a verdict (stats.judge) against `spread_limit`.
     """
     conv_plan = make_plan(spec)
     dtype = np.dtype(dtype)
     names = expand_names(backends) if backends is not None else default_names(include_peers)
+    threads = default_threads() if threads is None else threads
+    peer_threads = threads if peer_threads is None else peer_threads
+    if max_time_s is None:
+        max_time_s = BUDGET_FACTOR * min_time_s
 
     chosen = []
     for name in names:
@@ -203,10 +249,40 @@ def profile_events(spec, backends=None, algorithms=None, dtype="float32", repeat
 
     if not chosen:
         return []
+    # every allocation of the run is counted before the first: refuse what cannot fit, in words
+    probe = roofline.probe_bytes(dtype, threads) if roofline_peaks else 0
+    memory.check_run(conv_plan, dtype, (), probe)
+    fitting = []
+    for backend, algorithm in chosen:
+        try:
+            memory.check_run(conv_plan, dtype, [(backend, algorithm)], probe)
+        except ConvSpecError as refusal:
+            yield Skipped(backend.name, str(refusal), algorithm)
+            continue
+        fitting.append((backend, algorithm))
+    chosen = fitting
+    if not chosen:
+        return []
+    uses_torch = any(_thread_pool(backend) == "torch" for backend, _ in chosen)
+    counts_by_pool = {"blas": threads, "torch": peer_threads}
+    with thread_limits(threads, peer_threads if uses_torch else None):
+        found = yield from _check_and_time(
+            conv_plan, dtype, chosen, counts_by_pool, repeats=repeats, min_time_s=min_time_s,
+            max_time_s=max_time_s, spread_limit=spread_limit, cancel=cancel, seed=seed,
+            roofline_peaks=roofline_peaks, settle_s=settle_s)
+    return found
+
+
+def _check_and_time(conv_plan, dtype, chosen, counts_by_pool, repeats, min_time_s, max_time_s, spread_limit,
+                    cancel, seed, roofline_peaks, settle_s):
+    """profile_events' work once the backends are chosen and the thread limits are in force."""
+    threads = counts_by_pool["blas"]
     if roofline_peaks:
         # measured first, on quiet cores, and cached for the process
-        yield tick(cancel, 0, 1, "measuring the CPU's matmul and copy peaks (once)")
-        roofline.measure_cpu_peaks(dtype)
+        if not roofline.peaks_known(dtype, threads):
+            yield tick(cancel, 0, 1, f"measuring the CPU's matmul and copy peaks with {threads} BLAS threads "
+                                     "(once per process)")
+        roofline.measure_cpu_peaks(dtype, threads)
         if any(not backend.host for backend, _ in chosen):
             roofline.measure_gpu_peaks(dtype)
     rng = np.random.default_rng(seed)
@@ -217,8 +293,6 @@ def profile_events(spec, backends=None, algorithms=None, dtype="float32", repeat
     passes = PASSES if job_count > 1 else 1
     total = 1 + len(chosen) + passes * job_count
     yield tick(cancel, 0, total, f"computing the float64 reference for {conv_plan.spec.describe()}")
-    # the float64 oracle needs its own memory: refuse, in words, what cannot fit
-    resolve("numpy").check_memory(conv_plan, np.float64, "im2col-chunked")
     oracle = check.make_oracle(x, w, conv_plan, seed)
 
     jobs, outcomes = [], {}
@@ -254,13 +328,20 @@ def profile_events(spec, backends=None, algorithms=None, dtype="float32", repeat
                              ("end-to-end",)))
 
     def finished(job) -> bool:
+        return timing_done(job.samples, repeats, min_time_s, max_time_s, spread_limit)
+
+    def block_full(job, first_count, first_spent, number) -> bool:
+        """A block ends with its pass's share of the runs and of the time; the last planned pass
+        as soon as the minimum is met; any block once the budget is spent."""
         count = len(job.samples)
         if repeats is not None:
-            return count >= repeats
+            return count >= repeats or count - first_count >= -(-repeats // passes)
         if count >= MAX_REPEATS:
             return True
-        slow = count > 0 and job.samples[0] >= min_time_s * 1e3
-        return count >= (3 if slow else MIN_REPEATS) and job.spent_ms >= min_time_s * 1e3
+        if minimum_met(job.samples, min_time_s) and (number == passes - 1 or job.spent_ms >= max_time_s * 1e3):
+            return True
+        return (count - first_count >= -(-MIN_REPEATS // passes)
+                and job.spent_ms - first_spent >= min_time_s * 1e3 / passes)
 
     made: dict[_Job, list[Measurement]] = {}
 
@@ -268,38 +349,40 @@ def profile_events(spec, backends=None, algorithms=None, dtype="float32", repeat
         """The job's records, the first time it is reported; nothing after that."""
         if job in made:
             return []
-        made[job] = _records([job], outcomes, conv_plan, dtype, roofline_peaks)
+        job.load_after = _load_1min()
+        made[job] = _records([job], outcomes, conv_plan, dtype, roofline_peaks, counts_by_pool, spread_limit)
         return made[job]
 
-    wanted = repeats if repeats is not None else MIN_REPEATS
     previous = chosen[-1][0] if len(chosen) > 1 else None
-    for number in range(passes):
-        for job in jobs:
-            if finished(job):
-                done += 1
-                continue
+    number = 0
+    pending = [job for job in jobs if not finished(job)]
+    while pending:
+        if number >= passes:
+            total += len(pending)  # more blocks than planned: the spread is still large
+        for job in pending:
             if previous is not None and previous is not job.backend and settle_s > 0:
                 # another library's worker threads may still be spinning on the cores
                 sleep(settle_s, cancel)
             previous = job.backend
+            if job.load_before is None:
+                job.load_before = _load_1min()
             # every block starts warm: caches, thread pools and (first time) JIT or plan caches
             yield tick(cancel, done, total, f"warming up {job.backend.name} {job.algorithm} ({job.kind})")
             for _ in range(WARMUP_RUNS):
                 job.run()
                 check_cancel(cancel)
-            yield tick(cancel, done, total,
-                       f"timing {job.backend.name} {job.algorithm} ({job.kind}), pass {number + 1}/{passes}")
+            what = f"pass {number + 1}/{passes}" if number < passes else \
+                f"pass {number + 1}: spread still p90/p10 {spread_ratio(summarize(job.samples)):.2g}×"
+            yield tick(cancel, done, total, f"timing {job.backend.name} {job.algorithm} ({job.kind}), {what}")
             first_count, first_spent = len(job.samples), job.spent_ms
-            last = number == passes - 1
-            while not finished(job):
+            while not block_full(job, first_count, first_spent, number):
                 job.samples.append(job.run())
                 check_cancel(cancel)
-                if not last and (len(job.samples) - first_count >= -(-wanted // passes)
-                                 and job.spent_ms - first_spent >= min_time_s * 1e3 / passes):
-                    break
             done += 1
             if finished(job):
                 yield from report(job)
+        number += 1
+        pending = [job for job in jobs if job not in made and not finished(job)]
     for job in jobs:
         yield from report(job)
     yield tick(cancel, total, total, f"timed {conv_plan.spec.describe()}")
@@ -308,7 +391,8 @@ def profile_events(spec, backends=None, algorithms=None, dtype="float32", repeat
 
 def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None, min_time_s=0.2,
             include_peers=False, progress=None, cancel=None, seed=0, skipped=None,
-            roofline_peaks=True, settle_s=SETTLE_S, on_record=None) -> list[Measurement]:
+            roofline_peaks=True, settle_s=SETTLE_S, on_record=None, threads=None, peer_threads=None,
+            max_time_s=None, spread_limit=SPREAD_LIMIT) -> list[Measurement]:
     """Check and time `spec` on each backend; one Measurement per (backend, algorithm, kind).
 
     The arguments are those of `profile_events`, plus callbacks for its events: progress(done,
@@ -320,25 +404,37 @@ def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None,
     """
     events = profile_events(spec, backends=backends, algorithms=algorithms, dtype=dtype, repeats=repeats,
                             min_time_s=min_time_s, include_peers=include_peers, cancel=cancel, seed=seed,
-                            roofline_peaks=roofline_peaks, settle_s=settle_s)
+                            roofline_peaks=roofline_peaks, settle_s=settle_s, threads=threads,
+                            peer_threads=peer_threads, max_time_s=max_time_s, spread_limit=spread_limit)
     return drive(events, progress=progress, skipped=skipped, on_record=on_record)
 
 
-def _records(jobs, outcomes, conv_plan, dtype, roofline_peaks) -> list[Measurement]:
+def _load_1min() -> float | None:
+    load = load_average()
+    return load[0] if load else None
+
+
+def _records(jobs, outcomes, conv_plan, dtype, roofline_peaks, counts_by_pool, spread_limit) -> list[Measurement]:
     flops = counts.conv_flops(conv_plan)
     moved = counts.minimal_bytes(conv_plan, dtype)
-    threads = thread_counts()
+    threads = thread_counts()  # inside the limits: what the libraries say they use
+    cpus = available_cpus()
     records = []
     for job in jobs:
         summary = summarize(job.samples)
+        verdict = judge(summary, job.load_before, job.load_after, cpus, spread_limit)
+        about = dict(threads=threads, thread_count=counts_by_pool[_thread_pool(job.backend)],
+                     load_before=job.load_before, load_after=job.load_after, stable=verdict.stable,
+                     stability=verdict.brief)
         if job.kind in COPY_KINDS:
-            records.append(_copy_record(job, summary, conv_plan, dtype, outcomes, threads))
+            records.append(_copy_record(job, summary, conv_plan, dtype, outcomes, about))
             continue
         gflops = counts.rate_per_second(flops, summary.median_ms)
         gbps = counts.rate_per_second(moved, summary.median_ms)
         peaks = None
         if roofline_peaks:
-            peaks = roofline.measure_cpu_peaks(dtype) if job.backend.host else roofline.measure_gpu_peaks(dtype)
+            peaks = (roofline.measure_cpu_peaks(dtype, counts_by_pool["blas"]) if job.backend.host
+                     else roofline.measure_gpu_peaks(dtype))
         error, correct = outcomes[(job.backend.name, job.algorithm)]
         for kind in job.record_kinds:
             records.append(Measurement(
@@ -348,14 +444,14 @@ def _records(jobs, outcomes, conv_plan, dtype, roofline_peaks) -> list[Measureme
                 min_ms=summary.min_ms, max_ms=summary.max_ms, flops=flops, bytes=moved,
                 gflops=gflops, gbps=gbps,
                 roofline_fraction=roofline.roofline_fraction(peaks, gflops, flops, moved),
-                correct=bool(correct), max_error=error, threads=threads, shape=conv_plan.spec.describe(),
+                correct=bool(correct), max_error=error, shape=conv_plan.spec.describe(),
                 note=HOST_NOTE if len(job.record_kinds) > 1 else "", host=job.backend.host,
-                family=job.backend.family,
+                family=job.backend.family, **about,
             ))
     return records
 
 
-def _copy_record(job, summary, conv_plan, dtype, outcomes, threads) -> Measurement:
+def _copy_record(job, summary, conv_plan, dtype, outcomes, about) -> Measurement:
     moved = counts.copy_bytes(conv_plan, dtype, job.kind)
     error, correct = outcomes[(job.backend.name, COPY_ALGORITHM)]
     return Measurement(
@@ -364,6 +460,6 @@ def _copy_record(job, summary, conv_plan, dtype, outcomes, threads) -> Measureme
         median_ms=summary.median_ms, p10_ms=summary.p10_ms, p90_ms=summary.p90_ms,
         min_ms=summary.min_ms, max_ms=summary.max_ms, flops=0, bytes=moved,
         gflops=float("nan"), gbps=counts.rate_per_second(moved, summary.median_ms),
-        roofline_fraction=None, correct=bool(correct), max_error=error, threads=threads,
-        shape=conv_plan.spec.describe(), host=job.backend.host, family=job.backend.family,
+        roofline_fraction=None, correct=bool(correct), max_error=error,
+        shape=conv_plan.spec.describe(), host=job.backend.host, family=job.backend.family, **about,
     )

@@ -109,12 +109,13 @@ def sweep(spec, parameter, values, backends=None, dtype="float32", progress=None
 def crossover(records, gpu: str, cpu: str, kind: str = "end-to-end"):
     """The smallest swept value at which `gpu`'s fastest median beats `cpu`'s, for `kind`; None if never.
 
-    Only records from a sweep (sweep_value set) count; where a backend ran
-    several algorithms, its fastest at each value stands for it.
+    Only records from a sweep (sweep_value set) that are correct and stable count
+    (Measurement.trusted): a value where either side was unstable is not judged. Where a backend
+    ran several algorithms, its fastest at each value stands for it.
     """
     best: dict[tuple[str, int], float] = {}
     for record in records:
-        if record.sweep_value is None or record.kind != kind or not record.correct:
+        if record.sweep_value is None or record.kind != kind or not record.trusted:
             continue
         if record.backend not in (gpu, cpu):
             continue

@@ -2,6 +2,8 @@
 patterns and presets it animates, and the files it reads. Nothing here imports Qt."""
 
 from .frame import Frame, StepTerms
+from .selection import SelectionTarget, format_selection, parse_selection
 from .session import DATA, ERROR, PLAYING, SELECTION, SPEC, SPEED, SPEEDS, STEP, Session, check_drawable
 
-__all__ = ["Frame", "DATA", "ERROR", "PLAYING", "SELECTION", "SPEC", "SPEED", "SPEEDS", "STEP", "Session", "StepTerms", "check_drawable"]
+__all__ = ["Frame", "DATA", "ERROR", "PLAYING", "SELECTION", "SPEC", "SPEED", "SPEEDS", "STEP", "Session", "StepTerms", "check_drawable",
+           "SelectionTarget", "format_selection", "parse_selection"]

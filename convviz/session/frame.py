@@ -9,10 +9,12 @@ can be framed without changing the session, which is how an export renders frame
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from .patterns import format_value
+from .selection import SelectionTarget
 
 ARITHMETIC_TERMS = 9
 """Kernels with at most this many taps show every product in the step's arithmetic."""
@@ -95,6 +97,14 @@ class InputGrid:
     def has_padding(self) -> bool:
         return bool(self.padding.any())
 
+    @property
+    def unread_text(self) -> str:
+        """'never read: rows 3–4, columns 6' ('' when every row and column is read)."""
+        parts = ([f"rows {ranges_text(self.unread_rows)}"] if self.unread_rows else []) + \
+                ([f"columns {ranges_text(self.unread_cols)}"] if self.unread_cols else [])
+        return "never read: " + ", ".join(parts) if parts else ""
+
+
     def cell_texts(self, rows: slice = slice(None), cols: slice = slice(None)) -> list[list[str]]:
         """The values as text, of the block `rows` × `cols` (all cells by default)."""
         return _value_texts(self.values[rows, cols])
@@ -129,6 +139,20 @@ class OutputGrid:
 
 
 @dataclass(frozen=True)
+class KernelGrid:
+    """The kernel weights the animation multiplies by."""
+
+    values: np.ndarray
+    """(kh, kw) the weights."""
+    title: str
+    row_labels: list[str]
+    col_labels: list[str]
+
+    def cell_texts(self, rows: slice = slice(None), cols: slice = slice(None)) -> list[list[str]]:
+        return _value_texts(self.values[rows, cols])
+
+
+@dataclass(frozen=True)
 class CoverageGrid:
     """How many multiplications read each input cell; cells no window reads are `unread`."""
 
@@ -143,16 +167,91 @@ class CoverageGrid:
         return [[str(int(value)) for value in row] for row in self.counts[rows, cols]]
 
 
+class AxisCounts(NamedTuple):
+    """Along one axis, how many of a selection's (window, tap) pairs name each output index,
+    tap, padded index and input index."""
+
+    output: np.ndarray
+    weight: np.ndarray
+    padded: np.ndarray
+    input: np.ndarray
+
+
+def _axis_counts(axis, reads) -> AxisCounts:
+    real = reads.source >= 0
+    return AxisCounts(np.bincount(reads.window, minlength=axis.output_size),
+                      np.bincount(reads.tap, minlength=axis.kernel),
+                      np.bincount(reads.padded, minlength=axis.padded_size),
+                      np.bincount(reads.source[real], minlength=axis.size))
+
+
 @dataclass(frozen=True)
 class Selection:
-    """An input cell the user picked: where it sits on the padded grid and who reads it."""
+    """A picked (or hovered) cell and every multiplication it takes part in.
 
-    cell: tuple[int, int]
-    padded_cells: list[tuple[int, int]]
-    """The cell itself and its padding copies, in padded coordinates."""
-    readers: list[tuple[int, int]]
-    """Every output cell whose window reads it, directly or through a copy."""
+    The multiplications are the plan's inverse query for the target (`reads_of_output`,
+    `reads_of_input`, `reads_of_weight`); since they pair every row-axis read with every
+    column-axis read, each map of counts is the outer product of two per-axis counts, so a
+    selection costs O(rows + columns) to make however large the grid, and a map is only
+    built when drawn.
+    """
+
+    target: SelectionTarget
+    rows: AxisCounts
+    cols: AxisCounts
+    copies: tuple[np.ndarray, np.ndarray]
+    """Padded rows and columns holding the picked input cell (itself and its padding copies);
+    empty unless an input cell is picked."""
     text: str
+    pinned: bool = True
+    """Clicked (kept until cleared) rather than hovered."""
+
+    @property
+    def kind(self) -> str:
+        return self.target.kind
+
+    @property
+    def cell(self) -> tuple[int, int]:
+        return self.target.cell
+
+    @property
+    def multiplications(self) -> int:
+        return int(self.rows.output.sum() * self.cols.output.sum())
+
+    def counts(self, column: str) -> np.ndarray:
+        """How many of the multiplications name each cell of `column` ("output", "weight",
+        "padded", "input"): a 2-D map; zero padding names no input cell."""
+        return np.outer(getattr(self.rows, column), getattr(self.cols, column))
+
+    def axes_of(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """The row and column indices along which `column`'s cells lie (the cells are every pair)."""
+        return np.flatnonzero(getattr(self.rows, column)), np.flatnonzero(getattr(self.cols, column))
+
+    def cells(self, column: str) -> np.ndarray:
+        """(n, 2) the cells of `column` that take part, row-major."""
+        rows, cols = self.axes_of(column)
+        return np.column_stack((np.repeat(rows, len(cols)), np.tile(cols, len(rows))))
+
+    def cell_count(self, column: str) -> int:
+        rows, cols = self.axes_of(column)
+        return len(rows) * len(cols)
+
+    @property
+    def copy_cells(self) -> np.ndarray:
+        """(n, 2) padded cells holding the picked input cell, read or not."""
+        rows, cols = self.copies
+        return np.column_stack((np.repeat(rows, len(cols)), np.tile(cols, len(rows))))
+
+    @property
+    def padded_cells(self) -> list[tuple[int, int]]:
+        """The padded cells to outline: the picked input cell's copies, or the cells read."""
+        cells = self.copy_cells if self.kind == "input" else self.cells("padded")
+        return [(int(r), int(c)) for r, c in cells]
+
+    @property
+    def readers(self) -> list[tuple[int, int]]:
+        """Every output cell that takes part."""
+        return [(int(i), int(j)) for i, j in self.cells("output")]
 
 
 @dataclass(frozen=True)
@@ -169,6 +268,7 @@ class Frame:
     """(top, left, height, width) of the step's window on the padded grid."""
     terms: StepTerms
     selection: Selection | None = field(default=None)
+    kernel: KernelGrid | None = field(default=None)
 
     @property
     def arithmetic(self) -> str:
@@ -221,6 +321,12 @@ def output_grid(conv_plan, output: np.ndarray) -> OutputGrid:
     )
 
 
+def kernel_grid(conv_plan, weights: np.ndarray) -> KernelGrid:
+    kh, kw = conv_plan.spec.kernel_size
+    return KernelGrid(values=np.asarray(weights), title=f"Kernel {kh}×{kw}",
+                      row_labels=_labels(kh), col_labels=_labels(kw))
+
+
 def coverage_grid(conv_plan) -> CoverageGrid:
     counts = conv_plan.coverage
     low, high = conv_plan.coverage_range
@@ -236,18 +342,57 @@ def coverage_grid(conv_plan) -> CoverageGrid:
                         row_labels=_labels(height), col_labels=_labels(width))
 
 
-def selection(conv_plan, cell: tuple[int, int]) -> Selection:
-    row, col = cell
-    reads = conv_plan.reads_of_input(row, col)
-    readers = [(i, j) for i, j in reads.cells("output").tolist()]
-    count = len(reads)
-    if readers:
-        text = (f"input ({row}, {col}) is read {count} time{'s' if count != 1 else ''} "
-                f"by {len(readers)} output{'s' if len(readers) != 1 else ''}")
+def _times(count: int) -> str:
+    return "once" if count == 1 else "twice" if count == 2 else f"{count:,} times"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def selection(conv_plan, target, pinned: bool = True) -> Selection:
+    """The multiplications `target` (a SelectionTarget, or an input cell (row, col)) takes part in."""
+    if not isinstance(target, SelectionTarget):
+        target = SelectionTarget("input", int(target[0]), int(target[1]))
+    target.check(conv_plan)
+    rows, cols = conv_plan.axes
+    row, col = target.cell
+    no_copies = (np.empty(0, np.int64), np.empty(0, np.int64))
+    if target.kind == "output":
+        reads = rows.reads_of_window(row), cols.reads_of_window(col)
+    elif target.kind == "weight":
+        reads = rows.reads_of_tap(row), cols.reads_of_tap(col)
     else:
-        text = f"input ({row}, {col}) is read by no window"
-    copies = [(r, c) for r, c in conv_plan.copies_of(row, col).tolist()]
-    return Selection(cell, copies, readers, text)
+        reads = rows.reads_of_input(row), cols.reads_of_input(col)
+    counts = _axis_counts(rows, reads[0]), _axis_counts(cols, reads[1])
+    copies = (rows.copies(row), cols.copies(col)) if target.kind == "input" else no_copies
+    picked = Selection(target, *counts, copies, "", pinned)
+    return Selection(target, *counts, copies, _selection_text(picked, conv_plan), pinned)
+
+
+def _selection_text(picked: Selection, conv_plan) -> str:
+    row, col = picked.cell
+    total = picked.multiplications
+    if picked.kind == "output":
+        zeros = total - int(picked.counts("input").sum())
+        text = (f"output ({row}, {col}) sums {_plural(total, 'product')}: its window reads padded rows "
+                f"{ranges_text(picked.axes_of('padded')[0].tolist())}, columns "
+                f"{ranges_text(picked.axes_of('padded')[1].tolist())}")
+        return text + (f"; {zeros} of them read zero padding" if zeros else "")
+    if picked.kind == "weight":
+        cells = picked.cell_count("input")
+        zeros = total - int(picked.counts("input").sum())
+        text = (f"weight ({row}, {col}) multiplies {_plural(total, 'input value')}, one per output "
+                f"cell: {_plural(cells, 'distinct input cell')}")
+        return text + (f", and zero padding {_times(zeros)}" if zeros else "")
+    readers = picked.cell_count("output")
+    if not total:
+        return f"input ({row}, {col}) is read by no window"
+    copies = len(picked.copy_cells) - 1
+    text = f"input ({row}, {col}) is read {_times(total)} by {_plural(readers, 'output')}"
+    if copies:
+        text += f" (itself and {_plural(copies, 'padding copy').replace('copys', 'copies')})"
+    return text
 
 
 def step_terms(conv_plan, padded: np.ndarray, weights: np.ndarray, step: int) -> StepTerms:

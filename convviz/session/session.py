@@ -17,6 +17,7 @@ import numpy as np
 from ..core import ConvSpec, ConvSpecError, plan
 from . import frame as frames
 from .patterns import INPUT_PATTERNS, KERNEL_PRESETS, input_pattern, kernel_preset
+from .selection import SelectionTarget, parse_selection
 
 DEFAULT_SPEC = ConvSpec((1, 1, 7, 7), 1, (3, 3), padding="valid")
 MAX_ANIMATION_SIDE = 1280
@@ -59,8 +60,10 @@ class Session:
         self.playing = False
         self.speed = 4.0
         self.error = ""
-        self.selected_input: tuple[int, int] | None = None
-        """An input cell the user picked, to see every output that reads it (None: none)."""
+        self.selection_target: SelectionTarget | None = None
+        """The cell the user pinned (an output, input or weight cell), or None."""
+        self.hover_target: SelectionTarget | None = None
+        """The cell under the pointer, shown instead of the pinned one while it lasts, or None."""
         self.input = np.zeros(self.spec.input_size)
         self.weights = np.zeros(self.spec.kernel_size)
         self.output = np.zeros(self.plan.output_size)
@@ -68,6 +71,7 @@ class Session:
         self._custom_weights: np.ndarray | None = None
         self._grids: tuple | None = None
         self._selection: frames.Selection | None = None
+        self._hover: frames.Selection | None = None
         self._refresh_data()
 
     # observers -----------------------------------------------------------------------------
@@ -97,8 +101,8 @@ class Session:
             return False
         self.spec, self.plan = spec, new_plan
         self.error = ""
-        self.selected_input = None
         self._refresh_data()
+        self._keep_fitting_selection()
         self.step = min(self.step, self.plan.steps - 1)
         self._notify(SPEC, DATA, STEP, ERROR, SELECTION)
         return True
@@ -180,7 +184,7 @@ class Session:
 
         spec = self.spec
         one_channel = self.plan.single_channel
-        self._grids, self._selection = None, None
+        self._grids = None
         self.input = input_pattern(self.pattern, spec.input_size, seed=self.seed, image=self.source_image)
         if self._custom_weights is not None and self._custom_weights.shape == tuple(spec.kernel_size):
             self.weights = self._custom_weights
@@ -198,17 +202,69 @@ class Session:
             result = convolve(x, w, one_channel, backend="numpy")
         self.output = np.asarray(result, dtype=np.float64)[0, 0]
 
-    def select_input(self, cell: tuple[int, int] | None) -> None:
-        """Pick an input cell (or None); picking the picked one again clears the choice."""
-        if cell is not None:
-            row, col = int(cell[0]), int(cell[1])
-            height, width = self.spec.input_size
-            if not (0 <= row < height and 0 <= col < width):
-                raise IndexError(f"input cell ({row}, {col}) is outside {height}×{width}")
-            cell = None if (row, col) == self.selected_input else (row, col)
-        if cell != self.selected_input:
-            self.selected_input, self._selection = cell, None
+    # the selection -----------------------------------------------------------------------------
+    def select(self, target) -> None:
+        """Pin `target` (a SelectionTarget or its text, "output:I,J", "input:R,C", "weight:R,C");
+        a ConvSpecError names the cells that exist when it does not."""
+        target = parse_selection(target).check(self.plan)
+        if target != self.selection_target:
+            self.selection_target, self._selection = target, None
             self._notify(SELECTION)
+
+    def toggle_selection(self, target) -> None:
+        """Pin `target`, or clear the pin when it is the pinned one (a second click)."""
+        target = parse_selection(target)
+        if target == self.selection_target:
+            self.clear_selection()
+        else:
+            self.select(target)
+
+    def clear_selection(self) -> None:
+        """Unpin (and forget any hover)."""
+        if self.selection_target is not None or self.hover_target is not None:
+            self.selection_target = self.hover_target = None
+            self._selection = self._hover = None
+            self._notify(SELECTION)
+
+    def hover(self, target) -> None:
+        """Show `target` (None: nothing) while the pointer is on it; cells that do not exist are
+        ignored (the pointer may be past the grid's edge)."""
+        if target is not None:
+            target = parse_selection(target)
+            if not target.fits(self.plan):
+                target = None
+        if target != self.hover_target:
+            self.hover_target, self._hover = target, None
+            self._notify(SELECTION)
+
+    @property
+    def selected_input(self) -> tuple[int, int] | None:
+        """The pinned input cell, or None (when none, or another kind is pinned)."""
+        target = self.selection_target
+        return target.cell if target is not None and target.kind == "input" else None
+
+    def select_input(self, cell: tuple[int, int] | None) -> None:
+        """Pin an input cell (None: unpin); pinning the pinned one again unpins it."""
+        if cell is None:
+            self.clear_selection()
+        else:
+            self.toggle_selection(SelectionTarget("input", int(cell[0]), int(cell[1])))
+
+    def _keep_fitting_selection(self) -> None:
+        """After a spec change: keep the pin if its cell still exists, drop the hover."""
+        self._selection = self._hover = None
+        self.hover_target = None
+        if self.selection_target is not None and not self.selection_target.fits(self.plan):
+            self.selection_target = None
+
+    def _shown_selection(self):
+        if self.hover_target is not None:
+            if self._hover is None:
+                self._hover = frames.selection(self.plan, self.hover_target, pinned=False)
+            return self._hover
+        if self.selection_target is not None and self._selection is None:
+            self._selection = frames.selection(self.plan, self.selection_target)
+        return self._selection
 
     def go_to_output(self, i: int, j: int) -> None:
         """Jump to the step that computes output cell (i, j)."""
@@ -225,14 +281,24 @@ class Session:
         if self._grids is None:
             pictorial = self.pattern in ("sample image", "image file")
             self._grids = (frames.input_grid(self.plan, self.padded, pictorial),
-                           frames.output_grid(self.plan, self.output), frames.coverage_grid(self.plan))
-        if self._selection is None and self.selected_input is not None:
-            self._selection = frames.selection(self.plan, self.selected_input)
+                           frames.output_grid(self.plan, self.output), frames.coverage_grid(self.plan),
+                           frames.kernel_grid(self.plan, self.weights))
         terms = frames.step_terms(self.plan, self.padded, self.weights, step)
         i, j = terms.position
         top, left, height, width = self.plan.window_extent(i, j)
-        return frames.Frame(*self._grids, step=step, steps=self.plan.steps, position=(i, j),
-                            window=(top, left, height, width), terms=terms, selection=self._selection)
+        input_grid, output_grid, coverage_grid, kernel_grid = self._grids
+        return frames.Frame(input_grid, output_grid, coverage_grid, step=step, steps=self.plan.steps,
+                            position=(i, j), window=(top, left, height, width), terms=terms,
+                            selection=self._shown_selection(), kernel=kernel_grid)
+
+    def go_to_step(self, number) -> None:
+        """Show step `number` counted as the window shows it, 1 for the first (the command line's
+        --step); a ConvSpecError says which steps exist."""
+        steps = self.plan.steps
+        if isinstance(number, bool) or not isinstance(number, (int, np.integer)) or not 1 <= number <= steps:
+            raise ConvSpecError(f"step {number} does not exist: this spec has steps 1–{steps} "
+                                f"(one per output cell, {self.plan.output_size[0]}×{self.plan.output_size[1]})")
+        self.set_step(int(number) - 1)
 
     def set_step(self, step: int) -> None:
         step = max(0, min(int(step), self.plan.steps - 1))

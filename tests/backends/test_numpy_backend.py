@@ -69,8 +69,10 @@ def test_memory_estimate_counts_scratch():
     conv_plan = plan(ConvSpec(input_shape=(1, 16, 32, 32), out_channels=16, kernel_size=3, padding=1))
     for algorithm in backend.algorithms:
         estimate = backend.memory_estimate(conv_plan, np.float32, algorithm)
-        assert estimate.parts["scratch"] > 0
-    assert backend.memory_estimate(conv_plan, np.float32, "im2col").parts["scratch"] == 16 * 9 * 32 * 32 * 4
+        scratch = backend.scratch_parts(conv_plan, np.float32, algorithm)
+        assert sum(scratch.values()) > 0
+        assert estimate.total == sum(scratch.values()) + sum(estimate.parts[name] for name in ("input", "weights", "output"))
+    assert backend.memory_estimate(conv_plan, np.float32, "im2col").parts["im2col matrix"] == 16 * 9 * 32 * 32 * 4
 
 
 def test_unknown_algorithm_is_refused():

@@ -17,7 +17,7 @@ def _record(backend, kind="end-to-end", median=1.0, host=True, family=CONVVIZ, a
         median_ms=median, p10_ms=median * 0.9, p90_ms=median * 1.2, min_ms=median * 0.8, max_ms=median * 1.5,
         flops=1, bytes=1, gflops=gflops, gbps=gbps, roofline_fraction=None, correct=correct, max_error=0.0,
         note=note, sweep_parameter=None if sweep_value is None else "input-size", sweep_value=sweep_value,
-        host=host, family=family,
+        host=host, family=family, shape="1×1×8×8 → 1 k3×3",
     )
 
 
@@ -123,15 +123,17 @@ def test_one_bar_per_timing_host_records_merged_by_declaration_not_by_note():
 def test_table_rows_in_table_order():
     records = R.table_order([_record(HOST, "kernel", 4.0), _record(DEVICE, host=False, correct=False)])
     assert [(r.backend, r.kind) for r in records] == [(DEVICE, "end-to-end"), (HOST, "kernel")]
-    assert R.table_row(records[0]) == [DEVICE, "a", "end-to-end", "1", "0.9–1.2", "1", "", "NO (error 0)"]
-    assert R.table_row(_copy(DEVICE, "copy-in", 0.5, 12.5))[5] == "12.5 GB/s"
+    assert R.table_row(records[0]) == [DEVICE, "a", "end-to-end", "1", "0.9–1.2", "", "", "1", "", "NO (error 0)"]
+    assert R.table_row(_copy(DEVICE, "copy-in", 0.5, 12.5))[7] == "12.5 GB/s"
     assert len(R.TABLE_COLUMNS) == len(R.table_row(records[1]))
 
 
 def test_run_summary_names_each_skip_once():
     skipped = [Skipped("cupy", "no CUDA device"), Skipped("cupy", "no CUDA device", "direct"),
                Skipped("scipy-signal", "one channel only")]
-    assert R.run_summary([1, 2], skipped) == "done: 2 timings · skipped cupy: no CUDA device; scipy-signal: one channel only"
+    two = [_record(HOST), _record(DEVICE)]
+    assert R.run_summary(two, skipped) == ("done: 2 timings for 1×1×8×8 → 1 k3×3 · skipped cupy: no CUDA device; "
+                                           "scipy-signal: one channel only")
     assert R.run_summary([], []) == "done: 0 timings"
 
 
@@ -143,8 +145,8 @@ def test_sweep_series_and_crossover_by_declaration():
         _record(HOST, "kernel", 0.01, sweep_value=64),
         _record(PEER_DEVICE, median=0.01, host=False, family=PEER, sweep_value=16),
     ]
-    assert R.sweep_series(records) == {HOST: [(16, 0.1), (64, 0.7)], DEVICE: [(16, 0.5), (64, 0.9)],
-                                       PEER_DEVICE: [(16, 0.01)]}
+    assert R.sweep_series(records) == {HOST: [(16, 0.1, True), (64, 0.7, True)],
+                                       DEVICE: [(16, 0.5, True), (64, 0.9, True)], PEER_DEVICE: [(16, 0.01, True)]}
     assert R.sweep_crossover(records) is None  # 0.9 against the CPU's fastest, 0.7; the peer does not count
     records.append(_record(DEVICE, median=0.6, host=False, sweep_value=64, algorithm="b"))
     assert R.sweep_crossover(records) == 64 and R.crossover_mark(64) == "GPU faster from 64"

@@ -100,7 +100,7 @@ def test_a_picked_input_cell_lists_its_copies_and_its_readers_by_brute_force():
                 readers.add((i, j))
                 reads += hits
     assert set(picked.readers) == readers
-    assert picked.text == f"input (1, 1) is read {reads} times by {len(readers)} outputs"
+    assert picked.text == f"input (1, 1) is read {reads} times by {len(readers)} outputs (itself and 1 padding copy)"
     session.set_step(3)
     assert session.frame().selection is picked  # a step keeps the selection's frame parts
 

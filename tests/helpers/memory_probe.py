@@ -1,0 +1,100 @@
+"""Run profiling cases in this process and print, per case, the memory estimate and the
+measured peak RSS above the RSS before it (JSON lines). Run as a script, in a fresh process,
+so that nothing else allocates meanwhile: `python memory_probe.py SEED COUNT`.
+
+The kernel's high-water mark (VmHWM) is reset before each case by writing 5 to
+/proc/self/clear_refs, so cases can follow one another in one process."""
+
+from __future__ import annotations
+
+import gc
+import json
+import sys
+
+import numpy as np
+
+from convviz import ConvSpec, ConvSpecError, plan
+from convviz.backends import get_backend
+from convviz.core.spec import PADDING_MODES
+from convviz.profiling.memory import run_estimate
+from convviz.profiling.runner import profile_events
+
+LOW, HIGH = 48 * 2**20, 320 * 2**20
+"""Estimates drawn between these: far above the interpreter's own noise, quick to run."""
+MAX_FLOPS = 2e9
+
+
+def _status(field: str) -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def reset_peak() -> None:
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as clear:
+        clear.write("5")
+
+
+def random_case(rng, algorithms):
+    """(spec, algorithm, dtype) whose estimate lies between LOW and HIGH."""
+    backend = get_backend("numpy")
+    while True:
+        size = int(rng.integers(16, 700))
+        kernel = int(rng.integers(1, 8))
+        padding = [int(rng.integers(0, kernel + 1)) for _ in range(2)]
+        spec_fields = dict(
+            input_shape=(int(rng.integers(1, 5)), int(rng.integers(1, 33)), size, int(rng.integers(16, 700))),
+            out_channels=int(rng.integers(1, 33)), kernel_size=(kernel, int(rng.integers(1, 8))),
+            stride=(int(rng.integers(1, 4)), int(rng.integers(1, 4))),
+            dilation=(int(rng.integers(1, 4)), int(rng.integers(1, 4))),
+            padding=padding, padding_mode=str(rng.choice(PADDING_MODES)),
+        )
+        try:
+            spec = ConvSpec(**spec_fields)
+            conv_plan = plan(spec)
+        except ConvSpecError:
+            continue
+        if not conv_plan.steps or conv_plan.flops > MAX_FLOPS:
+            continue
+        algorithm = str(rng.choice(algorithms))
+        if backend.supports(conv_plan):
+            continue
+        dtype = str(rng.choice(["float32", "float64"]))
+        estimate = run_estimate(conv_plan, dtype, [(backend, algorithm)]).total
+        if LOW <= estimate <= HIGH:
+            return spec, algorithm, dtype
+
+
+def run_case(spec, algorithm, dtype) -> dict:
+    backend = get_backend("numpy")
+    estimate = run_estimate(spec, dtype, [(backend, algorithm)])
+    gc.collect()
+    reset_peak()
+    before = _status("VmRSS")
+    events = profile_events(spec, backends=["numpy"], algorithms=[algorithm], dtype=dtype, repeats=1,
+                            roofline_peaks=False, settle_s=0)
+    for _ in events:
+        pass
+    peak = _status("VmHWM")
+    return {"spec": spec.describe(), "fields": spec.to_dict(), "algorithm": algorithm, "dtype": dtype,
+            "estimate": estimate.total, "measured": peak - before, "parts": estimate.parts}
+
+
+def main(seed: int, count: int) -> None:
+    rng = np.random.default_rng(seed)
+    algorithms = list(get_backend("numpy").algorithms)
+    # warm up: BLAS thread buffers, NumPy's caches, the modules the run imports
+    small = ConvSpec((1, 3, 20, 20), 4, 3, padding=1)
+    for algorithm in algorithms:
+        for dtype in ("float32", "float64"):
+            run_case(small, algorithm, dtype)
+    for index in range(count):
+        # every strategy at least once, the rest at random
+        chosen = [algorithms[index]] if index < len(algorithms) else algorithms
+        print(json.dumps(run_case(*random_case(rng, chosen))), flush=True)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), int(sys.argv[2]))
