@@ -10,11 +10,11 @@ import argparse
 import sys
 
 from ..core import ConvSpecError
-from . import bench, code, plan, solve
+from . import bench, code, export, plan, solve
 from .specargs import add_spec_arguments, spec_from_args, spec_given
 from .windowargs import add_window_arguments, window_options
 
-COMMANDS = {"plan": plan, "bench": bench, "solve": solve, "code": code}
+COMMANDS = {"plan": plan, "bench": bench, "solve": solve, "code": code, "export": export}
 
 
 class OneLineParser(argparse.ArgumentParser):

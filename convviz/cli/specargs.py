@@ -6,8 +6,10 @@ import re
 
 from ..core import PADDING_MODES, ConvSpec, ConvSpecError
 from ..session.files import load_spec_file
+from ..session.jsonfile import read_json_file
+from ..session.scene import Scene, is_scene, load_lesson, scene_from_json
 
-SPEC_FLAGS = ("spec", "input", "kernel", "stride", "padding", "dilation", "padding_mode", "channels",
+SPEC_FLAGS = ("spec", "lesson", "input", "kernel", "stride", "padding", "dilation", "padding_mode", "channels",
               "out_channels", "batch")
 """The argparse destinations of the spec flags add_spec_arguments adds."""
 
@@ -43,7 +45,8 @@ def parse_padding(text: str):
 
 def add_spec_arguments(parser) -> None:
     group = parser.add_argument_group("convolution")
-    group.add_argument("--spec", metavar="FILE.json", help="start from the spec in this JSON file")
+    group.add_argument("--spec", metavar="FILE.json", help="start from the spec in this JSON file (a spec or a scene)")
+    group.add_argument("--lesson", metavar="NAME", help="start from a lesson (its name, or a scene .json file)")
     group.add_argument("--input", metavar="HxW", help="input height x width (e.g. 7 or 7x9)")
     group.add_argument("--kernel", metavar="KHxKW", help="kernel size (e.g. 3 or 3x5)")
     group.add_argument("--stride", metavar="SHxSW", help="stride (e.g. 2 or 1x2)")
@@ -66,8 +69,12 @@ def spec_given(args) -> bool:
 def spec_from_args(args, default: dict | None = None) -> ConvSpec:
     """The spec from --spec (if any), overridden by the flags given beside it."""
     values = dict(DEFAULT_SPEC if default is None else default)
+    if getattr(args, "spec", None) and getattr(args, "lesson", None):
+        raise ConvSpecError("give --spec or --lesson, not both")
     if getattr(args, "spec", None):
         values.update(load_spec_file(args.spec))
+    if getattr(args, "lesson", None):
+        values.update(load_lesson(args.lesson).spec.to_dict())
     shape = list(values["input_shape"])
     if args.batch is not None:
         shape[0] = args.batch
@@ -89,3 +96,30 @@ def spec_from_args(args, default: dict | None = None) -> ConvSpec:
     if args.padding_mode is not None:
         values["padding_mode"] = args.padding_mode
     return ConvSpec.from_dict(values)
+
+
+def scene_from_args(args) -> Scene | None:
+    """The scene to start from: --lesson, or a --spec file that is a scene; None otherwise."""
+    if getattr(args, "spec", None) and getattr(args, "lesson", None):
+        raise ConvSpecError("give --spec or --lesson, not both")
+    if getattr(args, "lesson", None):
+        return load_lesson(args.lesson)
+    if getattr(args, "spec", None):
+        values = read_json_file(args.spec)
+        if is_scene(values):
+            return scene_from_json(values, args.spec)
+    return None
+
+
+def session_from_args(args):
+    """(scene or None, a Session on it) with the spec flags given beside the scene applied."""
+    from ..session import Session
+
+    scene = scene_from_args(args)
+    spec = spec_from_args(args)
+    if scene is None:
+        return None, Session(spec)
+    session = scene.session()
+    if spec != scene.spec and not session.set_spec(spec):
+        raise ConvSpecError(session.error)
+    return scene, session

@@ -54,6 +54,15 @@ def show_state(session, step=None, select=None) -> None:
         session.select(select)
 
 
+def offscreen_application():
+    """A QApplication for rendering without a screen (export), quiet about what offscreen lacks."""
+    from PyQt6 import QtCore
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    QtCore.qInstallMessageHandler(_quiet_offscreen_messages)
+    return _application()
+
+
 DEFAULT_SIZE = (1500, 980)
 
 

@@ -1,29 +1,18 @@
-"""Spec files: JSON documents of ConvSpec's fields, read with every failure said in words."""
+"""Spec files: JSON documents of ConvSpec's fields, read with every failure said in words.
+A scene file (convviz.session.scene) is read as a spec file too: its spec is used."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from ..core import ConvSpec, ConvSpecError
+from .jsonfile import read_json_file
+from .scene import is_scene, scene_from_json
 
 
 def load_spec_file(path) -> dict:
-    """Spec fields from a JSON file (JSON only: nothing in it is executed)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConvSpecError(f"cannot read spec file {path}: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise ConvSpecError(f"spec file {path} is not UTF-8 text") from None
-    except ValueError:  # a NUL in the name: no file can be called that
-        raise ConvSpecError(f"cannot read spec file {path!r}: a file name cannot hold a NUL character") from None
-    try:
-        values = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ConvSpecError(f"spec file {path} is not valid JSON: {error.msg} at line {error.lineno}") from None
-    except RecursionError:
-        raise ConvSpecError(f"spec file {path} nests too deeply to be a spec") from None
+    """Spec fields from a JSON file: a spec, or a scene (whose spec is used)."""
+    values = read_json_file(path)
+    if is_scene(values):
+        return scene_from_json(values, path).spec.to_dict()
     if not isinstance(values, dict):
         raise ConvSpecError(f"spec file {path} must hold a JSON object of spec fields")
     ConvSpec.from_dict(values)

@@ -54,11 +54,14 @@ def _comment(text: str, indent: str = "") -> list[str]:
 def _header(spec: ConvSpec, framework: str) -> list[str]:
     conv_plan = plan(spec)
     n, k, ho, wo = conv_plan.output_shape
-    mode = " (zeros padding)" if spec.padding_mode == "zeros" else " padding"
-    return [
-        f"# {framework} for convviz's {spec.describe()}{mode}",
-        f"# pads {_sides(conv_plan.pads)}; output {n}×{k}×{ho}×{wo}",
-    ]
+    if _operation(spec) == "conv":
+        mode = " (zeros padding)" if spec.padding_mode == "zeros" else " padding"
+        pads = f"pads {_sides(conv_plan.pads)}"
+    else:
+        mode = ""
+        height, width = (axis.padding for axis in spec.axes)
+        pads = f"padding {height} top and bottom, {width} left and right"
+    return [f"# {framework} for convviz's {spec.describe()}{mode}", f"# {pads}; output {n}×{k}×{ho}×{wo}"]
 
 
 # PyTorch ----------------------------------------------------------------------------------------
@@ -96,33 +99,80 @@ def _torch_padding(spec: ConvSpec) -> tuple[str, str | None, list[str]]:
     return "0", call, [why]
 
 
-def pytorch_code(spec: ConvSpec) -> FrameworkCode:
-    """Self-contained Python defining `layer` (a torch.nn.Conv2d without bias: `layer.weight` is
-    convviz's weight, (K, C, KH, KW)) and `forward(x)` (NCHW in, the spec's output out)."""
-    conv_plan = plan(spec)
-    padding, pad_call, notes = _torch_padding(spec)
-    arguments = [
-        f"in_channels={spec.in_channels}", f"out_channels={spec.out_channels}",
-        f"kernel_size={_tuple(spec.kernel_size)}", f"stride={_tuple(spec.stride)}",
-        f"padding={padding}", f"dilation={_tuple(spec.dilation)}",
-    ]
+OPERATION_LAYERS = {"conv": "Conv2d", "conv_transpose": "ConvTranspose2d", "max_pool": "MaxPool2d",
+                    "avg_pool": "AvgPool2d"}
+WEIGHT_AXES = {"conv": "(out_channels, in_channels/groups, kernel height, kernel width)",
+               "conv_transpose": "(in_channels, out_channels/groups, kernel height, kernel width)"}
+
+
+def _operation(spec: ConvSpec) -> str:
+    return getattr(spec, "operation", "conv")
+
+
+def _layer_arguments(spec: ConvSpec, padding: str, pad_call: str | None) -> list[str]:
+    """The keyword arguments of the spec's torch.nn layer."""
+    operation = _operation(spec)
+    kernel = [f"kernel_size={_tuple(spec.kernel_size)}", f"stride={_tuple(spec.stride)}"]
+    if operation in ("max_pool", "avg_pool"):
+        arguments = [*kernel, f"padding={padding}"]
+        if operation == "max_pool":
+            arguments.append(f"dilation={_tuple(spec.dilation)}")
+        arguments.append(f"ceil_mode={spec.ceil_mode}")
+        if operation == "avg_pool":
+            arguments.append(f"count_include_pad={spec.count_include_pad}")
+        return arguments
+    arguments = [f"in_channels={spec.in_channels}", f"out_channels={spec.out_channels}", *kernel,
+                 f"padding={padding}"]
+    if operation == "conv_transpose":
+        arguments.append(f"output_padding={_tuple(spec.output_padding)}")
+    arguments.append(f"dilation={_tuple(spec.dilation)}")
     groups = getattr(spec, "groups", 1)
     if groups != 1:
         arguments.append(f"groups={groups}")
     arguments.append("bias=False")
-    if pad_call is None and padding != "0" and padding != "'valid'" and spec.padding_mode != "zeros":
+    if pad_call is None and padding not in ("0", "'valid'") and spec.padding_mode != "zeros":
         arguments.append(f"padding_mode={spec.padding_mode!r}")
+    return arguments
+
+
+def _operation_notes(spec: ConvSpec) -> list[str]:
+    operation = _operation(spec)
+    if operation == "conv_transpose":
+        return ["transposed convolution as PyTorch defines it: output (n−1)·stride − 2·padding + "
+                "dilation·(kernel−1) + output_padding + 1 per axis"]
+    if operation == "max_pool":
+        return ["max pooling: the padding never wins (PyTorch pads with −∞); no weights"]
+    if operation == "avg_pool":
+        counted = "counts the padding" if spec.count_include_pad else "counts only the input cells"
+        return [f"average pooling: the mean {counted} of each window; no weights"]
+    return []
+
+
+def pytorch_code(spec: ConvSpec) -> FrameworkCode:
+    """Self-contained Python defining `layer` (the torch.nn layer of the spec's operation, without
+    bias: for convolution `layer.weight` is convviz's weight) and `forward(x)` (NCHW in, the
+    spec's output out)."""
+    conv_plan = plan(spec)
+    operation = _operation(spec)
+    if operation == "conv":
+        padding, pad_call, notes = _torch_padding(spec)
+    else:  # PyTorch's own padding numbers: the same on both sides of an axis, zeros
+        padding, pad_call, notes = _tuple(axis.padding for axis in spec.axes), None, _operation_notes(spec)
+    arguments = _layer_arguments(spec, padding, pad_call)
+    split = len(arguments) // 2
+    weight = ([f"# layer.weight: {_tuple(spec.weight_shape)} {WEIGHT_AXES[operation]}"]
+              if operation in WEIGHT_AXES else [])
     lines = [
         *_header(spec, "PyTorch"),
         "import torch",
         *(["import torch.nn.functional as F"] if pad_call else []),
         "",
         *(line for note in notes for line in _comment(note)),
-        "layer = torch.nn.Conv2d(",
-        "    " + ", ".join(arguments[:4]) + ",",
-        "    " + ", ".join(arguments[4:]) + ",",
+        f"layer = torch.nn.{OPERATION_LAYERS[operation]}(",
+        "    " + ", ".join(arguments[:split]) + ",",
+        "    " + ", ".join(arguments[split:]) + ",",
         ")",
-        f"# layer.weight: {_tuple(spec.weight_shape)} (out_channels, in_channels, kernel height, kernel width)",
+        *weight,
         "",
         "",
         "def forward(x):",
@@ -134,7 +184,20 @@ def pytorch_code(spec: ConvSpec) -> FrameworkCode:
 
 
 # TensorFlow -------------------------------------------------------------------------------------
+TF_OPERATION_GAPS = {
+    "conv_transpose": "transposed convolution (tf.nn.conv2d_transpose takes an output shape and SAME or "
+                      "VALID, not PyTorch's padding and output_padding)",
+    "max_pool": "max pooling (tf.nn.max_pool2d pads SAME or VALID only: no explicit padding, ceil mode "
+                "or dilation)",
+    "avg_pool": "average pooling (tf.nn.avg_pool2d pads SAME or VALID only, and SAME never counts the "
+                "padding: no explicit padding, ceil mode or count_include_pad)",
+}
+
+
 def _tf_refusal(spec: ConvSpec) -> str | None:
+    operation = _operation(spec)
+    if operation != "conv":
+        return f"convviz writes TensorFlow code for convolution only, not {TF_OPERATION_GAPS[operation]}"
     pads = plan(spec).pads
     mode = spec.padding_mode
     if not any(pads) or mode in TF_PAD_MODES:
@@ -155,7 +218,8 @@ def tensorflow_code(spec: ConvSpec) -> FrameworkCode:
     problem = _tf_refusal(spec)
     if problem:
         lines = [*_header(spec, "TensorFlow"),
-                 *_comment(f"Not expressible: {problem}. Use the PyTorch code, or zeros or reflect padding.")]
+                 *_comment(f"Not expressible: {problem}. Use the PyTorch code"
+                           + ("." if _operation(spec) != "conv" else ", or zeros or reflect padding."))]
         return FrameworkCode("tensorflow", "\n".join(lines) + "\n", problem)
     top, bottom, left, right = conv_plan.pads
     word = spec.padding if isinstance(spec.padding, str) else None
@@ -178,6 +242,20 @@ def tensorflow_code(spec: ConvSpec) -> FrameworkCode:
     kh, kw = spec.kernel_size
     sh, sw = spec.stride
     dh, dw = spec.dilation
+    groups = getattr(spec, "groups", 1)
+    conv = (f"tf.nn.conv2d({{}}, {{}}, strides=[1, {sh}, {sw}, 1], padding={padding}, "
+            f"dilations=[1, {dh}, {dw}, 1])")
+    if groups == 1:
+        body = [f"    return {conv.format('x', 'kernel')}"]
+    else:
+        body = [*_comment(f"groups={groups}: one conv2d per group of input channels and its share of the "
+                          "kernel's output channels, joined along the channels", "    "),
+                f"    parts = zip(tf.split(x, {groups}, axis=3), tf.split(kernel, {groups}, axis=3))",
+                "    outputs = [",
+                f"        {conv.format('part', 'weights')}",
+                "        for part, weights in parts",
+                "    ]",
+                "    return tf.concat(outputs, axis=3)"]
     lines = [
         *_header(spec, "TensorFlow"),
         "import tensorflow as tf",
@@ -185,11 +263,11 @@ def tensorflow_code(spec: ConvSpec) -> FrameworkCode:
         "",
         "def forward(x, kernel):",
         f'    """x: (N, H, W, C) {_tuple((spec.batch, *spec.input_size, spec.in_channels))}; kernel: '
-        f"(KH, KW, C, K) {_tuple((kh, kw, spec.in_channels, spec.out_channels))}",
+        f"(KH, KW, {'C/groups' if groups != 1 else 'C'}, K) "
+        f"{_tuple((kh, kw, spec.in_channels // groups, spec.out_channels))}",
         f"    (convviz's or PyTorch's weight transposed (2, 3, 1, 0)) → {_tuple((n, ho, wo, k))}.\"\"\"",
         *(line for note in notes for line in _comment(note, "    ")),
         *([f"    x = {pad_call}"] if pad_call else []),
-        f"    return tf.nn.conv2d(x, kernel, strides=[1, {sh}, {sw}, 1], padding={padding}, "
-        f"dilations=[1, {dh}, {dw}, 1])",
+        *body,
     ]
     return FrameworkCode("tensorflow", "\n".join(lines) + "\n")

@@ -1,10 +1,16 @@
 """Every NumPy strategy against the float64 reference on random inputs, float32 and float64."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
+from helpers.strategies import conv_specs
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from convviz.backends import convolve, get_backend
-from convviz.backends.numpy_backend import NumpyBackend
+from convviz.backends.numpy_backend import NumpyBackend, unsupported
+from convviz.backends.numpy_strategies import TOEPLITZ_ROWS
 from convviz.core import ConvSpec, ConvSpecError, plan, reference_conv2d
 
 SPECS = [
@@ -18,61 +24,182 @@ SPECS = [
     ConvSpec(input_shape=(1, 1, 6, 9), out_channels=1, kernel_size=(4, 1), stride=(3, 1), padding=3,
              padding_mode="replicate"),
     ConvSpec(input_shape=(2, 5, 5, 6), out_channels=3, kernel_size=(5, 6)),
+    # edge shapes: one output position, width or height 1, kernel as large as the padded input
+    ConvSpec(input_shape=(2, 3, 1, 1), out_channels=2, kernel_size=1),
+    ConvSpec(input_shape=(1, 1, 1, 40), out_channels=1, kernel_size=(1, 5), padding="same", padding_mode="circular"),
+    ConvSpec(input_shape=(3, 1, 37, 1), out_channels=1, kernel_size=(3, 1), dilation=(4, 1), padding="full",
+             padding_mode="replicate"),
+    ConvSpec(input_shape=(1, 2, 2, 2), out_channels=3, kernel_size=3, padding=1, padding_mode="reflect"),
+    ConvSpec(input_shape=(2, 1, 3, 3), out_channels=1, kernel_size=5, padding=1),
+    ConvSpec(input_shape=(1, 2, 4, 5), out_channels=2, kernel_size=3, padding=(0, 4, 5, 0), padding_mode="circular"),
+    # single channel with more rows than one toeplitz band, and a ragged last band
+    ConvSpec(input_shape=(2, 1, 3 * TOEPLITZ_ROWS + 5, 21), out_channels=1, kernel_size=(3, 4), stride=(2, 1),
+             dilation=(1, 2), padding="same", padding_mode="reflect"),
+    ConvSpec(input_shape=(1, 1, 2 * TOEPLITZ_ROWS + 7, 33), out_channels=1, kernel_size=5, stride=(1, 3),
+             padding=2, padding_mode="replicate"),
+    # pointwise with batch, and 1×1 layers it does not take (strided, padded)
+    ConvSpec(input_shape=(3, 6, 5, 7), out_channels=4, kernel_size=1),
+    ConvSpec(input_shape=(2, 6, 9, 7), out_channels=4, kernel_size=1, stride=2),
+    ConvSpec(input_shape=(2, 6, 4, 3), out_channels=4, kernel_size=1, padding=1, padding_mode="replicate"),
 ]
 BACKENDS = {
     "default": NumpyBackend(),
-    "tiny budgets": NumpyBackend(scratch_budget=64, gemm_chunk_bytes=64),
+    "tiny blocks": NumpyBackend(scratch_budget=64, block_bytes=64),
+    "small blocks": NumpyBackend(block_bytes=2000),
 }
+
+
+def _arrays(spec, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(spec.input_shape).astype(dtype)
+    w = rng.standard_normal(spec.weight_shape).astype(dtype)
+    bias = rng.standard_normal(spec.out_channels).astype(dtype)
+    return x, w, bias
+
+
+def _check_every_strategy(spec, backend, dtype, seed, calls=1):
+    x, w, bias = _arrays(spec, dtype, seed)
+    conv_plan = plan(spec)
+    expected = reference_conv2d(x, w, conv_plan, bias)
+    scale = max(1.0, float(np.abs(expected).max()))
+    tolerance = 1e-12 if dtype == np.float64 else 1e-5
+    ran = []
+    for algorithm in backend.algorithms:
+        if unsupported(conv_plan, algorithm):
+            with pytest.raises(ConvSpecError, match="strategy takes"):
+                backend.convolve(x, w, conv_plan, bias=bias, algorithm=algorithm)
+            continue
+        for _ in range(calls):  # a second call reuses the scratch buffers
+            y = backend.convolve(x, w, conv_plan, bias=bias, algorithm=algorithm)
+            assert y.dtype == np.dtype(dtype) and y.shape == conv_plan.output_shape
+            np.testing.assert_allclose(y, expected, rtol=0, atol=tolerance * scale, err_msg=algorithm)
+        ran.append(algorithm)
+    assert backend.choose_algorithm(conv_plan, dtype) in ran
+    return ran
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("budget", list(BACKENDS))
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.describe())
 def test_every_strategy_matches_reference(spec, budget, dtype):
-    backend = BACKENDS[budget]
-    rng = np.random.default_rng(abs(hash(spec.describe())) % 2**32)
-    x = rng.standard_normal(spec.input_shape).astype(dtype)
-    w = rng.standard_normal(spec.weight_shape).astype(dtype)
-    bias = rng.standard_normal(spec.out_channels).astype(dtype)
+    _check_every_strategy(spec, BACKENDS[budget], dtype, abs(hash(spec.describe())) % 2**32, calls=2)
+
+
+RANDOM = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+
+
+def _random_case(spec_strategy):
+    return given(spec=spec_strategy, dtype=st.sampled_from([np.float32, np.float64]),
+                 budget=st.sampled_from(list(BACKENDS)), seed=st.integers(0, 2**32 - 1))
+
+
+@RANDOM
+@_random_case(conv_specs(max_size=12, max_channels=1))
+def test_toeplitz_on_random_single_channel_specs(spec, dtype, budget, seed):
+    assert "toeplitz" in _check_every_strategy(spec, BACKENDS[budget], dtype, seed)
+
+
+@RANDOM
+@_random_case(conv_specs(max_size=7, max_channels=5).map(
+    lambda spec: spec.replace(kernel_size=1, stride=1, padding=0)))
+def test_pointwise_on_random_specs(spec, dtype, budget, seed):
+    assert "pointwise" in _check_every_strategy(spec, BACKENDS[budget], dtype, seed)
+
+
+@RANDOM
+@_random_case(conv_specs(max_size=10, max_channels=4).filter(lambda spec: spec.stride == (1, 1)))
+def test_shifted_on_random_stride_one_specs(spec, dtype, budget, seed):
+    assert "shifted" in _check_every_strategy(spec, BACKENDS[budget], dtype, seed)
+
+
+@RANDOM
+@_random_case(conv_specs(max_size=10, max_channels=4))
+def test_every_strategy_on_random_specs(spec, dtype, budget, seed):
+    _check_every_strategy(spec, BACKENDS[budget], dtype, seed)
+
+
+@pytest.mark.parametrize("algorithm", NumpyBackend.algorithms)
+def test_strided_and_mixed_dtype_arrays(algorithm):
+    """Inputs that are views (not contiguous) and float32 input with float64 weights."""
+    spec = {
+        "toeplitz": ConvSpec(input_shape=(2, 1, 9, 7), out_channels=1, kernel_size=3, padding=1),
+        "pointwise": ConvSpec(input_shape=(2, 3, 9, 7), out_channels=2, kernel_size=1),
+    }.get(algorithm, ConvSpec(input_shape=(2, 3, 9, 7), out_channels=2, kernel_size=3, padding=1,
+                              padding_mode="reflect"))
+    rng = np.random.default_rng(3)
+    n, c, h, w_ = spec.input_shape
+    x = rng.standard_normal((n, c, w_, 2 * h)).astype(np.float32).transpose(0, 1, 3, 2)[:, :, ::2]
+    w = rng.standard_normal(spec.weight_shape)
     conv_plan = plan(spec)
-    expected = reference_conv2d(x, w, conv_plan, bias)
-    scale = float(np.abs(expected).max())
-    tolerance = 1e-12 if dtype == np.float64 else 1e-5
-    for algorithm in backend.algorithms:
-        for _ in range(2):  # the second call reuses the scratch buffers
-            y = backend.convolve(x, w, conv_plan, bias=bias, algorithm=algorithm)
-            assert y.dtype == np.dtype(dtype) and y.shape == conv_plan.output_shape
-            np.testing.assert_allclose(y, expected, rtol=0, atol=tolerance * scale, err_msg=algorithm)
+    y = NumpyBackend().convolve(x, w, conv_plan, algorithm=algorithm)
+    assert y.dtype == np.float64
+    np.testing.assert_allclose(y, reference_conv2d(x, w, conv_plan), atol=1e-12)
 
 
 def test_results_do_not_alias_scratch():
-    spec = SPECS[1]
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal(spec.input_shape)
-    w = rng.standard_normal(spec.weight_shape)
-    first = convolve(x, w, spec)
-    kept = first.copy()
-    convolve(2 * x, w, spec)
-    np.testing.assert_array_equal(first, kept)
+    for spec in SPECS:
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal(spec.input_shape)
+        w = rng.standard_normal(spec.weight_shape)
+        first = convolve(x, w, spec)
+        kept = first.copy()
+        convolve(2 * x, w, spec)
+        np.testing.assert_array_equal(first, kept)
 
 
-def test_automatic_choice():
-    backend = get_backend("numpy")
-    single = plan(ConvSpec(input_shape=(1, 1, 64, 64), kernel_size=3, stride=2))
-    many = plan(ConvSpec(input_shape=(1, 16, 32, 32), out_channels=16, kernel_size=3, padding=1))
-    assert backend.choose_algorithm(single, np.float32) == "taps"
-    assert backend.choose_algorithm(many, np.float32) == "gemm"
+@pytest.mark.parametrize("spec, algorithm", [
+    (ConvSpec(input_shape=(1, 1, 64, 64), kernel_size=3, stride=2), "toeplitz"),
+    (ConvSpec(input_shape=(4, 1, 64, 64), kernel_size=5, padding="same", padding_mode="reflect"), "toeplitz"),
+    (ConvSpec(input_shape=(1, 256, 56, 56), out_channels=64, kernel_size=1), "pointwise"),
+    (ConvSpec(input_shape=(1, 16, 32, 32), out_channels=16, kernel_size=3, padding=1), "shifted"),
+    (ConvSpec(input_shape=(4, 16, 128, 128), out_channels=16, kernel_size=5, padding="same",
+              padding_mode="reflect"), "shifted"),
+    (ConvSpec(input_shape=(1, 512, 7, 7), out_channels=512, kernel_size=3, padding=1), "im2col-chunked"),
+    (ConvSpec(input_shape=(1, 64, 56, 56), out_channels=128, kernel_size=3, stride=2, padding=1), "im2col-chunked"),
+    (ConvSpec(input_shape=(1, 64, 56, 56), out_channels=128, kernel_size=1, stride=2), "im2col-chunked"),
+])
+def test_automatic_choice(spec, algorithm):
+    assert get_backend("numpy").choose_algorithm(plan(spec), np.float32) == algorithm
 
 
 def test_memory_estimate_counts_scratch():
     backend = NumpyBackend()
     conv_plan = plan(ConvSpec(input_shape=(1, 16, 32, 32), out_channels=16, kernel_size=3, padding=1))
-    for algorithm in backend.algorithms:
+    for algorithm in backend.algorithms_for(conv_plan):
         estimate = backend.memory_estimate(conv_plan, np.float32, algorithm)
         scratch = backend.scratch_parts(conv_plan, np.float32, algorithm)
         assert sum(scratch.values()) > 0
         assert estimate.total == sum(scratch.values()) + sum(estimate.parts[name] for name in ("input", "weights", "output"))
-    assert backend.memory_estimate(conv_plan, np.float32, "im2col").parts["im2col matrix"] == 16 * 9 * 32 * 32 * 4
+    parts = backend.scratch_parts(conv_plan, np.float32, "im2col")
+    assert parts["im2col matrix"] == 16 * 9 * 32 * 32 * 4 and parts["padded input"] == 16 * 34 * 34 * 4
+    assert set(backend.algorithms_for(conv_plan)) == {"shifted", "im2col", "im2col-chunked"}
+
+
+@pytest.mark.parametrize("spec", [
+    ConvSpec(input_shape=(1, 1, 300, 200), kernel_size=5, padding="same", padding_mode="reflect"),
+    ConvSpec(input_shape=(2, 8, 60, 50), out_channels=8, kernel_size=3, padding=1, padding_mode="circular"),
+    ConvSpec(input_shape=(2, 8, 60, 50), out_channels=16, kernel_size=1),
+    ConvSpec(input_shape=(2, 8, 60, 50), out_channels=16, kernel_size=3, stride=2, padding=1),
+], ids=lambda spec: spec.describe())
+@pytest.mark.parametrize("block_bytes", [2**12, 2**16, 2**20])
+def test_declared_scratch_bounds_what_is_allocated(spec, block_bytes):
+    """Peak of what each strategy allocates (tracemalloc sees NumPy's buffers) ≤ its estimate
+    less the input and weights, which exist before the call."""
+    conv_plan = plan(spec)
+    x, w, _ = _arrays(spec, np.float32, 1)
+    for algorithm in NumpyBackend.algorithms:
+        if unsupported(conv_plan, algorithm):
+            continue
+        backend = NumpyBackend(block_bytes=block_bytes)  # fresh: its scratch is allocated in the call
+        estimate = backend.memory_estimate(conv_plan, np.float32, algorithm)
+        tracemalloc.start()
+        try:
+            backend.convolve(x, w, conv_plan, algorithm=algorithm)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        declared = estimate.total - estimate.parts["input"] - estimate.parts["weights"]
+        assert peak <= declared + 4096, (algorithm, peak, estimate.describe())
 
 
 def test_unknown_algorithm_is_refused():
@@ -83,8 +210,19 @@ def test_unknown_algorithm_is_refused():
         NumpyBackend().convolve(x, w, plan(spec), algorithm="fft")
 
 
+def test_a_strategy_that_cannot_run_a_spec_says_why():
+    spec = ConvSpec(input_shape=(1, 2, 8, 8), out_channels=2, kernel_size=3, stride=2)
+    backend = NumpyBackend()
+    x, w, _ = _arrays(spec, np.float32, 0)
+    for algorithm in ("toeplitz", "pointwise", "shifted"):
+        with pytest.raises(ConvSpecError, match=f"the {algorithm} strategy takes"):
+            backend.convolve(x, w, plan(spec), algorithm=algorithm)
+        with pytest.raises(ConvSpecError, match=f"the {algorithm} strategy takes"):
+            convolve(x, w, spec, algorithm=algorithm)
+
+
 @pytest.mark.parametrize("stride", [(10**6, 10**6), (1000, 3), (2**20, 1)])
-def test_a_stride_past_the_input_allocates_no_empty_phases(stride):
+def test_a_stride_past_the_input_allocates_little(stride):
     spec = ConvSpec(input_shape=(2, 3, 5, 7), out_channels=2, kernel_size=(2, 1), stride=stride, padding=(1, 0))
     conv_plan = plan(spec)
     rng = np.random.default_rng(5)
@@ -92,6 +230,8 @@ def test_a_stride_past_the_input_allocates_no_empty_phases(stride):
     w = rng.standard_normal(spec.weight_shape)
     backend = NumpyBackend()
     for algorithm in backend.algorithms:
+        if unsupported(conv_plan, algorithm):
+            continue
         assert backend.memory_estimate(conv_plan, np.float64, algorithm).total < 2**20
         np.testing.assert_allclose(backend.convolve(x, w, conv_plan, algorithm=algorithm),
                                    reference_conv2d(x, w, conv_plan), atol=1e-12)

@@ -1,7 +1,7 @@
 """tf.pad and tf.nn.conv2d as TensorFlow documents them, translated into NumPy, so the generated
 TensorFlow code can be run here, where TensorFlow is not installed. This is no stand-in for
-TensorFlow: it implements only the two calls the snippet makes, with TensorFlow's argument checks
-and its documented SAME rule, and `run_tensorflow_code` names it `tf` only inside the exec.
+TensorFlow: it implements only the calls the snippet makes, with TensorFlow's argument checks and
+its documented SAME rule, and `run_tensorflow_code` names it `tf` only inside the exec.
 
 - tf.pad(tensor, paddings, mode): CONSTANT pads zeros, REFLECT mirrors without the edge
   (pad ≤ size − 1), SYMMETRIC mirrors with it (pad ≤ size); these are NumPy's constant, reflect
@@ -9,6 +9,8 @@ and its documented SAME rule, and `run_tensorflow_code` names it `tf` only insid
 - tf.nn.conv2d(input NHWC, filters HWIO, strides, padding, dilations): VALID pads nothing; SAME
   makes ⌈in/stride⌉ outputs and pads max((out−1)·stride + (k−1)·d + 1 − in, 0), half before, the
   rest after; explicit padding is [[0, 0], [top, bottom], [left, right], [0, 0]].
+- tf.split(value, n, axis) and tf.concat(values, axis): NumPy's split into n equal parts and
+  concatenate (the snippet's channel groups).
 """
 
 from __future__ import annotations
@@ -89,7 +91,19 @@ def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None)
     return y
 
 
-TF_SEMANTICS = types.SimpleNamespace(pad=pad, nn=types.SimpleNamespace(conv2d=conv2d))
+def split(value, num_or_size_splits, axis=0):
+    """tf.split with a number: that many equal parts along `axis` (it must divide evenly)."""
+    value = np.asarray(value)
+    if value.shape[axis] % num_or_size_splits:
+        raise ValueError("tf.split: the dimension must divide evenly")
+    return np.split(value, num_or_size_splits, axis=axis)
+
+
+def concat(values, axis):
+    return np.concatenate(list(values), axis=axis)
+
+
+TF_SEMANTICS = types.SimpleNamespace(pad=pad, split=split, concat=concat, nn=types.SimpleNamespace(conv2d=conv2d))
 
 
 def run_tensorflow_code(code: str) -> dict:

@@ -6,7 +6,6 @@ code, TensorFlow not being installed, runs on a NumPy translation of tf.pad and 
 """
 
 import ast
-import importlib.util
 
 import numpy as np
 import pytest
@@ -17,8 +16,17 @@ from hypothesis import given, settings
 from convviz.core import ConvSpec, plan, reference_conv2d
 from convviz.session.framework_code import framework_code
 
-TORCH_MISSING = importlib.util.find_spec("torch") is None
-needs_torch = pytest.mark.skipif(TORCH_MISSING, reason="PyTorch is not installed (pip install -e '.[peers]')")
+
+def _torch_missing() -> str | None:
+    try:
+        import torch  # noqa: F401
+    except ImportError as error:
+        return f"PyTorch is not importable ({error}); pip install -e '.[peers]' to run the generated code"
+    return None
+
+
+TORCH_MISSING = _torch_missing()
+needs_torch = pytest.mark.skipif(TORCH_MISSING is not None, reason=TORCH_MISSING or "")
 
 
 def _arrays(spec, seed=0):
