@@ -45,9 +45,10 @@ class SessionView(QtWidgets.QWidget):
         self.kernel = self.animation.kernel
         self.playback = PlaybackBar(session)
         self.playback.setVisible(live)
-        self.animation.setMinimumSize(*MIN_ANIMATION)
-        for panel in (self.output, self.coverage):
-            panel.setMinimumSize(*MIN_PANEL)
+        if live:  # a detached view renders frames at whatever size it is asked for
+            self.animation.setMinimumSize(*MIN_ANIMATION)
+            for panel in (self.output, self.coverage):
+                panel.setMinimumSize(*MIN_PANEL)
 
         self.results = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         self.results.addWidget(self.output)
@@ -59,8 +60,9 @@ class SessionView(QtWidgets.QWidget):
             splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        # the smaller of the two arrangements' minimum widths and heights: _arrange picks the one that fits
-        self.setMinimumSize(2 * MIN_PANEL[0] + 12, max(MIN_ANIMATION[1], 2 * MIN_PANEL[1]) + 60)
+        if live:
+            # the smaller of the two arrangements' minimum widths and heights: _arrange picks the one that fits
+            self.setMinimumSize(2 * MIN_PANEL[0] + 12, max(MIN_ANIMATION[1], 2 * MIN_PANEL[1]) + 60)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.caption)
@@ -119,7 +121,8 @@ class SessionView(QtWidgets.QWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        self._arrange(event.size().width(), event.size().height())
+        if self.live:  # a detached view keeps one arrangement: exported frames all look alike
+            self._arrange(event.size().width(), event.size().height())
 
     def _arrange(self, width: int, height: int) -> None:
         """Results beside the animation when the view is wide, under it when it is narrow."""
