@@ -25,6 +25,15 @@ purple, sky blue, yellow, black; given to the known backends in their order."""
 OTHER_COLOUR = "#495057"
 
 
+def backend_marker(backend: str) -> str:
+    """The marker of a backend's sweep line, so that colour is not the only cue."""
+    from ..profiling import known_names
+    from .theme import SERIES_MARKERS
+
+    names = known_names()
+    return SERIES_MARKERS[names.index(backend) % len(SERIES_MARKERS)] if backend in names else "x"
+
+
 def backend_colour(backend: str) -> str:
     """The colour of a backend's bars and lines: by its place among the backends the profiler knows."""
     from ..profiling import known_names
@@ -347,8 +356,8 @@ class TimingPanel(QtWidgets.QWidget):
         plot.clear()
         for backend, points in results.sweep_series(records).items():
             colour = backend_colour(backend)
-            plot.plot([point.value for point in points], [point.median_ms for point in points], name=backend, symbol="o",
-                      pen=pg.mkPen(colour, width=2), symbolBrush=colour)
+            plot.plot([point.value for point in points], [point.median_ms for point in points], name=backend,
+                      symbol=backend_marker(backend), pen=pg.mkPen(colour, width=2), symbolBrush=colour)
         point = results.sweep_crossover(records)
         if point is not None:
             line = pg.InfiniteLine(pos=math.log10(point), angle=90, pen=pg.mkPen("#c92a2a", width=2,

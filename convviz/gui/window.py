@@ -337,7 +337,8 @@ class MainWindow(QtWidgets.QMainWindow):
         view.apply_theme(theme)
         self.compare_panel.apply_theme(theme)
         self.close_compare_action.setEnabled(True)
-        self.status.showMessage("comparing A with B: B's settings are in the Settings dock, tab B", 8000)
+        if not self.controls_dock.isHidden():
+            self.status.showMessage("comparing A with B: B's settings are in the Settings dock, tab B", 8000)
         return view
 
     def _compare_changed(self, changes) -> None:
@@ -353,12 +354,16 @@ class MainWindow(QtWidgets.QMainWindow):
             self.compare_timer.stop()
 
     def _fit_compare(self) -> None:
-        """Close the settings dock while comparing in a window too narrow for it and three columns."""
-        if (self.comparison is not None and self.width() < WIDE_ENOUGH_TO_COMPARE_WITH_SETTINGS
-                and not self.controls_dock.isHidden()):
+        """Close the settings dock while comparing in a window too narrow for it and three columns;
+        share the width 3 : 3 : 2 between A, B and the comparison."""
+        if self.comparison is None:
+            return
+        if self.width() < WIDE_ENOUGH_TO_COMPARE_WITH_SETTINGS and not self.controls_dock.isHidden():
             self.controls_dock.hide()
             self._settings_closed_for_compare = True
             self.status.showMessage("comparing A with B: F9 opens the settings (tab B edits B)", 10000)
+        width = max(self.central.width(), 800)
+        self.central.setSizes([3 * width // 8, 3 * width // 8, 2 * width // 8])
 
     def close_compare(self) -> None:
         """Back to one session."""
