@@ -7,11 +7,15 @@ A bad argument or spec exits 2 with one line.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 
 from ..core import ConvSpecError
+from ..session.files import check_output_path
 from . import bench, code, export, plan, solve
-from .specargs import add_spec_arguments, spec_from_args, spec_given
+from .numbers import harden, parser_tree, unparsed_numbers
+from .specargs import add_spec_arguments, scene_from_args, spec_from_args, spec_given
 from .windowargs import add_window_arguments, window_options
 
 COMMANDS = {"plan": plan, "bench": bench, "solve": solve, "code": code, "export": export}
@@ -99,20 +103,72 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     for module in COMMANDS.values():
         module.add_parser(subparsers)
+    harden(parser)
+    share_top_level_flags(parser)
     return parser
 
 
+def share_top_level_flags(parser: argparse.ArgumentParser) -> None:
+    """Let flags a sub-command shares with the top level (the spec flags) come before or after
+    the command: the sub-command's own default no longer overwrites a value given before it."""
+    top = {action.dest for action in parser._actions if action.option_strings}
+    for sub in list(parser_tree(parser))[1:]:
+        for action in sub._actions:
+            if action.option_strings and action.dest in top and action.dest != "help":
+                action.default = argparse.SUPPRESS
+
+
+def misplaced_flags(parser: argparse.ArgumentParser, args) -> list[str]:
+    """Top-level flags given with a sub-command that has no such flag (they would do nothing)."""
+    if args.command is None:
+        return []
+    sub = _subcommand_parser(parser, args.command)
+    own = {action.dest for action in sub._actions}
+    return ["/".join(action.option_strings) for action in parser._actions
+            if action.option_strings and action.dest not in own and action.dest != "help"
+            and getattr(args, action.dest, None) not in (None, action.default, False)]
+
+
+def _subcommand_parser(parser, command):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[command]
+    raise KeyError(command)
+
+
 def main(argv=None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # the reader went away (`convviz plan | head`): stop quietly, as `cat` does
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _main(argv) -> int:
     parser = build_parser()
     parser.argv = sys.argv[1:] if argv is None else list(argv)
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
+    except SystemExit as leaving:  # --help, or a bad argument already said in one line
+        return leaving.code if isinstance(leaving.code, int) else 2
+    try:
+        unparsed = unparsed_numbers(parser, args)
+        if unparsed:
+            raise ConvSpecError(f"{', '.join(unparsed)} need(s) a number")
+        misplaced = misplaced_flags(parser, args)
+        if misplaced:
+            raise ConvSpecError(f"{', '.join(misplaced)} belong(s) to the window, not to the {args.command} "
+                                f"command; give them without a command")
         if args.command is None:
             from ..gui.app import run_gui
 
+            if args.screenshot is not None:
+                check_output_path(args.screenshot, "screenshot")
             spec = spec_from_args(args) if spec_given(args) else None
             return run_gui(spec, screenshot=args.screenshot, step=args.step, select=args.select,
-                           **window_options(args))
+                           scene=scene_from_args(args), **window_options(args))
         return COMMANDS[args.command].run(args)
     except ConvSpecError as error:
         print(f"convviz: {one_line(error)}", file=sys.stderr)

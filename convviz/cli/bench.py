@@ -6,12 +6,14 @@ any disagreed, 2 for a bad argument or spec.
 
 from __future__ import annotations
 
+import argparse
 import shlex
 import sys
 import threading
-from pathlib import Path
 
 from ..core import ConvSpec, ConvSpecError
+from ..core.spec import MAX_EXTENT
+from .numbers import real, whole
 from .specargs import add_spec_arguments, spec_from_args, spec_given
 
 DEFAULT_BACKENDS = "numpy,cupy,torch-cpu,torch-cuda,scipy"
@@ -34,8 +36,12 @@ STANDARD_SUITE = (
 )
 QUICK_SUITE = (STANDARD_SUITE[0], STANDARD_SUITE[3], STANDARD_SUITE[6], STANDARD_SUITE[7])
 SUITES = {"quick": QUICK_SUITE, "standard": STANDARD_SUITE}
-BUSY_LOAD = 0.5
-"""A 1-minute load average at least this high before a run means other processes were competing."""
+
+
+MAX_REPEATS_ASKED = 100_000
+MAX_TIME_S = 3600.0
+MAX_THREADS = 4096
+"""Parsing's bound on thread counts; `check_threads` then holds them to 4 × the CPUs here."""
 
 
 def add_parser(subparsers) -> None:
@@ -52,13 +58,22 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--algorithms", default=None, metavar="LIST",
                         help="'all', or comma-separated algorithm names (default: each backend's own choice)")
     parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    parser.add_argument("--repeats", type=int, metavar="N", help="timed runs per backend (default: until --min-time)")
-    parser.add_argument("--min-time", type=float, default=0.2, metavar="S",
-                        help="least seconds of timed runs per backend (default 0.2)")
+    parser.add_argument("--repeats", type=whole(1, MAX_REPEATS_ASKED), metavar="N",
+                        help=f"timed runs per backend, 1 to {MAX_REPEATS_ASKED:,} (default: until --min-time)")
+    parser.add_argument("--min-time", type=real(0, MAX_TIME_S), default=0.2, metavar="S",
+                        help=f"least seconds of timed runs per backend, 0 to {MAX_TIME_S:g} (default 0.2)")
+    parser.add_argument("--max-time", type=real(0, MAX_TIME_S), default=None, metavar="S",
+                        help="most seconds of timed runs per backend while its spread stays large "
+                             "(default 5 × --min-time)")
+    parser.add_argument("--threads", type=whole(1, MAX_THREADS), default=None, metavar="N",
+                        help="threads for BLAS (convviz's backends, SciPy) and, unless --peer-threads, for PyTorch "
+                             "(default: one per CPU available)")
+    parser.add_argument("--peer-threads", type=whole(1, MAX_THREADS), default=None, metavar="N",
+                        help="PyTorch's intra-op threads (default: --threads)")
     parser.add_argument("--sweep", metavar="PARAMETER",
                         help="vary input-size, channels, kernel-size, stride or batch over --from..--to")
-    parser.add_argument("--from", dest="sweep_from", type=int, metavar="A", help="first sweep value")
-    parser.add_argument("--to", dest="sweep_to", type=int, metavar="B", help="last sweep value")
+    parser.add_argument("--from", dest="sweep_from", type=whole(1, MAX_EXTENT), metavar="A", help="first sweep value")
+    parser.add_argument("--to", dest="sweep_to", type=whole(1, MAX_EXTENT), metavar="B", help="last sweep value")
     parser.add_argument("--values", metavar="LIST", help="explicit comma-separated sweep values")
     parser.add_argument("--json", metavar="FILE", help="write the records (and the machine) as JSON")
     parser.add_argument("--csv", metavar="FILE", help="write the records as CSV")
@@ -77,13 +92,53 @@ def _sweep_values(args, parameter) -> list[int]:
     from ..profiling import sweep_values
 
     if args.values:
+        number = whole(1, MAX_EXTENT)
         try:
-            return [int(value) for value in args.values.split(",") if value.strip()]
-        except ValueError:
-            raise ConvSpecError(f"--values must be whole numbers separated by commas (got {args.values!r})") from None
+            values = [number(value) for value in args.values.split(",") if value.strip()]
+        except argparse.ArgumentTypeError as error:
+            raise ConvSpecError(f"--values takes comma-separated values, each {error}") from None
+        if not values:
+            raise ConvSpecError("--values names no value")
+        return values
     if args.sweep_from is None or args.sweep_to is None:
         raise ConvSpecError("--sweep needs --from and --to, or --values")
     return sweep_values(parameter, args.sweep_from, args.sweep_to)
+
+
+class ResultFiles:
+    """--json, --csv and --markdown: each path checked before the run starts, and each file
+    rewritten whole (atomically) as every record arrives, so an interrupted or failed run
+    keeps what was timed and never leaves a truncated file."""
+
+    def __init__(self, args):
+        from ..session.files import check_output_path
+
+        self.paths = {kind: getattr(args, kind) for kind in ("json", "csv", "markdown") if getattr(args, kind)}
+        for kind, path in self.paths.items():
+            check_output_path(path, f"--{kind} file")
+        self.failed: set[str] = set()
+
+    def write(self, records, machine, notes=(), final: bool = False) -> bool:
+        """Write every file; a failure is said once on stderr (the run goes on). False if any failed."""
+        from ..profiling import records_to_csv, records_to_json
+        from ..session.files import FileRefused, write_atomic
+        from . import bench_report
+
+        texts = {"json": lambda: records_to_json(records, machine) + "\n",
+                 "csv": lambda: records_to_csv(records),
+                 "markdown": lambda: bench_report.format_markdown(records, machine, "python " + shlex.join(sys.argv),
+                                                                  notes)}
+        ok = True
+        for kind, path in self.paths.items():
+            try:
+                write_atomic(path, texts[kind](), f"--{kind} file")
+            except FileRefused as error:
+                ok = False
+                if final or kind not in self.failed:
+                    self.failed.add(kind)
+                    print(f"convviz bench: {error}{'' if final else '; will try again as records arrive'}",
+                          file=sys.stderr)
+        return ok
 
 
 class Progress:
@@ -111,162 +166,90 @@ class Progress:
             self.stream.flush()
 
 
-def format_table(records) -> str:
-    """backend, algorithm, kind, shape, median, spread, GFLOP/s, ratio to the fastest (same shape and kind)."""
-    fastest: dict = {}
-    for record in records:
-        if record.correct:
-            key = (record.shape, record.kind)
-            fastest[key] = min(fastest.get(key, float("inf")), record.median_ms)
-    header = ("backend", "algorithm", "kind", "shape", "median ms", "p10–p90 ms", "GFLOP/s", "roofline",
-              "× fastest", "check")
-    rows = []
-    for record in records:
-        best = fastest.get((record.shape, record.kind))
-        ratio = f"{record.median_ms / best:.2f}" if best and record.correct else "—"
-        roof = f"{100 * record.roofline_fraction:.0f}%" if record.roofline_fraction is not None else "—"
-        check = "ok" if record.correct else f"WRONG (error {record.max_error:.2g})"
-        rows.append((record.backend, record.algorithm, record.kind, record.shape, f"{record.median_ms:.3f}",
-                     f"{record.p10_ms:.3f}–{record.p90_ms:.3f}", record.rate_text(), roof, ratio, check))
-    widths = [max(len(str(row[column])) for row in [header, *rows]) for column in range(len(header))]
-    right = {4, 5, 6, 7, 8}
-    lines = []
-    for row in [header, *rows]:
-        cells = [str(cell).rjust(width) if index in right else str(cell).ljust(width)
-                 for index, (cell, width) in enumerate(zip(row, widths))]
-        lines.append("  ".join(cells).rstrip())
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+def _measure_peaks_once(args, threads, progress) -> None:
+    """The roofline's CPU peaks, measured here, once for the whole run, before any spec."""
+    from ..profiling import roofline
+    from ..profiling.machine import thread_limits
 
-
-def format_markdown(records, machine, command: str, notes=()) -> str:
-    """One kind per row (kernel where the two are the same timing), for BENCHMARKS.md."""
-    from ..profiling.results import SAME_TIMING, same_timing
-
-    shown = [record for record in records if record.kind == "kernel" or not same_timing(record)]
-    fastest: dict = {}
-    for record in shown:
-        if record.correct:
-            key = (record.shape, record.kind)
-            fastest[key] = min(fastest.get(key, float("inf")), record.median_ms)
-    threads = ", ".join(f"{name} {value}" for name, value in machine["threads"].items())
-    lines = [
-        f"Command: `{command}`",
-        "",
-        f"Machine: {machine['cpu']}, {machine['logical_cpus']} logical CPUs, {machine['date_utc']}; "
-        f"threads: {threads}; 1-minute load average before/after: "
-        f"{(machine.get('load_before') or ['?'])[0]} / {(machine.get('load_average') or ['?'])[0]}",
-        "",
-        "| shape | backend | algorithm | kind | median ms | p10–p90 ms | GFLOP/s | roofline | × fastest | check |",
-        "|---|---|---|---|---:|---:|---:|---:|---:|---|",
-    ]
-    for record in shown:
-        best = fastest.get((record.shape, record.kind))
-        ratio = f"{record.median_ms / best:.2f}" if best and record.correct else "—"
-        roof = f"{100 * record.roofline_fraction:.0f}%" if record.roofline_fraction is not None else "—"
-        kind = SAME_TIMING if same_timing(record) else record.kind
-        lines.append(
-            f"| {record.shape} | {record.backend} | {record.algorithm} | {kind} | {record.median_ms:.3f} | "
-            f"{record.p10_ms:.3f}–{record.p90_ms:.3f} | {record.rate_text()} | {roof} | {ratio} | "
-            f"{'ok' if record.correct else 'WRONG'} |"
-        )
-    extra = [*_comparisons(records), *notes]
-    if extra:
-        lines.append("")
-        lines.extend(f"- {line}" for line in extra)
-    return "\n".join(lines) + "\n"
-
-
-def _describe_machine(machine) -> str:
-    threads = ", ".join(f"{name} {value}" for name, value in machine["threads"].items())
-    text = f"machine   {machine['cpu']}, {machine['logical_cpus']} logical CPUs; {machine['date_utc']}"
-    if machine.get("gpu"):
-        text += f"; GPU {machine['gpu']}"
-    text += f"\nthreads   {threads}"
-    before, after = machine.get("load_before"), machine.get("load_average")
-    if before and after:
-        text += f"\nload      1-minute load average {before[0]} before, {after[0]} after"
-        if before[0] >= BUSY_LOAD:
-            text += " (other work was running: timings are noisy; compare ratios within one run)"
-    return text
-
-
-def _comparisons(records) -> list[str]:
-    """NumPy against each CPU peer: the ratios the issue's targets are stated in."""
-    from ..profiling.compare import compare, single_channel
-
-    lines = []
-    groups = (("multi-channel", lambda record: not single_channel(record)), ("single-channel", single_channel))
-    for peer in ("torch-cpu", "scipy-ndimage", "scipy-signal"):
-        for label, where in groups:
-            found = compare(records, "numpy", peer, where=where)
-            if found.ratios:
-                lines.append(f"numpy ÷ {peer} ({label}, {len(found.ratios)} specs): median {found.median:.2f}, "
-                             f"worst {found.worst:.2f} (below 1: numpy faster)")
-    return lines
+    if args.no_roofline or roofline.peaks_known(args.dtype, threads):
+        return
+    progress(0, 1, f"measuring the CPU's matmul and copy peaks with {threads} BLAS threads (once for this run)")
+    with thread_limits(threads):
+        roofline.measure_cpu_peaks(args.dtype, threads)
 
 
 def run(args) -> int:
-    from ..profiling import machine_info, profile, records_to_csv, records_to_json, results, sweep
-    from ..profiling.machine import load_average
+    from ..profiling import machine_info, profile, sweep
+    from ..profiling.machine import check_threads, default_threads, load_average
+    from ..profiling.memory import check_run
+    from ..profiling.runner import expand_names
+    from . import bench_report
 
     load_before = load_average()
 
     backends = [name for name in args.backends.split(",") if name.strip()]
+    if not backends:
+        raise ConvSpecError(f"--backends names no backend (got {args.backends!r}); e.g. --backends numpy,torch")
+    expand_names(backends)  # an unknown name is refused before anything runs
     algorithms = None
     if args.algorithms:
         algorithms = "all" if args.algorithms.strip() == "all" else [a.strip() for a in args.algorithms.split(",")]
-    if args.repeats is not None and args.repeats < 1:
-        raise ConvSpecError(f"--repeats must be at least 1 (got {args.repeats})")
-    if args.min_time < 0:
-        raise ConvSpecError(f"--min-time must not be negative (got {args.min_time})")
+        if algorithms != "all" and not any(algorithms):
+            raise ConvSpecError(f"--algorithms names no algorithm (got {args.algorithms!r})")
+    if args.max_time is not None and args.max_time < args.min_time:
+        raise ConvSpecError(f"--max-time must be at least --min-time ({args.min_time}; got {args.max_time})")
+    threads = default_threads() if args.threads is None else check_threads(args.threads, "--threads")
+    peer_threads = threads if args.peer_threads is None else check_threads(args.peer_threads, "--peer-threads")
     options = dict(backends=backends, algorithms=algorithms, dtype=args.dtype, repeats=args.repeats,
-                   min_time_s=args.min_time, roofline_peaks=not args.no_roofline)
+                   min_time_s=args.min_time, max_time_s=args.max_time, roofline_peaks=not args.no_roofline,
+                   threads=threads, peer_threads=peer_threads)
     specs = _specs(args)
+    values = _sweep_values(args, args.sweep) if args.sweep else None
+    files = ResultFiles(args)  # every output path is checked before the first timing
+    if not args.sweep:
+        for spec in specs:
+            check_run(spec, args.dtype)  # what the run itself holds; each backend is checked as it comes
     progress = Progress(not args.quiet)
     cancel = threading.Event()
     skipped, records = [], []
+    interim = machine_info()
+    interim["load_before"] = load_before
+    interim["chosen_threads"] = {"blas": threads, "torch": peer_threads}
+
+    def arrived(record) -> None:
+        records.append(record)
+        files.write(records, interim, final=False)
+
     try:
+        _measure_peaks_once(args, threads, progress)
         if args.sweep:
-            values = _sweep_values(args, args.sweep)
             progress.prefix = f"sweep {args.sweep}: "
-            records = sweep(specs[0] if len(specs) == 1 else specs[0], args.sweep, values, progress=progress,
-                            cancel=cancel, skipped=skipped, **options)
+            sweep(specs[0], args.sweep, values, progress=progress, cancel=cancel, skipped=skipped,
+                  on_record=arrived, **options)
         else:
             for index, spec in enumerate(specs, 1):
                 progress.prefix = f"spec {index}/{len(specs)} {spec.describe()}: "
-                records.extend(profile(spec, progress=progress, cancel=cancel,
-                                       skipped=skipped if index == 1 else [], **options))
+                profile(spec, progress=progress, cancel=cancel, skipped=skipped if index == 1 else [],
+                        on_record=arrived, **options)
     finally:
         progress.close()
     machine = machine_info()
     machine["load_before"] = load_before
-    print(_describe_machine(machine))
-    print(format_table(records))
+    machine["chosen_threads"] = {"blas": threads, "torch": peer_threads}
+    if records:
+        machine["threads"] = records[0].threads  # as the libraries reported them inside the limits
+    print(bench_report.describe_machine(machine))
+    print(bench_report.format_table(records))
     for item in skipped:
         what = item.backend + (f" {item.algorithm}" if item.algorithm else "")
         print(f"skipped   {what}: {item.reason}")
-    for line in _comparisons(records):
+    for line in bench_report.summary_lines(records):
         print(line)
-    notes = []
-    if args.sweep:
-        device, host = results.own_backend(records, host=False), results.own_backend(records, host=True)
-        for kind in ("end-to-end", "kernel"):
-            if device and host:
-                value = results.sweep_crossover(records, kind)
-                text = f"{args.sweep} {value}" if value is not None else "none in this sweep"
-                notes.append(f"crossover ({kind}): GPU ({device}) first beats CPU ({host}) at {text}")
-            else:
-                missing = "GPU" if not device else "CPU"
-                notes.append(f"crossover ({kind}): none (no {missing} backend of convviz's ran in this sweep)")
-            print(notes[-1])
-    if args.json:
-        Path(args.json).write_text(records_to_json(records, machine) + "\n", encoding="utf-8")
-    if args.markdown:
-        command = "python " + shlex.join(sys.argv)
-        Path(args.markdown).write_text(format_markdown(records, machine, command, notes), encoding="utf-8")
-    if args.csv:
-        Path(args.csv).write_text(records_to_csv(records), encoding="utf-8")
+    notes = bench_report.gpu_lines(records, args.sweep)
+    for line in notes:
+        print(line)
+    if not files.write(records, machine, notes=notes, final=True):
+        return 1
     wrong = [record for record in records if not record.correct]
     if wrong:
         names = sorted({f"{record.backend} {record.algorithm} on {record.shape}" for record in wrong})

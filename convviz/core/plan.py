@@ -58,10 +58,23 @@ class ConvPlan:
         return self.output_size[0] * self.output_size[1]
 
     @property
+    def operation(self) -> str:
+        return self.spec.operation
+
+    @property
     def flops(self) -> int:
-        """Multiply-adds counted as two operations, over the whole batch."""
+        """Multiply-adds counted as two operations, over the whole batch; pooling counts one
+        comparison or addition per tap. Transposed convolution counts the products of real input
+        values only, not the inserted zeros."""
+        spec = self.spec
         n, k, ho, wo = self.output_shape
-        return 2 * n * k * ho * wo * self.spec.in_channels * self.rows.kernel * self.cols.kernel
+        taps = self.rows.kernel * self.cols.kernel
+        if spec.is_pooling:
+            return n * k * ho * wo * taps
+        if spec.operation == "conv_transpose":
+            h, w = spec.input_size
+            return 2 * n * spec.in_channels * h * w * (k // spec.groups) * taps
+        return 2 * n * k * ho * wo * (spec.in_channels // spec.groups) * taps
 
     @cached_property
     def single_channel(self) -> ConvPlan:
@@ -69,7 +82,16 @@ class ConvPlan:
         spec = self.spec
         if spec.batch == spec.in_channels == spec.out_channels == 1:
             return self
-        return plan(spec.replace(input_shape=(1, 1, *spec.input_size), out_channels=1))
+        return plan(spec.replace(input_shape=(1, 1, *spec.input_size), out_channels=1, groups=1))
+
+    @cached_property
+    def summed_channels(self) -> ConvPlan:
+        """The plan of the same geometry for one image and one output channel, every input
+        channel kept: what one output channel's map sums over."""
+        spec = self.spec
+        if spec.batch == spec.out_channels == 1:
+            return self
+        return plan(spec.replace(input_shape=(1, spec.in_channels, *spec.input_size), out_channels=1))
 
     # windows --------------------------------------------------------------------------------
     def step_position(self, step: int) -> tuple[int, int]:
@@ -120,12 +142,12 @@ class ConvPlan:
         return self.cols.source
 
     def padded_values(self, image) -> np.ndarray:
-        """A 2-D input (H, W) laid out on the padded grid (Hp, Wp), padding filled per the mode."""
+        """An input (..., H, W) laid out on the padded grid (..., Hp, Wp), padding filled per the mode."""
         image = np.asarray(image)
-        if image.shape != tuple(self.spec.input_size):
+        if image.shape[-2:] != tuple(self.spec.input_size):
             raise ValueError(f"image is {image.shape}, the spec's input is {self.spec.input_size}")
         rows, cols = self.row_source, self.col_source
-        values = image[np.ix_(np.maximum(rows, 0), np.maximum(cols, 0))]
+        values = image[..., np.maximum(rows, 0)[:, None], np.maximum(cols, 0)[None, :]]
         zero = (rows < 0)[:, None] | (cols < 0)[None, :]
         return np.where(zero, 0, values).astype(image.dtype, copy=False)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+from ..core import ConvSpecError
 from ..session.session import check_drawable
 
 
@@ -66,19 +67,24 @@ def offscreen_application():
 DEFAULT_SIZE = (1500, 980)
 
 
-def save_screenshot(path: str, spec=None, size=DEFAULT_SIZE, step=None, select=None, compare=None,
+def save_screenshot(path: str, spec=None, size=DEFAULT_SIZE, step=None, select=None, scene=None, compare=None,
                     presentation=False) -> str | None:
     """Render a window on `spec` (no stored settings) at `size` (width, height) and save it as
     PNG; None when written, else why not. `step` counts from 1 as the window shows it (None: the
-    middle step); `select` pins a cell ("output:I,J", "input:R,C", "weight:R,C"); `compare` and
-    `presentation` as `run_gui` takes them. A step or cell that does not exist raises ConvSpecError."""
+    middle step); `select` pins a cell ("output:I,J", "input:R,C", "weight:R,C"). A step or cell
+    that does not exist raises ConvSpecError. With `scene` (a lesson), the window opens it first
+    (its step is kept unless `step` is given). `compare` and `presentation` as `run_gui` takes them."""
     from PyQt6 import QtCore, QtWidgets
 
     QtCore.qInstallMessageHandler(_quiet_offscreen_messages)
     app = _application()  # keep a reference: a collected QApplication takes the widgets with it
     window = make_window(spec, settings=None, restore=False, compare=compare, presentation=presentation)
     try:
-        show_state(window.session, window.session.steps // 2 + 1 if step is None else step, select)
+        if scene is not None:
+            open_scene(window, scene, spec)
+        elif step is None:
+            step = window.session.steps // 2 + 1
+        show_state(window.session, step, select)
     except Exception:
         window.deleteLater()
         raise
@@ -93,8 +99,17 @@ def save_screenshot(path: str, spec=None, size=DEFAULT_SIZE, step=None, select=N
     return problem
 
 
-def run_gui(spec=None, screenshot: str | None = None, step=None, select=None, window_size=None, compare=None,
-            presentation: bool = False) -> int:
+def open_scene(window, scene, spec=None) -> None:
+    """Open `scene` (a lesson) in `window`; `spec`, when given and different, replaces its spec
+    (the spec flags given beside --lesson)."""
+    if not window.lessons.open_scene(scene):
+        raise ConvSpecError(window.file_error)
+    if spec is not None and spec != scene.spec and not window.session.set_spec(spec):
+        raise ConvSpecError(window.session.error)
+
+
+def run_gui(spec=None, screenshot: str | None = None, step=None, select=None, scene=None, window_size=None,
+            compare=None, presentation: bool = False) -> int:
     """Open the window on `spec` (None: the remembered one), or with `screenshot` render it
     offscreen to that PNG and exit; `step` and `select` as `show_state` takes them.
     `window_size` (width, height) sizes the window (and the screenshot); `compare` shows a
@@ -103,10 +118,10 @@ def run_gui(spec=None, screenshot: str | None = None, step=None, select=None, wi
     for drawn in (spec, compare):
         if drawn is not None:
             check_drawable(drawn)
-    if screenshot:
+    if screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         problem = save_screenshot(screenshot, spec, size=window_size or DEFAULT_SIZE, step=step, select=select,
-                                  compare=compare, presentation=presentation)
+                                  scene=scene, compare=compare, presentation=presentation)
         if problem is None:
             print(f"convviz: wrote {screenshot}")
             return 0
@@ -123,6 +138,8 @@ def run_gui(spec=None, screenshot: str | None = None, step=None, select=None, wi
     if presentation:
         window.set_presentation(True, full_screen=window_size is None)
     try:
+        if scene is not None:
+            open_scene(window, scene, spec)
         show_state(window.session, step, select)
     except Exception:
         window.deleteLater()
@@ -154,3 +171,33 @@ def _leave_now(code: int) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def export_window_png(session, target, size=(1500, 980), scene=None):
+    """The whole window (controls, panels, timing; the lesson and its comparison when `scene` is
+    given) on `session`, drawn offscreen, as a PNG at `target` (an ExportTarget)."""
+    from PyQt6 import QtCore, QtWidgets
+
+    from ..session.export import AtomicFile, ExportError, write_bytes
+    from .export import SETTLE_PASSES, fitted
+    from .render import png_bytes
+    from .window import MainWindow
+
+    target.check(1, size)
+    with AtomicFile(target):
+        pass
+    window = MainWindow(session=session, settings=None, restore=False)
+    if scene is not None:
+        window.lessons.show_scene(scene)
+    window.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    window.resize(int(size[0]), int(size[1]))
+    window.show()
+    for _ in range(SETTLE_PASSES):
+        QtWidgets.QApplication.processEvents()
+    data = png_bytes(fitted(window.grab().toImage(), size, window.palette().window().color()))
+    window.close()
+    window.deleteLater()
+    QtWidgets.QApplication.processEvents()
+    if data is None:
+        raise ExportError("could not encode the window as PNG")
+    return write_bytes(target, data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from PyQt6 import QtGui
+from PyQt6 import QtCore, QtGui
 
 from ..session.patterns import MAX_IMAGE_SIDE
 
@@ -26,22 +26,36 @@ def grey_array(image: QtGui.QImage) -> np.ndarray:
     return rows[:, :width].astype(np.float64)
 
 
+MAX_DECODED_SIDE = 1024
+"""Images are decoded at most this large a side (the animation draws at most 1024 cells a side)."""
+
+
 def read_image(path) -> np.ndarray:
-    """The grey levels of an image file; refuses what is missing, unreadable or huge."""
+    """The grey levels of an image file, decoded at most MAX_DECODED_SIDE a side; refuses, in
+    words and before decoding, what is missing, not a regular file, or huge on disk or in pixels."""
+    from ..core import ConvSpecError
+    from ..session.files import read_bytes_file
+
     path = os.fspath(path)
+    name = os.path.basename(path)
     try:
-        size = os.path.getsize(path)
-    except OSError as error:
-        raise ImageError(f"cannot read {path}: {error.strerror or error}") from None
-    if size > MAX_FILE_BYTES:
-        raise ImageError(f"{os.path.basename(path)} is {size / 2**20:.0f} MiB; convviz reads images up to "
-                         f"{MAX_FILE_BYTES // 2**20} MiB")
-    reader = QtGui.QImageReader(path)
+        data = read_bytes_file(path, "image", MAX_FILE_BYTES)
+    except ConvSpecError as error:
+        raise ImageError(str(error)) from None
+    buffer = QtCore.QBuffer()
+    buffer.setData(QtCore.QByteArray(data))
+    buffer.open(QtCore.QIODevice.OpenModeFlag.ReadOnly)
+    reader = QtGui.QImageReader(buffer)
     dimensions = reader.size()
-    if dimensions.isValid() and max(dimensions.width(), dimensions.height()) > MAX_IMAGE_SIDE:
-        raise ImageError(f"{os.path.basename(path)} is {dimensions.width()}×{dimensions.height()}; "
-                         f"convviz reads images up to {MAX_IMAGE_SIDE} pixels a side")
+    if dimensions.isValid():
+        width, height = dimensions.width(), dimensions.height()
+        if max(width, height) > MAX_IMAGE_SIDE:
+            raise ImageError(f"{name} is {width}×{height}; convviz reads images up to "
+                             f"{MAX_IMAGE_SIDE} pixels a side")
+        if max(width, height) > MAX_DECODED_SIDE:
+            scale = MAX_DECODED_SIDE / max(width, height)
+            reader.setScaledSize(QtCore.QSize(max(1, round(width * scale)), max(1, round(height * scale))))
     image = reader.read()
     if image.isNull():
-        raise ImageError(f"{os.path.basename(path)} is not an image convviz can read ({reader.errorString()})")
+        raise ImageError(f"{name} is not an image convviz can read ({reader.errorString()})")
     return grey_array(image)

@@ -49,6 +49,67 @@ def _outline(colour: str, width: float) -> QtGui.QPen:
     return pen
 
 
+KERNEL_HEIGHT = 210
+"""Tallest the kernel panel gets."""
+MAX_CHANNEL_TABS = 64
+"""Input channels get a tab each up to this many; past it, a spin box."""
+
+
+class ChannelChooser(QtWidgets.QWidget):
+    """Which channel a panel shows: tabs for a few channels, a spin box for many; hidden for one."""
+
+    chosen = QtCore.pyqtSignal(int)
+
+    def __init__(self, label: str, name: str, parent=None):
+        super().__init__(parent)
+        self.name = name
+        self.tabs = QtWidgets.QTabBar()
+        self.tabs.setObjectName(f"{name}_tabs")
+        self.tabs.setUsesScrollButtons(True)
+        self.tabs.setExpanding(False)
+        self.tabs.setDrawBase(False)
+        self.tabs.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.spin = QtWidgets.QSpinBox()
+        self.spin.setObjectName(f"{name}_spin")
+        self.label = QtWidgets.QLabel(label)
+        self.count_label = QtWidgets.QLabel()
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.spin)
+        layout.addWidget(self.count_label)
+        layout.addStretch(0)
+        self.tabs.currentChanged.connect(self._picked)
+        self.spin.valueChanged.connect(self._picked)
+        self.setVisible(False)
+
+    def show_channels(self, count: int, current: int) -> None:
+        for widget in (self.tabs, self.spin):
+            widget.blockSignals(True)
+        tabbed = count <= MAX_CHANNEL_TABS
+        if tabbed and self.tabs.count() != count:
+            while self.tabs.count():
+                self.tabs.removeTab(0)
+            for index in range(count):
+                self.tabs.addTab(f"{self.name}={index}")
+        self.tabs.setVisible(tabbed)
+        self.spin.setVisible(not tabbed)
+        self.spin.setRange(0, max(count - 1, 0))
+        self.spin.setValue(current)
+        if tabbed:
+            self.tabs.setCurrentIndex(current)
+        self.count_label.setText(f"of {count}")
+        self.count_label.setVisible(not tabbed)
+        for widget in (self.tabs, self.spin):
+            widget.blockSignals(False)
+        self.setVisible(count > 1)
+
+    def _picked(self, index: int) -> None:
+        if index >= 0:
+            self.chosen.emit(int(index))
+
+
 def _remove(items) -> None:
     for item in items:
         item.setParentItem(None)
@@ -65,9 +126,18 @@ class AnimationPanel(QtWidgets.QWidget):
         self.legend = _label()
         self.legend.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.grid = CellGrid()
+        self.channels = ChannelChooser("input channel:", "c")
+        self.channels.setToolTip("The input channel shown, with its kernel slice w[k, c]; "
+                                 "each output sums every channel")
         self.arithmetic = _label(size=13)
         self.arithmetic.setObjectName("arithmetic")
-        self.arithmetic.setMinimumHeight(40)
+        self.arithmetic.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft)
+        self.arithmetic_scroll = QtWidgets.QScrollArea()
+        self.arithmetic_scroll.setWidget(self.arithmetic)
+        self.arithmetic_scroll.setWidgetResizable(True)
+        self.arithmetic_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.arithmetic_scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.arithmetic_scroll.setMinimumHeight(48)
         self.fit_button = QtWidgets.QToolButton(text="Fit")
         self.fit_button.setObjectName("fit")
         self.fit_button.setToolTip("Show the whole grids again (or double-click a grid). "
@@ -87,17 +157,18 @@ class AnimationPanel(QtWidgets.QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)
         layout.addLayout(tools)
+        layout.addWidget(self.channels)
         self.middle = QtWidgets.QHBoxLayout()
         self.middle.addWidget(self.grid, 1)
         layout.addLayout(self.middle, 1)
         self.theme = NORMAL
         self.kernel = KernelPanel()
-        self.kernel.setMaximumWidth(240)
-        self.kernel.setMaximumHeight(190)
+        self.kernel.setMaximumWidth(250)
+        self.kernel.setMaximumHeight(KERNEL_HEIGHT)
         bottom = self.bottom = QtWidgets.QHBoxLayout()
         bottom.addWidget(self.kernel)
         words = QtWidgets.QVBoxLayout()
-        words.addWidget(self.arithmetic)
+        words.addWidget(self.arithmetic_scroll, 1)
         bottom.addLayout(words, 1)
         layout.addLayout(bottom)
         self.input_border = self.grid.add_rect(NORMAL.input_border, 3.0)
@@ -119,7 +190,6 @@ class AnimationPanel(QtWidgets.QWidget):
         self.selection_text.setObjectName("selection_text")
         self.selection_text.setStyleSheet(f"color: {SELECTION_COLOUR}")
         words.addWidget(self.selection_text)
-        words.addStretch(1)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -130,7 +200,7 @@ class AnimationPanel(QtWidgets.QWidget):
         it otherwise; never more than a quarter of the panel's height under it."""
         beside = width > 1.6 * height
         least = self.kernel.minimumSizeHint().height()
-        self.kernel.setMaximumHeight(190 if beside else max(least, min(190, height // 4)))
+        self.kernel.setMaximumHeight(KERNEL_HEIGHT if beside else max(least, min(KERNEL_HEIGHT, height // 4)))
         layout = self.middle if beside else self.bottom
         if layout.indexOf(self.kernel) >= 0:
             return
@@ -154,13 +224,14 @@ class AnimationPanel(QtWidgets.QWidget):
     def draw(self, frame, changes) -> None:
         if SPEC in changes or DATA in changes:
             self._draw_grid(frame.input)
+            self.channels.show_channels(frame.in_channels, frame.in_channel)
         if changes & {SPEC, DATA, STEP}:
             self._draw_step(frame)
-        if changes & {SPEC, SELECTION}:
-            self._draw_selection(frame.selection)
+        if changes & {SPEC, DATA, SELECTION}:
+            self._draw_selection(frame.selection, frame.selection_terms)
         self.kernel.draw(frame, changes)
 
-    def _draw_selection(self, picked) -> None:
+    def _draw_selection(self, picked, terms=None) -> None:
         if picked is None:
             self.picked.clear()
             self.copies.clear()
@@ -174,7 +245,10 @@ class AnimationPanel(QtWidgets.QWidget):
         else:
             self.copies.clear()
         how = "pinned · Esc clears" if picked.pinned else "click to pin"
-        self.selection_text.setText(f"{picked.text}  ({how})")
+        text = f"{picked.text}  ({how})"
+        if terms is not None:
+            text += "\n" + terms.text()
+        self.selection_text.setText(text)
 
     def _draw_grid(self, picture) -> None:
         padded, mask, mode = picture.values, picture.padding, picture.mode
@@ -261,10 +335,13 @@ class OutputPanel(QtWidgets.QWidget):
         self.formula_label = _label(size=11)
         self.formula_label.setObjectName("output_formula")
         self.grid = CellGrid()
+        self.channels = ChannelChooser("output channel:", "k")
+        self.channels.setToolTip("The output channel shown: its map and its weights w[k]")
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.shape_label)
         layout.addWidget(self.formula_label)
+        layout.addWidget(self.channels)
         layout.addWidget(self.grid, 1)
         self.theme = NORMAL
         self.current = self.grid.add_rect(NORMAL.window_colour, 3.5)
@@ -279,6 +356,7 @@ class OutputPanel(QtWidgets.QWidget):
     def draw(self, frame, changes) -> None:
         if SPEC in changes or DATA in changes:
             self._draw_grid(frame)
+            self.channels.show_channels(frame.out_channels, frame.out_channel)
         if changes & {SPEC, DATA, STEP}:
             self._draw_step(frame)
         if changes & {SPEC, SELECTION}:
@@ -348,7 +426,7 @@ class CoveragePanel(QtWidgets.QWidget):
         self.grid.addItem(self.colour_bar)
         self.grid.setToolTip("Point at an input cell to see every output that reads it (blue); click to pin")
         self.grid.cell_clicked.connect(self.cell_clicked)
-        self.picked = Highlight(self.grid, SELECTION_COLOUR, fill_alpha=60, z=2)
+        self.picked = Highlight(self.grid, SELECTION_COLOUR, fill_alpha=110, width=3.5, z=2)
         self.theme = NORMAL
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -371,14 +449,11 @@ class CoveragePanel(QtWidgets.QWidget):
                 self.picked.clear()
             elif picked.kind == "input":
                 row, col = picked.cell
-                self.picked.show(np.arange(row + 1) == row, np.arange(col + 1) == col, fill=False, counts=False)
+                self.picked.show(np.arange(row + 1) == row, np.arange(col + 1) == col, counts=False)
             else:
                 self.picked.show(picked.rows.input, picked.cols.input)
-        if SPEC in changes or SELECTION in changes:
-            text = frame.coverage.summary
-            if frame.selection:
-                text += f"<br><b style='color:{self.theme.selection_colour}'>{frame.selection.text}</b>"
-            self.summary.setText(text)
+        if SPEC in changes:
+            self.summary.setText(frame.coverage.summary)
 
     def _draw_grid(self, picture) -> None:
         most = max(picture.most, 1)

@@ -86,6 +86,8 @@ class SessionView(QtWidgets.QWidget):
             self.coverage.cell_clicked.connect(lambda row, col: self._pin("input", row, col))
             self.kernel.grid.cell_clicked.connect(lambda row, col: self._pin("weight", row, col))
             self.animation.grid.cell_clicked.connect(self._padded_clicked)
+            self.animation.channels.chosen.connect(lambda c: session.show_channels(in_channel=c))
+            self.output.channels.chosen.connect(lambda k: session.show_channels(out_channel=k))
             self.output.grid.cell_hovered.connect(lambda row, col: self._hover("output", row, col))
             self.coverage.grid.cell_hovered.connect(lambda row, col: self._hover("input", row, col))
             self.kernel.grid.cell_hovered.connect(lambda row, col: self._hover("weight", row, col))

@@ -3,9 +3,7 @@ one or two SessionViews in the middle (the first is the one the controls, keys a
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
@@ -14,6 +12,8 @@ from ..session import ERROR, SPEC, SPEEDS, Session
 from . import settings as stored
 from .code_panel import CodePanel
 from .controls import Controls
+from .export_menu import Exporter
+from .lessons import Lessons
 from .playback import PlaybackBar
 from .render import png_bytes
 from .session_view import EVERYTHING, SessionView
@@ -142,6 +142,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action("Open &spec…", "Ctrl+Shift+O", self.open_spec, file_menu, "Load a spec JSON file (a lesson)")
         self._action("Save spec &as…", "Ctrl+Shift+S", self.save_spec, file_menu, "Save the spec as JSON")
         self._action("Save &screenshot…", "Ctrl+P", self.save_screenshot_dialog, file_menu, "Save the window as PNG")
+        self._action("Save sc&ene…", "Ctrl+E", lambda: self.lessons.save_scene(), file_menu,
+                     "Save what the window shows (spec, data, step, selection, lesson text) as a scene")
+        self.exporter = Exporter(self, file_menu.addMenu("&Export"))
         file_menu.addSeparator()
         self._action("&Quit", QtGui.QKeySequence.StandardKey.Quit, self.close, file_menu)
         if QtGui.QKeySequence(QtGui.QKeySequence.StandardKey.Quit).isEmpty():
@@ -183,6 +186,7 @@ class MainWindow(QtWidgets.QMainWindow):
                      "The least padding that gives an output size")
         self._action("&Framework code", "Ctrl+Shift+C", lambda: self.show_code(), tools_menu,
                      "The spec as PyTorch or TensorFlow code, to copy")
+        self.lessons = Lessons(self)
 
     def open_solver(self):
         """Show the padding solver dialog (one per window), on the primary session."""
@@ -233,20 +237,20 @@ class MainWindow(QtWidgets.QMainWindow):
     # presentation ------------------------------------------------------------------------------
     def set_presentation(self, on: bool, full_screen: bool = False) -> None:
         """Presentation mode for a projector: large fonts and thick lines, colour-blind-safe maps,
-        the settings and timing docks closed (F9 opens the settings; both come back as they were
-        when the mode ends). Remembered on close. `full_screen` also enters (or leaves) full screen."""
+        the settings, timing and code docks closed (F9 opens the settings; they come back as they
+        were when the mode ends; a lesson's dock stays). Remembered on close. `full_screen` also enters (or leaves) full screen."""
         on = bool(on)
         self.presentation_action.setChecked(on)
         if on != self.presentation:
             self.presentation = on
             theme = theme_for(on)
-            docks = (self.controls_dock, self.timing_dock)
+            docks = (self.controls_dock, self.timing_dock, self.code_dock)  # the lesson dock stays
             if on and theme.hide_docks:
                 self._docks_shown = [not dock.isHidden() for dock in docks]
                 for dock in docks:
                     dock.hide()
             elif not on:
-                for dock, shown in zip(docks, getattr(self, "_docks_shown", (True, False))):
+                for dock, shown in zip(docks, getattr(self, "_docks_shown", (True, False, False))):
                     dock.setVisible(shown)
             for view in self.views:
                 view.apply_theme(theme)
@@ -482,17 +486,13 @@ class MainWindow(QtWidgets.QMainWindow):
         return self._write_file(path, data, "screenshot")
 
     def _write_file(self, path: str, data: bytes, what: str) -> bool:
-        """Write to a temporary file beside `path`, then rename: a failure midway leaves any
-        earlier file at `path` whole."""
-        temporary = f"{path}.{os.getpid()}.part"
+        """Write whole or not at all, through a symlink to its target (`write_atomic`)."""
+        from ..session.files import FileRefused, write_atomic
+
         try:
-            with open(temporary, "wb") as handle:
-                handle.write(data)
-            os.replace(temporary, path)
-        except OSError as error:
-            with contextlib.suppress(OSError):
-                os.remove(temporary)
-            self._file_failed(f"could not save the {what} to {path}: {error.strerror or error}")
+            write_atomic(path, data, what)
+        except FileRefused as error:
+            self._file_failed(str(error))
             return False
         self._file_done(f"saved {what} to {path}")
         return True

@@ -13,6 +13,7 @@ from typing import NamedTuple
 from ..backends.base import CONVVIZ
 from .compare import copy_share, fastest_median
 from .records import TIMING_KINDS, Measurement
+from .stats import ratio_text
 from .sweep import crossover
 
 TABLE_COLUMNS = ("backend", "algorithm", "kind", "median ms", "p10–p90 ms", "stability", "threads", "GFLOP/s",
@@ -129,8 +130,13 @@ def table_row(record: Measurement) -> list[str]:
 
 @dataclass(frozen=True)
 class Bar:
+    """One bar: `name` says what was timed (for the axis), `detail` its figure, rate and any
+    warning (beside the bar); `label` is both."""
+
     record: Measurement
     label: str
+    name: str = ""
+    detail: str = ""
 
 
 def bars(records) -> list[Bar]:
@@ -149,7 +155,10 @@ def bars(records) -> list[Bar]:
         mark = "" if record.correct else " ✗ WRONG"
         if record.stable is False:
             mark += f" ⚠ unstable: {record.stability}"
-        shown.append(Bar(record, f"{record.backend} {record.algorithm} ({kind}) · {rate_label(record)}{mark}"))
+        name = f"{record.backend} {record.algorithm}" + ("" if key in one_timing else f" ({kind})")
+        detail = f"{record.median_ms:.3g} ms · {rate_label(record)}{mark}"
+        shown.append(Bar(record, f"{record.backend} {record.algorithm} ({kind}) · {rate_label(record)}{mark}",
+                         name, detail))
     return shown
 
 
@@ -159,9 +168,10 @@ def timed_for(records) -> str | None:
 
 
 def stability_line(records) -> str:
-    """How far the run can be trusted: how many timings are unstable and why, with the threads and
-    the load; "" without verdicts."""
-    judged = [record for record in records if record.stable is not None]
+    """How far the run can be trusted: how many timings (a host backend's one timing once) are
+    unstable and why, with the threads and the load; "" without verdicts."""
+    judged = [record for record in records
+              if record.stable is not None and not (same_timing(record) and record.kind == "end-to-end")]
     if not judged:
         return ""
     threads = sorted({record.thread_count for record in judged if record.thread_count is not None})
@@ -175,17 +185,23 @@ def stability_line(records) -> str:
     unstable = [record for record in judged if record.stable is False]
     if not unstable:
         return f"all {len(judged)} timings stable{context}"
-    causes = "; ".join(dict.fromkeys(record.stability for record in unstable))
-    return (f"⚠ {len(unstable)} of {len(judged)} timings unstable{context}: {causes} — "
-            "not used for ratios; try fewer threads or a quieter machine")
+    busy = sum("busy" in record.stability for record in unstable)
+    spread = [record.p90_ms / record.p10_ms for record in unstable if "spread" in record.stability]
+    causes = []
+    if busy:
+        causes.append(f"{busy} ran while the machine was busy")
+    if spread:
+        causes.append(f"{len(spread)} spread up to {ratio_text(max(spread))}× (p90/p10)")
+    return (f"⚠ {len(unstable)} of {len(judged)} timings unstable{context}: {', '.join(causes)} — "
+            "left out of ratios; try fewer threads or a quieter machine")
 
 
-def run_summary(records, skipped) -> str:
-    """The status line of a finished run: how many timings and for which spec, and what was
-    skipped, why."""
+def run_summary(records, skipped, subject: str | None = None) -> str:
+    """The status line of a finished run: how many timings and for which spec (or `subject`),
+    and what was skipped, why."""
     text = f"done: {len(records)} timings"
     if records:
-        text += f" for {timed_for(records)}"
+        text += f" for {subject or timed_for(records)}"
     notes = list(dict.fromkeys(f"{item.backend}: {item.reason}" for item in skipped))
     if notes:
         text += " · skipped " + "; ".join(notes)
@@ -234,7 +250,9 @@ def input_size_sweep_lines(records, backends=None) -> list[str]:
     point = sweep_crossover(records)
     unjudged = sorted({record.sweep_value for record in records
                        if record.sweep_value is not None and record.stable is False})
-    note = [f"sizes {', '.join(map(str, unjudged))}: unstable timings, left out of the crossover"] if unjudged else []
+    note = []
+    if unjudged and own_backend(records, host=False):
+        note = [f"sizes {', '.join(map(str, unjudged))}: unstable timings, left out of the crossover"]
     if point is not None:
         return [f"crossover: the GPU wins end to end from input {point}×{point}", *note]
     return [*comparison_lines(records, backends), *note]

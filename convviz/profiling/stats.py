@@ -90,14 +90,18 @@ def judge(summary: Summary, load_before: float | None, load_after: float | None,
     if busy_load(load_before, cpus) or busy_load(load_after, cpus):
         reasons.append(f"machine busy: load {_load_text(load_before)} before, {_load_text(load_after)} after, "
                        f"on {cpus} CPUs")
-        briefs.append(f"busy, load {_load_text(max(v for v in (load_before, load_after) if v is not None))}"
-                      f"/{cpus} CPUs")
+        briefs.append(f"busy (load {max(v for v in (load_before, load_after) if v is not None):.1f})")
     ratio = spread_ratio(summary)
     if summary.count > 1 and ratio > spread_limit:
-        reasons.append(f"spread p90/p10 {ratio:.2g}× (over {spread_limit:g}×): other work or clock changes "
+        reasons.append(f"spread p90/p10 {ratio_text(ratio)}× (over {spread_limit:g}×): other work or clock changes "
                        "slowed some runs")
-        briefs.append(f"spread {ratio:.2g}×")
+        briefs.append(f"spread {ratio_text(ratio)}×")
     return Verdict(not reasons, "; ".join(reasons), ", ".join(briefs))
+
+
+def ratio_text(ratio: float) -> str:
+    """A p90/p10 ratio in two figures, or a whole number from 100 up."""
+    return f"{ratio:.2g}" if ratio < 100 else f"{ratio:.0f}"
 
 
 def _load_text(load) -> str:

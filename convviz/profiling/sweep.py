@@ -75,6 +75,13 @@ def sweep_events(spec, parameter, values, backends=None, dtype="float32", cancel
                 except StopIteration as end:
                     found = end.value
                     break
+                except ConvSpecError as refusal:
+                    # refused before it allocates (e.g. the memory guard): the values already timed
+                    # stay, and this one is said, with why
+                    found = []
+                    yield Progress(index + 1, len(values), f"{parameter} {value}: refused ({refusal})")
+                    yield Skipped(f"{parameter}={value}", f"refused: {refusal}")
+                    break
                 if isinstance(event, Progress):
                     fraction = event.done / event.total if event.total else 1.0
                     yield Progress(int(round((index + fraction) * 1000)), len(values) * 1000,

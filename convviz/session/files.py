@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from ..core import ConvSpec, ConvSpecError
 from .jsonfile import read_json_file
+from .safe_io import MAX_SPEC_BYTES, FileRefused, check_output_path, read_bytes_file, read_text_file, write_atomic
 from .scene import is_scene, scene_from_json
+
+__all__ = ["MAX_SPEC_BYTES", "FileRefused", "check_output_path", "load_spec_file", "read_bytes_file",
+           "read_text_file", "write_atomic"]
 
 
 def load_spec_file(path) -> dict:

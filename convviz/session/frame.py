@@ -16,32 +16,113 @@ import numpy as np
 from .patterns import format_value
 from .selection import SelectionTarget
 
-ARITHMETIC_TERMS = 9
-"""Kernels with at most this many taps show every product in the step's arithmetic."""
+MAX_LISTED_TERMS = 4096
+"""The arithmetic lists every product up to this many (a 63×63 kernel on one channel); past it,
+one sum per input channel."""
+MAX_DECIMALS = 12
+
+
+def _decimals_of_total(total: float) -> int:
+    """Decimals the total is shown with: as `format_value` would (2 below 10, 1 below 100, else 0)."""
+    size = abs(total)
+    return 2 if size < 10 else 1 if size < 100 else 0
+
+
+def _fixed(value: float, decimals: int) -> str:
+    """`value` with at most `decimals` decimals, trailing zeros dropped, a real minus sign."""
+    if not np.isfinite(value):
+        return str(value)
+    text = f"{value:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    return text.replace("-", "−")
+
+
+def shown_decimals(inputs: np.ndarray, weights: np.ndarray, partials: np.ndarray, total_decimals: int) -> int:
+    """The fewest decimals for the factors such that, channel by channel, the products of the
+    factors as shown add up to the channel's sum as shown (within a tenth of its last digit)."""
+    tolerance = 0.1 * 10.0 ** -total_decimals
+    for decimals in range(total_decimals, MAX_DECIMALS + 1):
+        scale = 10.0 ** decimals
+        shown_x, shown_w = np.round(inputs * scale) / scale, np.round(weights * scale) / scale
+        sums = (shown_x * shown_w).reshape(len(partials), -1).sum(axis=1)
+        if np.all(np.abs(sums - partials) < tolerance):
+            return decimals
+    return MAX_DECIMALS
+
+
+def _sum_decimals(parts: list[str], total: float, fewest: int) -> int:
+    """Decimals to show a sum of the shown `parts` with: as many as the parts use, when the parts
+    as shown add up to the total at that many; else fewer (`fewest` at least)."""
+    used = max((len(part.split(".")[1]) for part in parts if "." in part), default=0)
+    shown = sum(float(part.replace("−", "-")) for part in parts)
+    for decimals in range(max(used, fewest), fewest, -1):
+        if abs(shown - total) <= 0.5 * 10.0 ** -decimals * (1 - 1e-9):
+            return decimals
+    return fewest
 
 
 @dataclass(frozen=True)
 class StepTerms:
-    """The arithmetic of one animation step: output (i, j) = Σ x·w over its taps."""
+    """The arithmetic of one animation step: output (k; i, j) = Σ_c Σ x·w (+ bias) over its taps."""
 
     step: int
     position: tuple[int, int]
     rows: np.ndarray
     cols: np.ndarray
     inputs: np.ndarray
+    """(C, kh, kw) the padded input values under the taps, per input channel."""
     weights: np.ndarray
+    """(C, kh, kw) the weights w[k, c] of the shown output channel k."""
     total: float
+    bias: float | None = None
+    out_channel: int = 0
+    out_channels: int = 1
 
-    def text(self, max_terms: int = ARITHMETIC_TERMS) -> str:
+    @property
+    def partials(self) -> np.ndarray:
+        """(C,) each input channel's Σ x·w."""
+        return (self.inputs * self.weights).reshape(len(self.inputs), -1).sum(axis=1)
+
+    def text(self, max_terms: int = MAX_LISTED_TERMS) -> str:
+        """Every product, with enough decimals that the products as shown add up to the sums as shown.
+
+        One line for one input channel; with several, a line per channel (c=0: …) and a last line
+        adding the channel sums and the bias."""
         i, j = self.position
-        total = format_value(self.total)
-        if self.inputs.size <= max_terms:
-            products = " + ".join(
-                f"{_bracket(format_value(x))}·{_bracket(format_value(w))}"
-                for x, w in zip(self.inputs.ravel(), self.weights.ravel())
-            )
-            return f"y[{i},{j}] = {products} = {total}"
-        return f"y[{i},{j}] = Σ x·w over {self.inputs.size} taps = {total}"
+        name = f"y[{i},{j}]" if self.out_channels == 1 else f"y[k={self.out_channel}][{i},{j}]"
+        channels = len(self.inputs)
+        partials = self.partials
+        total_decimals = _decimals_of_total(self.total)
+        partial_decimals = total_decimals + (len(str(channels)) if channels > 1 or self.bias is not None else 0)
+        listed = self.inputs.size <= max_terms
+        decimals = shown_decimals(self.inputs, self.weights, partials, partial_decimals) if listed else 0
+
+        def products(channel: int) -> str:
+            return " + ".join(f"{_bracket(_fixed(x, decimals))}·{_bracket(_fixed(w, decimals))}"
+                              for x, w in zip(self.inputs[channel].ravel(), self.weights[channel].ravel()))
+
+        total = _fixed(self.total, total_decimals)
+        bias = "" if self.bias is None else f" + {_bracket(_fixed(self.bias, partial_decimals))}"
+        if channels == 1:
+            if not listed:
+                return f"{name} = Σ x·w over {self.inputs.size:,} taps{bias} = {total}"
+            if self.bias is None:
+                return f"{name} = {products(0)} = {total}"
+            return f"{name} = {products(0)}{bias} = {total}"
+        sums = [_fixed(value, partial_decimals) for value in partials]
+        lines = [f"{name} = Σ over {channels} input channels of Σ x·w" + (" + bias" if self.bias is not None else "")]
+        for channel in range(channels):
+            body = products(channel) if listed else f"Σ x·w over {self.inputs[channel].size:,} taps"
+            lines.append(f"  c={channel}: {body} = {sums[channel]}")
+        if not listed:
+            lines.append(f"  (every product of {self.inputs.size:,} is too many to list; one sum per channel)")
+        parts = [*sums, *([] if self.bias is None else [_fixed(self.bias, partial_decimals)])]
+        total = _fixed(self.total, _sum_decimals(parts, self.total, total_decimals))
+        lines.append(f"  {name} = {' + '.join(_bracket(text) for text in sums)}{bias} = {total}")
+        return "\n".join(lines)
 
 
 def _bracket(text: str) -> str:
@@ -268,7 +349,13 @@ class Frame:
     """(top, left, height, width) of the step's window on the padded grid."""
     terms: StepTerms
     selection: Selection | None = field(default=None)
+    selection_terms: StepTerms | None = field(default=None)
+    """The arithmetic of a picked output cell (None unless an output cell is picked)."""
     kernel: KernelGrid | None = field(default=None)
+    in_channel: int = 0
+    in_channels: int = 1
+    out_channel: int = 0
+    out_channels: int = 1
 
     @property
     def arithmetic(self) -> str:
@@ -279,7 +366,8 @@ class Frame:
         return f"step {self.step + 1} / {self.steps}"
 
 
-def input_grid(conv_plan, padded: np.ndarray, pictorial: bool) -> InputGrid:
+def input_grid(conv_plan, padded: np.ndarray, pictorial: bool, channel: int = 0) -> InputGrid:
+    """The padded grid of input channel `channel` (its values `padded`)."""
     spec = conv_plan.spec
     height, width = spec.input_size
     top, bottom, left, right = conv_plan.pads
@@ -289,6 +377,8 @@ def input_grid(conv_plan, padded: np.ndarray, pictorial: bool) -> InputGrid:
                  f"padding top {top}, bottom {bottom}, left {left}, right {right}")
     else:
         title = f"Input {height}×{width}  ·  no padding"
+    if spec.in_channels > 1:
+        title = f"Input channel c={channel} of {spec.in_channels}: " + title[len("Input "):]
     (kh, kw), (sh, sw), (dh, dw) = spec.kernel_size, spec.stride, spec.dilation
     kernel_text = f"{kh}×{kw} kernel, stride {sh}×{sw}" + (f", dilation {dh}×{dw}" if (dh, dw) != (1, 1) else "")
     mask = conv_plan.padding_mask
@@ -303,28 +393,63 @@ def input_grid(conv_plan, padded: np.ndarray, pictorial: bool) -> InputGrid:
     )
 
 
-def output_grid(conv_plan, output: np.ndarray) -> OutputGrid:
+def framework_refusal(conv_plan) -> str:
+    """What PyTorch says of this spec when it refuses it, and the explicit padding that gives the
+    same output ('' when it takes the spec as it is)."""
+    spec = conv_plan.spec
+    if spec.padding != "same" or spec.stride == (1, 1):
+        return ""
+    top, bottom, left, right = conv_plan.pads
+    mode = spec.padding_mode
+    if top == bottom and left == right:
+        explicit = f"padding=({top}, {left})" + ("" if mode == "zeros" else f", padding_mode='{mode}'")
+    else:
+        pad_mode = {"zeros": "constant"}.get(mode, mode)
+        explicit = f"F.pad(x, ({left}, {right}, {top}, {bottom}), mode='{pad_mode}') then padding=0"
+    return (f"⚠ PyTorch refuses padding='same' at stride {spec.stride[0]}×{spec.stride[1]} (it takes 'same' "
+            f"only at stride 1). These pads (TensorFlow's rule) in PyTorch: {explicit}")
+
+
+def output_grid(conv_plan, output: np.ndarray, channel: int = 0) -> OutputGrid:
+    """The map of output channel `channel` (its values `output`)."""
     spec = conv_plan.spec
     ho, wo = conv_plan.output_size
     rows, cols = conv_plan.axes
     formulas = f"height: {rows.formula()}\nwidth:  {cols.formula()}"
     if spec.dilation != (1, 1):
         formulas += f"\n(dilated kernel: {rows.reach_formula()}, {cols.reach_formula()})"
+    refusal = framework_refusal(conv_plan)
+    if refusal:
+        formulas += "\n" + refusal
     step_cells = conv_plan.step_cells
     cell_steps = np.empty((ho, wo), dtype=np.int64)
     cell_steps[step_cells[:, 0], step_cells[:, 1]] = np.arange(conv_plan.steps)
+    title = f"Output {ho}×{wo}  ·  {conv_plan.steps} steps"
+    if spec.out_channels > 1:
+        title = f"Output channel k={channel} of {spec.out_channels}: {ho}×{wo}  ·  {conv_plan.steps} steps"
+    if spec.in_channels > 1:
+        title += f"  ·  each cell sums {spec.in_channels} channels × {spec.kernel_size[0] * spec.kernel_size[1]} taps"
     return OutputGrid(
         values=output, cell_steps=cell_steps, step_cells=step_cells,
-        title=f"Output {ho}×{wo}  ·  {conv_plan.steps} steps", shape_text=f"output {ho}×{wo} ({conv_plan.steps} steps)",
+        title=title, shape_text=f"output {ho}×{wo} ({conv_plan.steps} steps)",
         formulas=formulas,
         row_labels=_labels(ho), col_labels=_labels(wo),
     )
 
 
-def kernel_grid(conv_plan, weights: np.ndarray) -> KernelGrid:
-    kh, kw = conv_plan.spec.kernel_size
-    return KernelGrid(values=np.asarray(weights), title=f"Kernel {kh}×{kw}",
-                      row_labels=_labels(kh), col_labels=_labels(kw))
+def kernel_grid(conv_plan, weights: np.ndarray, out_channel: int = 0, in_channel: int = 0,
+                bias: float | None = None) -> KernelGrid:
+    """The kernel slice w[out_channel, in_channel] (its values `weights`)."""
+    spec = conv_plan.spec
+    kh, kw = spec.kernel_size
+    k, c = spec.out_channels, spec.in_channels
+    if k == c == 1:
+        title = f"Kernel {kh}×{kw}"
+    else:
+        title = (f"Weights K×C×kh×kw = {k}×{c}×{kh}×{kw}\nshown: w[k={out_channel}, c={in_channel}]")
+    if bias is not None:
+        title += f"  ·  bias {format_value(bias)}"
+    return KernelGrid(values=np.asarray(weights), title=title, row_labels=_labels(kh), col_labels=_labels(kw))
 
 
 def coverage_grid(conv_plan) -> CoverageGrid:
@@ -337,6 +462,10 @@ def coverage_grid(conv_plan) -> CoverageGrid:
         summary += " · never read: " + ", ".join(parts)
     else:
         summary += " · every input cell is read"
+    spec = conv_plan.spec
+    if spec.in_channels > 1 or spec.out_channels > 1:
+        summary += (f"<br>per input channel, for one output channel; over all {spec.out_channels} output "
+                    f"channels each cell is read {spec.out_channels}× as often")
     height, width = conv_plan.spec.input_size
     return CoverageGrid(counts=counts, unread=counts == 0, most=high, summary=summary,
                         row_labels=_labels(height), col_labels=_labels(width))
@@ -373,31 +502,47 @@ def selection(conv_plan, target, pinned: bool = True) -> Selection:
 def _selection_text(picked: Selection, conv_plan) -> str:
     row, col = picked.cell
     total = picked.multiplications
+    channels, outputs = conv_plan.spec.in_channels, conv_plan.spec.out_channels
     if picked.kind == "output":
         zeros = total - int(picked.counts("input").sum())
         text = (f"output ({row}, {col}) sums {_plural(total, 'product')}: its window reads padded rows "
                 f"{ranges_text(picked.axes_of('padded')[0].tolist())}, columns "
                 f"{ranges_text(picked.axes_of('padded')[1].tolist())}")
-        return text + (f"; {zeros} of them read zero padding" if zeros else "")
+        text += f"; {zeros} of them read zero padding" if zeros else ""
+        if channels > 1:
+            text += f" — in each of {channels} input channels: {_plural(channels * total, 'product')} in all"
+        return text
     if picked.kind == "weight":
         cells = picked.cell_count("input")
         zeros = total - int(picked.counts("input").sum())
         text = (f"weight ({row}, {col}) multiplies {_plural(total, 'input value')}, one per output "
                 f"cell: {_plural(cells, 'distinct input cell')}")
-        return text + (f", and zero padding {_times(zeros)}" if zeros else "")
+        text += f", and zero padding {_times(zeros)}" if zeros else ""
+        if channels > 1 or outputs > 1:
+            text += " — the same cells for every slice w[k, c], each in its own input channel c"
+        return text
     readers = picked.cell_count("output")
     if not total:
         return f"input ({row}, {col}) is read by no window"
     copies = len(picked.copy_cells) - 1
     text = f"input ({row}, {col}) is read {_times(total)} by {_plural(readers, 'output')}"
     if copies:
-        text += f" (itself and {_plural(copies, 'padding copy').replace('copys', 'copies')})"
+        text += f" (itself and {copies} padding {'copy' if copies == 1 else 'copies'})"
+    if outputs > 1:
+        text += f" of each output channel: {_times(total * outputs)} over all {outputs}"
     return text
 
 
-def step_terms(conv_plan, padded: np.ndarray, weights: np.ndarray, step: int) -> StepTerms:
-    """Σ x·w of `step`, from the padded grid and the kernel."""
+def step_terms(conv_plan, padded: np.ndarray, weights: np.ndarray, step: int, bias: float | None = None,
+               out_channel: int = 0) -> StepTerms:
+    """Σ_c Σ x·w (+ bias) of `step`, from the padded grids (C, Hp, Wp) and the kernel slices
+    (C, kh, kw) of the shown output channel (2-D arrays: one channel)."""
+    padded, weights = np.asarray(padded), np.asarray(weights)
+    if padded.ndim == 2:
+        padded, weights = padded[None], weights[None]
     i, j = conv_plan.step_position(step)
     rows, cols = conv_plan.taps(i, j)
-    inputs = padded[np.ix_(rows, cols)]
-    return StepTerms(step, (i, j), rows, cols, inputs, weights, float((inputs * weights).sum()))
+    inputs = padded[:, rows[:, None], cols[None, :]]
+    total = float((inputs * weights).sum()) + (0.0 if bias is None else float(bias))
+    return StepTerms(step, (i, j), rows, cols, inputs, weights, total, bias, out_channel,
+                     conv_plan.spec.out_channels)

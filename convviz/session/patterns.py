@@ -57,6 +57,44 @@ def kernel_preset(name: str, size: tuple[int, int], seed: int = 0) -> np.ndarray
     raise ValueError(f"unknown kernel preset {name!r}; choose one of {', '.join(KERNEL_PRESETS)}")
 
 
+def _variants(values: np.ndarray, numbers: np.ndarray, turn: bool) -> np.ndarray:
+    """Variant n of a 2-D array for each n of `numbers`, by n mod 4: quarter turns when `turn`
+    (square), else flips (left-right, up-down, both). Channels made of one pattern this way
+    differ visibly."""
+    if turn:
+        four = np.stack([np.rot90(values, n) for n in range(4)])
+    else:
+        four = np.stack([values, values[:, ::-1], values[::-1, :], values[::-1, ::-1]])
+    return four[np.asarray(numbers) % 4]
+
+
+def input_channels(name: str, size: tuple[int, int], channels: int, seed: int = 0,
+                   image: np.ndarray | None = None) -> np.ndarray:
+    """(channels, H, W) inputs: channel 0 is `input_pattern(name, size, seed, image)`; the others
+    are more random integers (another seed) or flipped copies of the pattern."""
+    first = input_pattern(name, size, seed=seed, image=image)
+    if channels == 1:
+        return first[None]
+    if name.strip().lower() == "random integers":
+        rest = np.random.default_rng(seed + 1).integers(0, 10, size=(channels - 1, *first.shape)).astype(np.float64)
+        return np.concatenate([first[None], rest])
+    return _variants(first, np.arange(channels), turn=False)
+
+
+def kernel_slices(name: str, size: tuple[int, int], out_channel: int, channels: int, seed: int = 0) -> np.ndarray:
+    """(channels, kh, kw) weights of output channel `out_channel`, one slice per input channel:
+    slice (0, 0) is `kernel_preset(name, size, seed)`; the others turn (square kernels) or flip it
+    by (k + c) quarter turns, or draw other random integers for "random"."""
+    first = kernel_preset(name, size, seed=seed)
+    if name.strip().lower() == "random":
+        rng = np.random.default_rng([seed, out_channel])
+        slices = rng.integers(-2, 3, size=(channels, *first.shape)).astype(np.float64)
+        if out_channel == 0:
+            slices[0] = first
+        return slices
+    return _variants(first, np.arange(channels) + out_channel, turn=first.shape[0] == first.shape[1])
+
+
 def sample_image(height: int = 64, width: int = 64) -> np.ndarray:
     """A small procedural picture (0…255): sky gradient, a sun, a house with a door and a window.
 

@@ -16,13 +16,16 @@ import numpy as np
 
 from ..core import ConvSpec, ConvSpecError, plan
 from . import frame as frames
-from .patterns import INPUT_PATTERNS, KERNEL_PRESETS, input_pattern, kernel_preset
+from .patterns import INPUT_PATTERNS, KERNEL_PRESETS, input_channels, kernel_slices
 from .selection import SelectionTarget, parse_selection
 
 DEFAULT_SPEC = ConvSpec((1, 1, 7, 7), 1, (3, 3), padding="valid")
 MAX_ANIMATION_SIDE = 1280
 """Largest padded grid (per side) a session takes: the animation draws every cell of it (a
 1024×1024 input with up to 128 cells of padding a side)."""
+MAX_ANIMATION_VALUES = 2**24
+"""Most input values (input channels × padded cells) a session lays out: every channel's padded
+grid is kept for the step's arithmetic."""
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
 """Playback speeds offered, in steps per second."""
 
@@ -32,13 +35,25 @@ SELECTION = "selection"
 
 
 def check_drawable(spec: ConvSpec) -> None:
-    """Refuse, in words, a spec whose padded grid is too big to animate cell by cell."""
+    """Refuse, in words, a spec whose padded grid is too big to animate cell by cell, or whose
+    operation the animation does not draw yet."""
+    if spec.operation != "conv":
+        raise ConvSpecError(
+            f"the animation draws convolution; {spec.operation} is planned by `python main.py plan` "
+            "and timed by `python main.py bench`"
+        )
     padded = plan(spec).padded_shape
     if max(padded) > MAX_ANIMATION_SIDE:
         raise ConvSpecError(
             f"the padded input {padded[0]}×{padded[1]} is too big to animate "
             f"(at most {MAX_ANIMATION_SIDE} per side); time larger inputs with “Sweep input size” "
             "or `python main.py bench`"
+        )
+    values = spec.in_channels * padded[0] * padded[1]
+    if values > MAX_ANIMATION_VALUES:
+        raise ConvSpecError(
+            f"{spec.in_channels:,} input channels of {padded[0]}×{padded[1]} padded cells are too many to "
+            f"animate ({values:,} values; at most {MAX_ANIMATION_VALUES:,}); time it with `python main.py bench`"
         )
 
 
@@ -64,11 +79,14 @@ class Session:
         """The cell the user pinned (an output, input or weight cell), or None."""
         self.hover_target: SelectionTarget | None = None
         """The cell under the pointer, shown instead of the pinned one while it lasts, or None."""
-        self.input = np.zeros(self.spec.input_size)
-        self.weights = np.zeros(self.spec.kernel_size)
-        self.output = np.zeros(self.plan.output_size)
-        self.padded = np.zeros(self.plan.padded_shape)
-        self._custom_weights: np.ndarray | None = None
+        self.in_channel = 0
+        """The input channel shown on the input grid (and whose kernel slice the kernel panel shows)."""
+        self.out_channel = 0
+        """The output channel shown: its output map and its weights w[k]."""
+        self._biases: dict[int, float] = {}
+        self._custom_weights: dict[tuple[int, int], np.ndarray] = {}
+        """Kernel slices the user typed, by (output channel, input channel)."""
+        self._named_preset = preset if preset in KERNEL_PRESETS else "box blur"
         self._grids: tuple | None = None
         self._selection: frames.Selection | None = None
         self._hover: frames.Selection | None = None
@@ -142,17 +160,18 @@ class Session:
     def set_preset(self, name: str) -> None:
         if name not in KERNEL_PRESETS:
             raise ValueError(f"unknown kernel preset {name!r}")
-        self.preset = name
-        self._custom_weights = None
+        self.preset = self._named_preset = name
+        self._custom_weights = {}
         self._refresh_data()
         self._notify(DATA)
 
     def set_weights(self, weights) -> None:
-        """Custom kernel values (kh, kw); the preset becomes "custom"."""
+        """Custom values (kh, kw) of the shown kernel slice w[out_channel, in_channel]; the preset
+        becomes "custom"."""
         weights = np.asarray(weights, dtype=np.float64)
         if weights.shape != tuple(self.spec.kernel_size):
             raise ValueError(f"weights are {weights.shape}, the kernel is {self.spec.kernel_size}")
-        self._custom_weights = weights.copy()
+        self._custom_weights[(self.out_channel, self.in_channel)] = weights.copy()
         self.preset = "custom"
         self._refresh_data()
         self._notify(DATA)
@@ -161,6 +180,59 @@ class Session:
         weights = self.weights.copy()
         weights[row, col] = float(value)
         self.set_weights(weights)
+
+    # channels -----------------------------------------------------------------------------------
+    def show_channels(self, out_channel: int | None = None, in_channel: int | None = None) -> None:
+        """Show output channel `out_channel` (its map and weights) and input channel `in_channel`
+        (its grid and kernel slice); None keeps either. A ConvSpecError names the channels there are."""
+        out_channel = self.out_channel if out_channel is None else out_channel
+        in_channel = self.in_channel if in_channel is None else in_channel
+        for value, count, what in ((out_channel, self.spec.out_channels, "output"),
+                                   (in_channel, self.spec.in_channels, "input")):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < count:
+                raise ConvSpecError(f"{what} channel {value!r} does not exist: there are {count} "
+                                    f"(0–{count - 1})" if count > 1 else
+                                    f"{what} channel {value!r} does not exist: there is one (0)")
+        if (out_channel, in_channel) != (self.out_channel, self.in_channel):
+            recompute = out_channel != self.out_channel
+            self.out_channel, self.in_channel = int(out_channel), int(in_channel)
+            if recompute:
+                self._refresh_data()
+            else:
+                self._grids = None
+            self._notify(DATA)
+
+    @property
+    def bias(self) -> float | None:
+        """The shown output channel's bias, or None when none is set."""
+        return self._biases.get(self.out_channel)
+
+    def set_bias(self, value: float | None) -> None:
+        """Set (or with None remove) the shown output channel's bias."""
+        if value is None:
+            self._biases.pop(self.out_channel, None)
+        else:
+            value = float(value)
+            if not np.isfinite(value):
+                raise ConvSpecError(f"a bias must be a finite number (got {value!r})")
+            self._biases[self.out_channel] = value
+        self._refresh_data()
+        self._notify(DATA)
+
+    @property
+    def input(self) -> np.ndarray:
+        """(H, W) the shown input channel."""
+        return self.inputs[self.in_channel]
+
+    @property
+    def padded(self) -> np.ndarray:
+        """(Hp, Wp) the shown input channel on the padded grid."""
+        return self.padded_inputs[self.in_channel]
+
+    @property
+    def weights(self) -> np.ndarray:
+        """(kh, kw) the shown kernel slice w[out_channel, in_channel]."""
+        return self.kernels[self.in_channel]
 
     def set_backend(self, name: str) -> bool:
         from ..backends import get_backend
@@ -180,27 +252,38 @@ class Session:
         self._notify(DATA)
 
     def _refresh_data(self) -> None:
+        """Every input channel, the shown output channel's weights (one slice per input channel)
+        and its output map, computed by the chosen backend."""
         from ..backends import convolve
 
         spec = self.spec
-        one_channel = self.plan.single_channel
+        channels = spec.in_channels
+        self.out_channel = min(self.out_channel, spec.out_channels - 1)
+        self.in_channel = min(self.in_channel, channels - 1)
         self._grids = None
-        self.input = input_pattern(self.pattern, spec.input_size, seed=self.seed, image=self.source_image)
-        if self._custom_weights is not None and self._custom_weights.shape == tuple(spec.kernel_size):
-            self.weights = self._custom_weights
-        else:
-            if self.preset == "custom":
-                self.preset = "box blur"
-            self._custom_weights = None
-            self.weights = kernel_preset(self.preset, spec.kernel_size, seed=self.seed)
-        self.padded = self.plan.padded_values(self.input)
-        x = self.input[None, None].astype(np.float64)
-        w = self.weights[None, None].astype(np.float64)
+        self.inputs = input_channels(self.pattern, spec.input_size, channels, seed=self.seed, image=self.source_image)
+        self._custom_weights = {key: value for key, value in self._custom_weights.items()
+                                if value.shape == tuple(spec.kernel_size)}
+        if self.preset == "custom" and not self._custom_weights:
+            self.preset = self._named_preset = "box blur"
+        kernels = kernel_slices(self._named_preset, spec.kernel_size, self.out_channel, channels, seed=self.seed)
+        for (k, c), custom in self._custom_weights.items():
+            if k == self.out_channel and c < channels:
+                kernels[c] = custom
+        self.kernels = kernels
+        """(C, kh, kw) the shown output channel's weights w[out_channel]."""
+        self.padded_inputs = self.plan.padded_values(self.inputs)
+        """(C, Hp, Wp) every input channel on the padded grid."""
+        summed = self.plan.summed_channels
+        x = self.inputs[None].astype(np.float64)
+        w = kernels[None].astype(np.float64)
+        bias = None if self.bias is None else np.array([self.bias])
         try:
-            result = convolve(x, w, one_channel, backend=self.backend)
+            result = convolve(x, w, summed, backend=self.backend, bias=bias)
         except RuntimeError:
-            result = convolve(x, w, one_channel, backend="numpy")
+            result = convolve(x, w, summed, backend="numpy", bias=bias)
         self.output = np.asarray(result, dtype=np.float64)[0, 0]
+        """(Ho, Wo) the shown output channel."""
 
     # the selection -----------------------------------------------------------------------------
     def select(self, target) -> None:
@@ -280,16 +363,24 @@ class Session:
         step = self.step if step is None else max(0, min(int(step), self.plan.steps - 1))
         if self._grids is None:
             pictorial = self.pattern in ("sample image", "image file")
-            self._grids = (frames.input_grid(self.plan, self.padded, pictorial),
-                           frames.output_grid(self.plan, self.output), frames.coverage_grid(self.plan),
-                           frames.kernel_grid(self.plan, self.weights))
-        terms = frames.step_terms(self.plan, self.padded, self.weights, step)
+            self._grids = (frames.input_grid(self.plan, self.padded, pictorial, self.in_channel),
+                           frames.output_grid(self.plan, self.output, self.out_channel),
+                           frames.coverage_grid(self.plan),
+                           frames.kernel_grid(self.plan, self.weights, self.out_channel, self.in_channel, self.bias))
+        terms = frames.step_terms(self.plan, self.padded_inputs, self.kernels, step, self.bias, self.out_channel)
         i, j = terms.position
         top, left, height, width = self.plan.window_extent(i, j)
         input_grid, output_grid, coverage_grid, kernel_grid = self._grids
+        spec = self.spec
+        picked, picked_terms = self._shown_selection(), None
+        if picked is not None and picked.kind == "output":
+            picked_terms = frames.step_terms(self.plan, self.padded_inputs, self.kernels,
+                                             self.plan.step_of(*picked.cell), self.bias, self.out_channel)
         return frames.Frame(input_grid, output_grid, coverage_grid, step=step, steps=self.plan.steps,
                             position=(i, j), window=(top, left, height, width), terms=terms,
-                            selection=self._shown_selection(), kernel=kernel_grid)
+                            selection=picked, selection_terms=picked_terms, kernel=kernel_grid,
+                            in_channel=self.in_channel, in_channels=spec.in_channels,
+                            out_channel=self.out_channel, out_channels=spec.out_channels)
 
     def go_to_step(self, number) -> None:
         """Show step `number` counted as the window shows it, 1 for the first (the command line's

@@ -52,7 +52,7 @@ def test_large_input_prints_a_summary_not_a_grid(capsys):
         (["plan", "--padding", "1,2,3"], "padding takes one number, two"),
         (["plan", "--padding", "wide"], "padding 'wide' is not one of"),
         (["plan", "--padding-mode", "mirror"], "invalid choice"),
-        (["plan", "--channels", "two"], "invalid int value"),
+        (["plan", "--channels", "two"], "expected a whole number"),
         (["plan", "--spec", "/nonexistent/spec.json"], "cannot read spec file"),
     ],
 )

@@ -139,10 +139,10 @@ def test_bars_grow_one_timing_at_a_time_while_the_run_goes_on(window, qtbot):
     assert timing.table.rowCount() == 8 and timing.status.text().startswith("done")
 
 
-def test_screenshot_to_a_folder_exits_1_with_one_line_saying_why(tmp_path):
+def test_screenshot_to_a_folder_exits_2_with_one_line_saying_why_before_any_window(tmp_path):
     environment = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     result = subprocess.run([sys.executable, "main.py", "--screenshot", str(tmp_path)], cwd=ROOT, env=environment,
                             capture_output=True, text=True, timeout=120)
-    assert result.returncode == 1
-    assert result.stderr == f"convviz: could not save the screenshot to {tmp_path}: Is a directory\n"
+    assert result.returncode == 2
+    assert result.stderr == f"convviz: cannot write the screenshot to {tmp_path}: it is a folder\n"
     assert not list(tmp_path.parent.glob("*.part"))

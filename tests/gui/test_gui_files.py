@@ -1,6 +1,7 @@
 """File actions say why they fail, beside the controls and in the status bar, and lose nothing."""
 
 import json
+import os
 
 import pytest
 
@@ -22,10 +23,10 @@ def _said(window, *parts):
 
 def test_saving_the_spec_to_a_folder_or_a_missing_folder_says_why(window, tmp_path):
     assert not window.save_spec(str(tmp_path))
-    assert _said(window, f"could not save the spec to {tmp_path}", "Is a directory")
+    assert _said(window, f"cannot write the spec to {tmp_path}", "it is a folder")
     target = tmp_path / "no such folder" / "spec.json"
     assert not window.save_spec(str(target))
-    assert _said(window, "could not save the spec", "No such file or directory")
+    assert _said(window, "cannot write the spec", "does not exist")
     assert not target.exists()
 
 
@@ -49,7 +50,7 @@ def test_a_spec_error_is_not_cleared_by_a_successful_save(window, tmp_path):
 
 def test_saving_a_screenshot_reports_failure_and_success(window, tmp_path):
     assert not window.save_screenshot(str(tmp_path))
-    assert _said(window, "could not save the screenshot", "Is a directory")
+    assert _said(window, "cannot write the screenshot", "it is a folder")
     path = tmp_path / "window.png"
     assert window.save_screenshot(str(path))
     assert window.status.currentMessage() == f"saved screenshot to {path}"
@@ -89,6 +90,15 @@ def test_opening_a_spec_says_what_was_opened(window, tmp_path):
 
 def test_opening_an_image_that_cannot_be_used_says_why(window, tmp_path):
     assert not window.open_image(str(tmp_path))
+    assert _said(window, "cannot read image", "it is a folder")
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    assert not window.open_image(str(fifo))  # at once: nothing waits for a writer
+    assert _said(window, "it is a pipe")
+    assert not window.open_spec(str(fifo))
+    assert _said(window, "it is a pipe")
+    (tmp_path / "text.png").write_text("not a picture")
+    assert not window.open_image(str(tmp_path / "text.png"))
     assert _said(window, "is not an image convviz can read")
     assert not window.open_image(str(tmp_path / "missing.png"))
     assert _said(window, "cannot read", "No such file or directory")

@@ -50,7 +50,7 @@ def test_step_text_shows_every_product_of_a_small_kernel():
     # x at padded (1,2),(1,3),(2,2),(2,3) of the gradient rows+cols: 3, 4, 4, 5
     assert text == "y[1,2] = 3·1 + 4·(−2) + 4·0 + 5·3 = 10"
     big = Session(ConvSpec((1, 1, 9, 9), 1, 5))
-    assert "Σ x·w over 25 taps" in big.frame().terms.text()
+    assert big.frame().terms.text().count("·") == 25  # every tap, however many
 
 
 def test_spec_change_updates_shape_steps_and_notifies():
