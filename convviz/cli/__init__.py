@@ -25,7 +25,8 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a bad argument in one line and exits 2."""
 
     def error(self, message):
-        unknown = unknown_options(self, getattr(self, "argv", None) or sys.argv[1:])
+        argv = getattr(self, "argv", None)  # set on the top-level parser only
+        unknown = unknown_options(self, argv) if argv is not None else None
         if unknown:
             message = unknown
         self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
