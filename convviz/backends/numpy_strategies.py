@@ -104,7 +104,7 @@ def padded_scratch(conv_plan, itemsize: int) -> int:
 # pointwise ----------------------------------------------------------------------------------
 def pointwise(x, w, conv_plan, scratch, block_bytes) -> np.ndarray:
     """1×1, stride 1, no padding: y[n] = W (K×C) · x[n] (C×HW), one matmul per image straight
-    into the output; nothing is copied."""
+    into the output; nothing is copied (unless the input is a strided view)."""
     n, c, height, width = x.shape
     k = w.shape[0]
     y = np.empty((n, k, height, width), dtype=x.dtype)
