@@ -42,6 +42,11 @@ def check_drawable(spec: ConvSpec) -> None:
             f"the animation draws convolution; {spec.operation} is planned by `python main.py plan` "
             "and timed by `python main.py bench`"
         )
+    if spec.groups != 1:
+        raise ConvSpecError(
+            f"the animation draws convolution without groups; groups {spec.groups} is planned by "
+            "`python main.py plan` and timed by `python main.py bench`"
+        )
     padded = plan(spec).padded_shape
     if max(padded) > MAX_ANIMATION_SIDE:
         raise ConvSpecError(
