@@ -87,6 +87,7 @@ def test_export_a_gif_from_the_file_menu_with_progress(window, qtbot, tmp_path):
     from convviz.gui.render import render_frame
 
     window.lessons.open_lesson("stride")
+    window.close_compare()  # one session (the lesson opens a second beside it)
     path = tmp_path / "stride.gif"
     heard = []
     window.exporter.progressed.connect(lambda done, total: heard.append((done, total)))
