@@ -69,6 +69,17 @@ class LessonPanel(QtWidgets.QWidget):
         self.title_label.setText(self.title())
         self.browser.setHtml("".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in self.paragraphs()))
 
+    def text_height(self, width: int, most: int | None = None) -> int:
+        """Pixels the title and paragraphs need at `width` (at most `most`, a third of the
+        screen's height by default)."""
+        document = self.browser.document().clone()
+        document.setTextWidth(max(100, width))
+        heading = max(self.title_label.sizeHint().height(), self.edit_button.sizeHint().height())
+        if most is None:
+            screen = self.screen()
+            most = screen.availableGeometry().height() // 3 if screen is not None else 300
+        return min(int(document.size().height()) + heading + 16, most)
+
     def title(self) -> str:
         return self.title_edit.text().strip()
 
@@ -149,23 +160,30 @@ class Lessons(QtCore.QObject):
         if scene.title or scene.explanation:
             self.dock.show()
             self.dock.raise_()
+            self.fit_dock()
+            QtCore.QTimer.singleShot(0, self.fit_dock)  # again once the window has its size
         else:
             self.dock.hide()
         return self._show_compare(scene.compare)
 
-    def _show_compare(self, spec) -> str:
-        """Compare mode for the scene's second spec; what could not be shown, or ""."""
+    def fit_dock(self) -> None:
+        """The Lesson dock just tall enough for its text (at most a third of the window), so the
+        panels keep the rest."""
         window = self.window
-        compare_with = getattr(window, "compare_with", None)
+        if self.dock.isHidden() or self.panel.edit_button.isChecked():
+            return
+        window.resizeDocks([self.dock], [self.panel.text_height(window.width() - 40) + 20],
+                           QtCore.Qt.Orientation.Vertical)
+
+    def _show_compare(self, spec) -> str:
+        """Compare mode for the scene's second spec (closed when it has none); what could not be
+        shown, or ""."""
+        window = self.window
         if spec is None:
-            close = getattr(window, "close_compare", None)
-            if close is not None:
-                close()
+            window.close_compare()
             return ""
-        if compare_with is None:
-            return f"compare with {spec.describe()} (compare mode is not in this build)"
         try:
-            compare_with(spec)
+            window.compare_with(spec)
         except ConvSpecError as error:
             return f"cannot compare: {error}"
         return ""
@@ -173,8 +191,7 @@ class Lessons(QtCore.QObject):
     def current_scene(self) -> Scene:
         """What the window shows now, with the lesson panel's text: what File ▸ Save scene writes."""
         window = self.window
-        comparison = getattr(window, "comparison", None)
-        compare = comparison.b.spec if comparison is not None else None
+        compare = window.comparison.b.spec if window.comparison is not None else None
         return Scene.of_session(window.session, self.panel.title(), self.panel.paragraphs(), compare)
 
     def save_scene(self, path: str | None = None) -> bool:
