@@ -256,6 +256,8 @@ class MainWindow(QtWidgets.QMainWindow):
                 view.apply_theme(theme)
             if self.compare_panel is not None:
                 self.compare_panel.apply_theme(theme)
+            if self.compare_playback is not None:
+                self.compare_playback.apply_theme(theme)
             self.lessons.panel.apply_theme(theme)
             self.lessons.fit_dock()
         if full_screen and on and not self.isFullScreen():
@@ -342,6 +344,7 @@ class MainWindow(QtWidgets.QMainWindow):
         theme = theme_for(self.presentation)
         view.apply_theme(theme)
         self.compare_panel.apply_theme(theme)
+        self.compare_playback.apply_theme(theme)
         self.close_compare_action.setEnabled(True)
         if not self.controls_dock.isHidden():
             self.status.showMessage("comparing A with B: B's settings are in the Settings dock, tab B", 8000)

@@ -186,3 +186,22 @@ def test_larger_projectors_keep_every_control_at_its_size(qtbot, size):
     assert _too_narrow(window) == []
     assert window.timing_dock.isVisible() == (size[1] >= 900)
     assert window.view.output.grid.height() >= 200 and window.view.coverage.grid.height() >= 200
+
+
+def test_compare_with_a_spec_file_and_a_file_that_cannot_be_used(qtbot, qsettings, tmp_path):
+    window = _shown(qtbot, make_window(VALID, settings=qsettings, restore=False), (1500, 980))
+    bad = tmp_path / "huge.json"
+    bad.write_text(json.dumps({"input_shape": [1, 1, 5000, 5000], "kernel_size": [3, 3]}))
+    assert not window.compare_with_file(str(bad))
+    assert window.comparison is None and "too big to animate" in window.file_error
+    good = tmp_path / "same.json"
+    good.write_text(json.dumps(SAME.to_dict()))
+    assert window.compare_with_file(str(good))
+    assert window.comparison.b.spec == SAME and window.file_error is None
+    window.session.update_spec(stride=[2, 2])  # editing A updates the comparison too
+    assert "output 3×3" in window.compare_panel.outputs.text()
+    assert np.array_equal(window.comparison.difference().values,
+                          plan(SAME).coverage.astype(int) - plan(window.session.spec).coverage.astype(int))
+    assert window.compare_playback.slider.maximum() == 48
+    window.set_presentation(True)
+    assert window.compare_playback.play_button.font().pointSizeF() > window.font().pointSizeF() * 1.2
