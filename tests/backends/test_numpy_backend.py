@@ -8,7 +8,7 @@ from helpers.strategies import conv_specs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from convviz.backends import convolve, get_backend
+from convviz.backends import convolve, get_backend, numpy_strategies
 from convviz.backends.numpy_backend import NumpyBackend, unsupported
 from convviz.backends.numpy_strategies import TOEPLITZ_ROWS
 from convviz.core import ConvSpec, ConvSpecError, plan, reference_conv2d
@@ -275,3 +275,15 @@ def test_float32_matmuls_stay_float32_and_need_no_copy(spec, monkeypatch):
             assert a.dtype == b.dtype == np.float32, algorithm
             assert _blas_ready(a) and _blas_ready(b), (algorithm, a.strides, b.strides)
             assert out is not None and out.dtype == np.float32 and out.flags.c_contiguous, algorithm
+
+
+def test_scratch_kept_between_calls_is_bounded():
+    backend = NumpyBackend()
+    rng = np.random.default_rng(4)
+    for spec in SPECS + [ConvSpec(input_shape=(2, 16, 300, 300), out_channels=16, kernel_size=5, padding=2)]:
+        conv_plan = plan(spec)
+        x, w = rng.standard_normal(spec.input_shape), rng.standard_normal(spec.weight_shape)
+        for algorithm in backend.algorithms_for(conv_plan):
+            backend.convolve(x, w, conv_plan, algorithm=algorithm)
+            kept = sum(array.nbytes for array in backend.scratch.buffers.values())
+            assert kept <= numpy_strategies.SCRATCH_KEEP_BYTES
