@@ -55,6 +55,19 @@ def load_geometry(settings: QtCore.QSettings):
     return value if isinstance(value, (QtCore.QByteArray, bytes)) else None
 
 
+def load_presentation(settings: QtCore.QSettings) -> bool:
+    """Whether the window was in presentation mode when it was last closed."""
+    value = settings.value("presentation", False)
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1")
+    return value is True or value == 1
+
+
+def save_presentation(settings: QtCore.QSettings, on: bool) -> None:
+    settings.setValue("presentation", bool(on))
+    settings.sync()
+
+
 def save(settings: QtCore.QSettings, session, geometry) -> None:
     settings.setValue("spec", json.dumps(session.spec.to_dict()))
     settings.setValue("speed", float(session.speed))

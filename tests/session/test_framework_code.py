@@ -27,6 +27,8 @@ def _torch_missing() -> str | None:
 
 TORCH_MISSING = _torch_missing()
 needs_torch = pytest.mark.skipif(TORCH_MISSING is not None, reason=TORCH_MISSING or "")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Using padding='same' with even kernel lengths:UserWarning")  # PyTorch's note on speed only
 
 
 def _arrays(spec, seed=0):
