@@ -72,12 +72,11 @@ class ChannelChooser(QtWidgets.QWidget):
         self.tabs.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
         self.spin = QtWidgets.QSpinBox()
         self.spin.setObjectName(f"{name}_spin")
-        self.tabs.setToolTip(label)
-        self.spin.setToolTip(label)
-        self.spin.setPrefix(f"{name} = ")
+        self.label = QtWidgets.QLabel(label)
         self.count_label = QtWidgets.QLabel()
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.spin)
         layout.addWidget(self.count_label)
@@ -128,18 +127,21 @@ class AnimationPanel(QtWidgets.QWidget):
         self.legend = _label()
         self.legend.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.grid = CellGrid()
-        self.channels = ChannelChooser("the input channel shown, with its kernel slice w[k, c]", "c")
+        self.channels = ChannelChooser("input channel:", "c")
+        self.channels.setToolTip("The input channel shown, with its kernel slice w[k, c]; "
+                                 "each output sums every channel")
         self.arithmetic = _label(size=13)
         self.arithmetic.setObjectName("arithmetic")
         self.arithmetic.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft)
         self.selection_text = _label(size=11)
         self.selection_text.setObjectName("selection_text")
         self.selection_text.setStyleSheet(f"color: {SELECTION_COLOUR}")
+        self.selection_text.setVisible(False)
         words = QtWidgets.QWidget()
         words_layout = QtWidgets.QVBoxLayout(words)
         words_layout.setContentsMargins(0, 0, 0, 0)
+        words_layout.addWidget(self.selection_text)  # what the pointer is on comes first
         words_layout.addWidget(self.arithmetic)
-        words_layout.addWidget(self.selection_text)
         words_layout.addStretch(1)
         self.arithmetic_scroll = QtWidgets.QScrollArea()
         self.arithmetic_scroll.setWidget(words)
@@ -197,7 +199,6 @@ class AnimationPanel(QtWidgets.QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._place_kernel(event.size().width(), event.size().height())
-        self.arithmetic_scroll.setMaximumHeight(max(60, event.size().height() // 3))  # it scrolls past that
 
     def _place_kernel(self, width: int, height: int) -> None:
         """The kernel beside the input grid in a wide, short panel (a projector's 768 rows), under
@@ -244,6 +245,7 @@ class AnimationPanel(QtWidgets.QWidget):
             self.picked.clear()
             self.copies.clear()
             self.selection_text.setText("")
+            self.selection_text.setVisible(False)
             return
         texts = None
         if picked.kind == "output" and weights is not None:
@@ -260,6 +262,7 @@ class AnimationPanel(QtWidgets.QWidget):
         if terms is not None:
             text += "\n" + terms.text()
         self.selection_text.setText(text)
+        self.selection_text.setVisible(True)
 
     def _draw_grid(self, picture) -> None:
         padded, mask, mode = picture.values, picture.padding, picture.mode
@@ -346,7 +349,8 @@ class OutputPanel(QtWidgets.QWidget):
         self.formula_label = _label(size=11)
         self.formula_label.setObjectName("output_formula")
         self.grid = CellGrid()
-        self.channels = ChannelChooser("the output channel shown: its map and its weights w[k]", "k")
+        self.channels = ChannelChooser("output channel:", "k")
+        self.channels.setToolTip("The output channel shown: its map and its weights w[k]")
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.shape_label)
@@ -491,7 +495,7 @@ class KernelPanel(QtWidgets.QWidget):
         self.title.setObjectName("kernel_title")
         self.grid = CellGrid()
         self.grid.setToolTip("Point at a weight to see every input cell it multiplies; click to pin")
-        self.grid.setMinimumSize(60, 60)
+        self.grid.setMinimumSize(110, 110)
         self.picked = Highlight(self.grid, SELECTION_COLOUR, z=2)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
