@@ -27,18 +27,21 @@ class MainWindow(QtWidgets.QMainWindow):
         super().__init__()
         self.settings = settings
         restored_geometry = None
+        self.settings_notes: list[str] = []
+        """What could not be restored from the stored settings, and why (shown in the status bar)."""
+        notes = self.settings_notes
         if session is None:
             session = Session()
             if settings is not None and restore:
-                spec = stored.load_spec(settings)
-                if spec is not None:
-                    session.set_spec(spec)
-                session.set_preset(stored.load_preset(settings, session.preset))
-                session.set_pattern(stored.load_pattern(settings, session.pattern))
+                spec = stored.load_spec(settings, notes)
+                if spec is not None and not session.set_spec(spec):
+                    notes.append(f"the remembered spec cannot be shown ({session.error}); using the default")
+                session.set_preset(stored.load_preset(settings, session.preset, notes))
+                session.set_pattern(stored.load_pattern(settings, session.pattern, notes))
                 session.clear_error()
         if settings is not None and restore:
-            session.set_speed(stored.load_speed(settings, session.speed))
-            restored_geometry = stored.load_geometry(settings)
+            session.set_speed(stored.load_speed(settings, session.speed, notes))
+            restored_geometry = stored.load_geometry(settings, notes)
         self.session = session
         self.setWindowTitle("convviz — padding, stride and dilation of a 2-D convolution")
 
@@ -84,9 +87,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resizeDocks([self.controls_dock], [self.controls.sizeHint().width() + 24], QtCore.Qt.Orientation.Horizontal)
         if restored_geometry is not None:
             try:
-                self.restoreGeometry(restored_geometry)
+                if not self.restoreGeometry(restored_geometry):
+                    notes.append("ignored the remembered window geometry (it could not be read); using the default")
             except (TypeError, ValueError):
-                pass
+                notes.append("ignored the remembered window geometry (it could not be read); using the default")
+        self.show_settings_notes()
+
+    def show_settings_notes(self, extra=()) -> None:
+        """Say in the status bar which stored settings were dropped or clamped, and why."""
+        self.settings_notes.extend(extra)
+        if self.settings_notes:
+            self.status.showMessage("Settings: " + "; ".join(self.settings_notes), 30000)
 
     # actions -----------------------------------------------------------------------------------
     def _action(self, text, shortcut, slot, menu, tip=""):

@@ -27,6 +27,8 @@ MAX_ANIMATION_VALUES = 2**24
 grid is kept for the step's arithmetic."""
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
 """Playback speeds offered, in steps per second."""
+MIN_SPEED = 0.01
+"""Slowest playback a session takes (one step in 100 s)."""
 
 # what changed, as passed to observers
 SPEC, DATA, STEP, PLAYING, SPEED, ERROR = "spec", "data", "step", "playing", "speed", "error"
@@ -433,7 +435,7 @@ class Session:
         speed = float(steps_per_second)
         if not np.isfinite(speed) or speed <= 0:
             raise ValueError(f"speed must be a positive number of steps per second (got {steps_per_second!r})")
-        speed = min(speed, 240.0)
+        speed = min(max(speed, MIN_SPEED), 240.0)  # Qt timers take at most 2^31 ms
         if speed != self.speed:
             self.speed = speed
             self._notify(SPEED)
