@@ -31,9 +31,12 @@ NUMPY_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge
 """The padding modes by the names `np.pad` gives them (what each pads with is `Axis.source`)."""
 DEFAULT_SCRATCH_BUDGET = 256 * 2**20
 """The most one block of ``im2col-chunked``'s matrix may take (it bounds the oracle's memory)."""
-BLOCK_BYTES = 8 * 2**20
-"""Work arrays of one block (im2col's matrix, shifted's copies and products, toeplitz's
-partial images): large enough for efficient BLAS calls, small enough to stay in cache."""
+BLOCK_BYTES = {"toeplitz": 2**20, "shifted": 8 * 2**20, "im2col-chunked": 8 * 2**20}
+"""Work arrays of one block (toeplitz's partial images, shifted's copies and products,
+im2col's matrix): large enough for efficient BLAS calls, small enough to stay in cache.
+The best of 1–16 MiB measured on benchmarks/cpu_vs_torch.py's shapes (one core): toeplitz
+1 MiB (8 MiB took 1.3–1.7× as long), the others 8 MiB (1 MiB: up to 2.8× as long on the
+dilated 5×5 layer; 16 MiB no faster)."""
 SHIFTED_POSITIONS_PER_CHANNEL = 2
 """``shifted`` is chosen when the padded image has at least this many positions per input and
 output channel (see `NumpyBackend._shifted_pays`)."""
@@ -94,7 +97,7 @@ class NumpyBackend(Backend):
     """Algorithm name → the method that runs it; each method declares its scratch (`declares_scratch`)."""
     algorithms = tuple(strategies)
 
-    def __init__(self, scratch_budget: int = DEFAULT_SCRATCH_BUDGET, block_bytes: int = BLOCK_BYTES):
+    def __init__(self, scratch_budget: int = DEFAULT_SCRATCH_BUDGET, block_bytes: int | None = None):
         self.scratch_budget = scratch_budget
         self.block_bytes = block_bytes
         self.scratch = strategies.Scratch()
@@ -146,10 +149,12 @@ class NumpyBackend(Backend):
         return algorithm
 
     def block_size(self, algorithm: str) -> int | None:
-        """Bytes of one block of work arrays: None (no blocks) for the textbook ``im2col``."""
+        """Bytes of one block of work arrays (`BLOCK_BYTES`, or the block size given), within the
+        scratch budget; None (no blocks) for the textbook ``im2col``."""
         if algorithm == "im2col":
             return None
-        return min(self.block_bytes, self.scratch_budget)
+        block = BLOCK_BYTES.get(algorithm, 0) if self.block_bytes is None else self.block_bytes
+        return min(block, self.scratch_budget)
 
     def chunk_shape(self, conv_plan, itemsize: int) -> tuple[int, int]:
         """(rows, columns) of output per block of ``im2col-chunked`` (for one image)."""

@@ -9,6 +9,7 @@ default limit is 80% of the memory the machine has free at that moment;
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import time
@@ -71,9 +72,9 @@ def array_estimate(conv_plan, dtype, where: str = "host memory") -> MemoryEstima
     padded = n * c * conv_plan.padded_shape[0] * conv_plan.padded_shape[1] if any(conv_plan.pads) else 0
     return MemoryEstimate(
         {
-            "input": int(np.prod(spec.input_shape, dtype=object)) * itemsize,
-            "weights": int(np.prod(spec.weight_shape, dtype=object)) * itemsize,
-            "output": int(np.prod(conv_plan.output_shape, dtype=object)) * itemsize,
+            "input": math.prod(spec.input_shape) * itemsize,
+            "weights": math.prod(spec.weight_shape) * itemsize,
+            "output": math.prod(conv_plan.output_shape) * itemsize,
             "padded input": padded * itemsize,
         },
         where,
