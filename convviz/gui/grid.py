@@ -92,6 +92,9 @@ class CellGrid(pg.GraphicsLayoutWidget):
         """Colours (H, W, 4) uint8, and `texts`: None or a callable returning (texts, colours, subtexts),
         lists of rows of strings (or None) — called only when the values are first to be seen."""
         height, width = rgba.shape[:2]
+        # drop the old texts first: setting the view range below can ask for texts at once
+        self._pending = None
+        self._clear_texts()
         self.image.setImage(rgba, autoLevels=False, levels=None)
         self.image.setRect(QtCore.QRectF(0, 0, width, height))
         if (height, width) != self.shape:
@@ -126,6 +129,8 @@ class CellGrid(pg.GraphicsLayoutWidget):
             return
         texts, text_colors, subtexts = self._pending()
         height, width = self.shape
+        if len(texts) != height or any(len(row) != width for row in texts) or len(self.texts) != height:
+            return  # texts of another shape (a caller's bug): draw none rather than raise
         shown = self.text_shown
         for row in range(height):
             for col in range(width):
