@@ -9,6 +9,8 @@ is) comes from the caller, who asks the plan; this widget only draws.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
@@ -235,18 +237,39 @@ def _thin(labels: list[str]) -> list[tuple[float, str]]:
             if label and (not label.lstrip("-").isdigit() or int(label) % every == 0)]
 
 
+LUT_SIZE = 4096
+"""Entries of a colormap's lookup table: colours one 4096th of the range apart (finer than a byte per channel)."""
+
+
+@lru_cache(maxsize=16)
+def _softened_table(colormap: str, lightness: float) -> tuple[np.ndarray, np.ndarray]:
+    """(LUT_SIZE, 4) uint8 colours of `colormap` softened towards white, and which want dark text."""
+    table = pg.colormap.get(colormap).map(np.linspace(0.0, 1.0, LUT_SIZE), mode="byte").astype(np.float64)
+    table[:, :3] = 255 - (255 - table[:, :3]) * lightness
+    table = table.astype(np.uint8)
+    luminance = table[:, 0] * 0.299 + table[:, 1] * 0.587 + table[:, 2] * 0.114
+    return table, luminance > 140
+
+
 def colour_cells(values: np.ndarray, colormap: str = "viridis", low=None, high=None,
                  lightness: float = 0.55) -> tuple[np.ndarray, np.ndarray]:
     """RGBA colours of `values` on a colormap, softened towards white so text stays readable,
-    and whether each cell wants dark text."""
+    and whether each cell wants dark text. One table lookup per cell (a million cells in
+    milliseconds); NaN (not computed yet) is light grey."""
     values = np.asarray(values, dtype=np.float64)
-    low = float(np.nanmin(values)) if low is None else low
-    high = float(np.nanmax(values)) if high is None else high
+    known = ~np.isnan(values)
+    everything = bool(known.all())
+    finite = values if everything else values[known]
+    low = (float(finite.min()) if finite.size else 0.0) if low is None else low
+    high = (float(finite.max()) if finite.size else 1.0) if high is None else high
     span = high - low if high > low else 1.0
-    fraction = np.clip((values - low) / span, 0.0, 1.0)
-    cmap = pg.colormap.get(colormap)
-    rgba = cmap.map(fraction.ravel(), mode="byte").reshape(*values.shape, 4).astype(np.float64)
-    rgba[..., :3] = 255 - (255 - rgba[..., :3]) * lightness
-    rgba = rgba.astype(np.uint8)
-    luminance = rgba[..., 0] * 0.299 + rgba[..., 1] * 0.587 + rgba[..., 2] * 0.114
-    return rgba, luminance > 140
+    scaled = (values - low) * ((LUT_SIZE - 1) / span)
+    if not everything:
+        scaled[~known] = 0.0
+    index = np.clip(scaled, 0, LUT_SIZE - 1, out=scaled).astype(np.intp)
+    table, dark = _softened_table(colormap, float(lightness))
+    rgba, wants_dark = table[index], dark[index]
+    if not everything:
+        rgba[~known, :3] = 235
+        wants_dark[~known] = True
+    return rgba, wants_dark

@@ -17,6 +17,7 @@ from .lessons import Lessons
 from .render import png_bytes
 from .session_view import SessionView
 from .timing_panel import TimingPanel
+from .worker import GeneratorWorker
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -30,8 +31,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings_notes: list[str] = []
         """What could not be restored from the stored settings, and why (shown in the status bar)."""
         notes = self.settings_notes
+        self._output_worker = None
+        self._queued_output = None
         if session is None:
             session = Session()
+            session.output_runner = self.run_output
             if settings is not None and restore:
                 spec = stored.load_spec(settings, notes)
                 if spec is not None and not session.set_spec(spec):
@@ -43,6 +47,7 @@ class MainWindow(QtWidgets.QMainWindow):
             session.set_speed(stored.load_speed(settings, session.speed, notes))
             restored_geometry = stored.load_geometry(settings, notes)
         self.session = session
+        session.output_runner = self.run_output
         self.setWindowTitle("convviz — padding, stride and dilation of a 2-D convolution")
 
         self.view = SessionView(session)
@@ -308,6 +313,32 @@ class MainWindow(QtWidgets.QMainWindow):
             self.view.animation.grid.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
 
     # closing -----------------------------------------------------------------------------------
+    def run_output(self, job, deliver) -> None:
+        """A session's `output_runner`: its shown convolution on a worker thread, the result
+        delivered back on the GUI thread. One runs at a time; of those asked for meanwhile only
+        the latest waits (each is superseded by the next spec change anyway)."""
+        if self._output_worker is not None:
+            self._queued_output = (job, deliver)
+            return
+
+        def compute():
+            return job()
+            yield  # noqa: B901 (one step: a generator for GeneratorWorker)
+
+        worker = self._output_worker = GeneratorWorker(compute)
+        worker.returned.connect(deliver)
+        worker.errored.connect(lambda error: self.status.showMessage(f"could not compute the output: {error}"))
+        worker.finished.connect(self._output_done)
+        worker.start(self)
+
+    def _output_done(self) -> None:
+        worker, self._output_worker = self._output_worker, None
+        if worker is not None:
+            worker.join(5000)
+        if self._queued_output is not None:
+            queued, self._queued_output = self._queued_output, None
+            self.run_output(*queued)
+
     def closeEvent(self, event) -> None:
         for view in self.views:
             view.session.pause()
@@ -316,4 +347,8 @@ class MainWindow(QtWidgets.QMainWindow):
             # written (and synced) before the wait for a timing run, which can be long
             stored.save(self.settings, self.session, self.saveGeometry())
         self.timing.shutdown()
+        self._queued_output = None
+        if self._output_worker is not None and not self._output_worker.join(3000):
+            self._output_worker.park()  # one convolution cannot be interrupted: left to finish
+        self._output_worker = None
         super().closeEvent(event)

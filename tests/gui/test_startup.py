@@ -33,6 +33,8 @@ def _window_from(qtbot, path):
 
     window = MainWindow(settings=QtCore.QSettings(str(path), QtCore.QSettings.Format.IniFormat), restore=True)
     qtbot.addWidget(window)
+    with qtbot.waitExposed(window):
+        window.show()
     return window
 
 
@@ -53,7 +55,6 @@ def test_a_hostile_stored_value_is_dropped_or_clamped_with_a_note(qtbot, tmp_pat
     assert "Settings:" in window.status.currentMessage()
     if key == "speed" and value in ("0.0000001", "1e-300", "1e9"):
         assert session.speed in stored.SPEED_RANGE  # clamped, kept
-    window.close()
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -68,7 +69,6 @@ def test_any_stored_values_start_the_window(qtbot, tmp_path_factory, values):
     writer.sync()
     window = _window_from(qtbot, path)
     assert 0 < window.session.interval_ms < 2**31
-    window.close()
 
 
 def test_an_unusable_settings_file_is_moved_aside(tmp_path):
