@@ -18,6 +18,7 @@ a temporary worktree) in the same rounds, for before/after ratios from one run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import os
 import statistics
@@ -66,25 +67,31 @@ SCIPY_MODES = {"zeros": "constant", "reflect": "mirror", "replicate": "nearest",
 
 
 def load_baseline(ref: str):
-    """The NumPy backend class as it is at git revision `ref` (a temporary worktree)."""
+    """A call of the NumPy backend as it is at git revision `ref`, imported from a temporary
+    worktree as the package `convviz_before` (its imports are relative, so none reach this
+    checkout's modules), and the worktree to remove afterwards."""
     folder = Path(tempfile.mkdtemp(prefix="convviz-baseline-"))
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(folder), ref],
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(folder / "tree"), ref],
                    check=True, capture_output=True)
-    saved = {name: module for name, module in sys.modules.items() if name.startswith("convviz")}
-    for name in saved:
-        del sys.modules[name]
+    (folder / "convviz_before").symlink_to(folder / "tree" / "convviz")
     sys.path.insert(0, str(folder))
     try:
-        import convviz.backends as old_backends
-        from convviz.core import plan as old_plan
-
-        def run(x, w, spec):
-            return old_backends.convolve(x, w, old_plan(spec), backend="numpy")
+        old_backends = importlib.import_module("convviz_before.backends")
+        old_core = importlib.import_module("convviz_before.core")
     finally:
         sys.path.remove(str(folder))
-        for name in [name for name in sys.modules if name.startswith("convviz")]:
-            del sys.modules[name]
-        sys.modules.update(saved)
+    old_backends.BACKEND_CLASSES["numpy"] = ("convviz_before.backends.numpy_backend", "NumpyBackend")
+    backend = old_backends.get_backend("numpy")
+    if type(backend).__module__ != "convviz_before.backends.numpy_backend":
+        raise SystemExit(f"the baseline backend came from {type(backend).__module__}")
+    plans = {}
+
+    def run(x, w, spec):
+        if spec not in plans:
+            fields = {field.name: getattr(spec, field.name) for field in dataclasses.fields(old_core.ConvSpec)}
+            plans[spec] = old_core.plan(old_core.ConvSpec(**fields))
+        return old_backends.convolve(x, w, plans[spec], backend="numpy")
+
     return run, folder
 
 
@@ -274,7 +281,7 @@ def main(argv=None) -> int:
     finally:
         limiter.restore_original_limits()
         if folder is not None:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(folder)],
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(folder / "tree")],
                            capture_output=True)
     print(f"\n# load {load_average():.2f} after")
     return 0

@@ -56,12 +56,22 @@ def convolve(x, w, spec_or_plan, backend: str = "numpy", bias=None, algorithm: s
     status = chosen.available()
     if not status:
         raise RuntimeError(f"backend {backend!r} is not available: {status.reason}")
+    reason = chosen.supports(conv_plan)
+    if reason:
+        raise ConvSpecError(reason)
     dtype = check_arrays(x, w, conv_plan, bias)
     if algorithm is None:
         algorithm = chosen.choose_algorithm(conv_plan, dtype)
-    chosen.check_algorithm(algorithm)
+    chosen.check_algorithm(algorithm, conv_plan)
     chosen.check_memory(conv_plan, dtype, algorithm)
     return chosen.convolve(x, w, conv_plan, bias=bias, algorithm=algorithm)
 
 
-__all__ = ["Availability", "Backend", "all_backends", "available", "check_arrays", "convolve", "get_backend"]
+def forward(x, weight, spec_or_plan, backend: str = "numpy", bias=None, algorithm: str | None = None):
+    """Run any planned operation (convolution, transposed convolution, max or average pooling,
+    with groups) on `backend`: PyTorch's semantics; `weight` is None for pooling."""
+    return convolve(x, weight, spec_or_plan, backend=backend, bias=bias, algorithm=algorithm)
+
+
+__all__ = ["Availability", "Backend", "all_backends", "available", "check_arrays", "convolve", "forward",
+           "get_backend"]

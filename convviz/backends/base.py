@@ -110,12 +110,18 @@ class Backend:
         """A stopwatch for work on this backend's device (CUDA events on a GPU)."""
         return WallTimer()
 
-    def check_algorithm(self, algorithm: str) -> str:
+    def algorithms_for(self, conv_plan) -> tuple[str, ...]:
+        """The algorithms that can run `conv_plan` (its operation and groups)."""
+        return self.algorithms
+
+    def check_algorithm(self, algorithm: str, conv_plan=None) -> str:
         from ..core import ConvSpecError
 
-        if algorithm not in self.algorithms:
+        known = self.algorithms if conv_plan is None else self.algorithms_for(conv_plan)
+        if algorithm not in known:
+            what = "" if conv_plan is None or conv_plan.spec.operation == "conv" and conv_plan.spec.groups == 1 \
+                else f" for {conv_plan.spec.operation} with groups {conv_plan.spec.groups}"
             raise ConvSpecError(
-                f"the {self.name} backend has no algorithm {algorithm!r}; "
-                f"it has {', '.join(self.algorithms)}"
+                f"the {self.name} backend has no algorithm {algorithm!r}{what}; it has {', '.join(known)}"
             )
         return algorithm

@@ -161,6 +161,12 @@ class CupyBackend(Backend):
             self._availability = probe_cuda()
         return self._availability
 
+    def supports(self, conv_plan) -> str | None:
+        spec = conv_plan.spec
+        if spec.operation != "conv" or spec.groups != 1:
+            return "the CUDA kernels run convolution without groups only (not transposed convolution, pooling or groups)"
+        return None
+
     def choose_algorithm(self, conv_plan, dtype) -> str:
         return choose_kernel(conv_plan, np.dtype(dtype))
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..core import ConvSpecError, check_arrays
 from ..core.memory import MemoryEstimate, array_estimate
+from . import numpy_operators
 from . import numpy_strategies as strategies
 from .base import CONVVIZ, Availability, Backend
 
@@ -37,6 +38,9 @@ im2col's matrix): large enough for efficient BLAS calls, small enough to stay in
 The best of 1–16 MiB measured on benchmarks/cpu_vs_torch.py's shapes (one core): toeplitz
 1 MiB (8 MiB took 1.3–1.7× as long), the others 8 MiB (1 MiB: up to 2.8× as long on the
 dilated 5×5 layer; 16 MiB no faster)."""
+IM2COL_BLOCK_POSITIONS = 2048
+"""Output positions per block of ``im2col-chunked`` (within `BLOCK_BYTES`): 1×3×224×224 → 64,
+7×7 stride 2 took 1.25× as long with 8 MiB blocks as with 1 MiB; deep layers fill 8 MiB."""
 SHIFTED_POSITIONS_PER_CHANNEL = 2
 """``shifted`` is chosen when the padded image has at least this many positions per input and
 output channel (see `NumpyBackend._shifted_pays`)."""
@@ -69,10 +73,15 @@ def _declared(name: str):
     function = getattr(strategies, name.replace("-chunked", "") + "_scratch")
 
     def scratch(backend, conv_plan, itemsize: int) -> dict[str, int]:
-        parts = function(conv_plan, itemsize, backend.block_size(name))
+        parts = function(conv_plan, itemsize, backend.block_size(name, conv_plan, itemsize))
         return {**parts, "ufunc buffers": strategies.UFUNC_BUFFER_BYTES}
 
     return scratch
+
+
+def _im2col_depth(conv_plan) -> int:
+    spec = conv_plan.spec
+    return spec.in_channels * spec.kernel_size[0] * spec.kernel_size[1]
 
 
 def unsupported(conv_plan, algorithm: str) -> str | None:
@@ -116,6 +125,8 @@ class NumpyBackend(Backend):
           which folds a batch of small images into one matmul.
         """
         spec = conv_plan.spec
+        if numpy_operators.handles(conv_plan):
+            return numpy_operators.choose(conv_plan)
         if spec.in_channels * spec.out_channels == 1:
             return "toeplitz"
         if unsupported(conv_plan, "pointwise") is None:
@@ -138,30 +149,43 @@ class NumpyBackend(Backend):
         return hp * wp >= SHIFTED_POSITIONS_PER_CHANNEL * (spec.in_channels + spec.out_channels)
 
     def algorithms_for(self, conv_plan) -> tuple[str, ...]:
-        """The strategies that can run `conv_plan`."""
+        """The strategies that can run `conv_plan`: numpy_operators' for other operations and groups."""
+        if numpy_operators.handles(conv_plan):
+            return numpy_operators.algorithms_for(conv_plan)
         return tuple(name for name in self.algorithms if unsupported(conv_plan, name) is None)
 
     def check_algorithm(self, algorithm: str, conv_plan=None) -> str:
+        if conv_plan is not None and numpy_operators.handles(conv_plan):
+            return super().check_algorithm(algorithm, conv_plan)
         super().check_algorithm(algorithm)
         reason = None if conv_plan is None else unsupported(conv_plan, algorithm)
         if reason:
             raise ConvSpecError(f"{reason}; this spec is {conv_plan.spec.describe()}")
         return algorithm
 
-    def block_size(self, algorithm: str) -> int | None:
+    def block_size(self, algorithm: str, conv_plan=None, itemsize: int = 4) -> int | None:
         """Bytes of one block of work arrays (`BLOCK_BYTES`, or the block size given), within the
-        scratch budget; None (no blocks) for the textbook ``im2col``."""
+        scratch budget; None (no blocks) for the textbook ``im2col``. im2col's blocks hold
+        `IM2COL_BLOCK_POSITIONS` positions (at least 1 MiB): enough for the matmul, and a
+        shallow matrix (few channels) stays in cache between its copy and its matmul."""
         if algorithm == "im2col":
             return None
         block = BLOCK_BYTES.get(algorithm, 0) if self.block_bytes is None else self.block_bytes
+        if algorithm == "im2col-chunked" and self.block_bytes is None and conv_plan is not None:
+            block = min(block, max(2**20, _im2col_depth(conv_plan) * itemsize * IM2COL_BLOCK_POSITIONS))
         return min(block, self.scratch_budget)
 
     def chunk_shape(self, conv_plan, itemsize: int) -> tuple[int, int]:
         """(rows, columns) of output per block of ``im2col-chunked`` (for one image)."""
-        return strategies.im2col_blocks(conv_plan, itemsize, self.block_size("im2col-chunked"))[1:]
+        return strategies.im2col_blocks(conv_plan, itemsize, self.block_size("im2col-chunked", conv_plan, itemsize))[1:]
 
     def strategy(self, algorithm: str, conv_plan=None):
-        """The bound method that runs `algorithm` (checked against `conv_plan` when given)."""
+        """The bound method (or numpy_operators function) that runs `algorithm` (checked against
+        `conv_plan` when given)."""
+        if algorithm in numpy_operators.STRATEGIES:
+            if conv_plan is not None:
+                self.check_algorithm(algorithm, conv_plan)
+            return numpy_operators.STRATEGIES[algorithm]
         return getattr(self, self.strategies[self.check_algorithm(algorithm, conv_plan)])
 
     def scratch_parts(self, conv_plan, dtype, algorithm: str) -> dict[str, int]:
@@ -179,7 +203,7 @@ class NumpyBackend(Backend):
     def convolve(self, x, w, conv_plan, bias=None, algorithm=None):
         dtype = check_arrays(x, w, conv_plan, bias)
         x = np.asarray(x, dtype=dtype)
-        w = np.ascontiguousarray(w, dtype=dtype)
+        w = None if w is None else np.ascontiguousarray(w, dtype=dtype)
         if algorithm is None:
             algorithm = self.choose_algorithm(conv_plan, dtype)
         y = self.strategy(algorithm, conv_plan)(x, w, conv_plan)
@@ -189,20 +213,20 @@ class NumpyBackend(Backend):
 
     @declares_scratch(_declared("toeplitz"))
     def _toeplitz(self, x, w, conv_plan) -> np.ndarray:
-        return strategies.toeplitz(x, w, conv_plan, self.scratch, self.block_size("toeplitz"))
+        return strategies.toeplitz(x, w, conv_plan, self.scratch, self.block_size("toeplitz", conv_plan, x.itemsize))
 
     @declares_scratch(_declared("pointwise"))
     def _pointwise(self, x, w, conv_plan) -> np.ndarray:
-        return strategies.pointwise(x, w, conv_plan, self.scratch, self.block_size("pointwise"))
+        return strategies.pointwise(x, w, conv_plan, self.scratch, self.block_size("pointwise", conv_plan, x.itemsize))
 
     @declares_scratch(_declared("shifted"))
     def _shifted(self, x, w, conv_plan) -> np.ndarray:
-        return strategies.shifted(x, w, conv_plan, self.scratch, self.block_size("shifted"))
+        return strategies.shifted(x, w, conv_plan, self.scratch, self.block_size("shifted", conv_plan, x.itemsize))
 
     @declares_scratch(_declared("im2col"))
     def _im2col(self, x, w, conv_plan) -> np.ndarray:
-        return strategies.im2col(x, w, conv_plan, self.scratch, self.block_size("im2col"))
+        return strategies.im2col(x, w, conv_plan, self.scratch, self.block_size("im2col", conv_plan, x.itemsize))
 
     @declares_scratch(_declared("im2col-chunked"))
     def _im2col_chunked(self, x, w, conv_plan) -> np.ndarray:
-        return strategies.im2col(x, w, conv_plan, self.scratch, self.block_size("im2col-chunked"))
+        return strategies.im2col(x, w, conv_plan, self.scratch, self.block_size("im2col-chunked", conv_plan, x.itemsize))

@@ -41,6 +41,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--size", metavar="WxH", help=f"frame size in pixels (default {DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]}; "
                                                       "the window: 1500x980)")
     parser.add_argument("--steps", metavar="A:B", help="steps A to B, both included, counted from 1 as the window counts them: 1:10, 5:, :8")
+    parser.add_argument("--no-compare", action="store_true",
+                        help="of a scene that compares two specs, only the first (default: both, side by side)")
     parser.add_argument("--panel", choices=PANEL_CHOICES, default="panels",
                         help="what a frame shows: every panel (default), one panel, or (PNG only) the whole window")
 
@@ -81,7 +83,8 @@ def _run(args) -> int:
     window = kind == "png" and args.panel == "window"
     size = parse_size(args.size) if args.size else ((1500, 980) if window else DEFAULT_SIZE)
     scene, session = session_from_args(args)
-    steps = parse_steps(args.steps, session.steps)
+    second = None if scene is None or args.no_compare or window else scene.compare_session()
+    steps = parse_steps(args.steps, session.steps if second is None else max(session.steps, second.steps))
     if kind == "scene":
         target.check()
         if scene is not None:
@@ -93,7 +96,7 @@ def _run(args) -> int:
         return 0
     if kind == "png":
         target.check(1, size)
-        return _export_png(session, target, steps[0] if args.steps else None, size, args.panel, scene)
+        return _export_png(session, target, steps[0] if args.steps else None, size, args.panel, scene, second)
     fps = session.speed if args.fps is None else args.fps
     if not 0 < fps <= MAX_FPS[kind]:
         raise ExportError(f"--fps must be above 0 and at most {MAX_FPS[kind]} for {kind.upper()} (got {fps:g})")
@@ -104,14 +107,14 @@ def _run(args) -> int:
     from ..gui.export import export_animation
 
     app = offscreen_application()  # noqa: F841 (the widgets need it alive)
-    for done, total in export_animation(session, target, steps, fps, size, args.panel):
+    for done, total in export_animation(session, target, steps, fps, size, args.panel, second):
         progress_bar(done, total)
     width, height = size
     print(f"convviz: wrote {target.path} ({len(steps)} frames, {width}×{height}, {fps:g} per second)")
     return 0
 
 
-def _export_png(session, target, step, size, panel, scene) -> int:
+def _export_png(session, target, step, size, panel, scene, second) -> int:
     from ..gui.app import export_window_png, offscreen_application
     from ..gui.export import export_png
 
@@ -121,6 +124,6 @@ def _export_png(session, target, step, size, panel, scene) -> int:
             session.set_step(step)
         written = export_window_png(session, target, size, scene)
     else:
-        written = export_png(session, target, step, size, panel)
+        written = export_png(session, target, step, size, panel, second)
     print(f"convviz: wrote {written}")
     return 0

@@ -42,7 +42,7 @@ def format_plan(conv_plan) -> str:
     n, k, ho, wo = conv_plan.output_shape
     lines = [
         f"spec      {spec.describe()} ({spec.padding_mode} padding)",
-        f"pads      top {top}, bottom {bottom}, left {left}, right {right}",
+        f"pads      top {top}, bottom {bottom}, left {left}, right {right}" + _pads_note(spec),
         f"padded    {conv_plan.padded_shape[0]}×{conv_plan.padded_shape[1]}",
         f"output    {n}×{k}×{ho}×{wo}",
         *(f"  {axis.name:<8}{axis.formula()}" for axis in conv_plan.axes),
@@ -51,7 +51,8 @@ def format_plan(conv_plan) -> str:
     if height <= MAX_GRID and width <= MAX_GRID:
         coverage = conv_plan.coverage
         cell = max(2, len(str(int(coverage.max()))) + 1)
-        lines.append("coverage  (multiplications that read each input cell)")
+        lines.append("coverage  (windows that include each input cell)" if spec.is_pooling
+                     else "coverage  (multiplications that read each input cell)")
         for row in coverage:
             lines.append("  " + "".join(f"{int(value):>{cell}}" for value in row))
     else:
@@ -59,6 +60,14 @@ def format_plan(conv_plan) -> str:
         lines.append(f"coverage  min {fewest}, max {most} (grid shown up to {MAX_GRID}×{MAX_GRID})")
     lines.append(f"unread    rows {_listing(conv_plan.unread_rows)}; columns {_listing(conv_plan.unread_cols)}")
     return "\n".join(lines)
+
+
+def _pads_note(spec) -> str:
+    if spec.operation == "conv_transpose":
+        return " (of the equivalent direct convolution over the zero-inserted input: d·(k−1) − p)"
+    if spec.ceil_mode:
+        return " (bottom and right include what ceil mode's last window reaches past the padding)"
+    return ""
 
 
 def _listing(indices) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ..core import PADDING_MODES, ConvSpec, ConvSpecError
+from ..core.axis import OPERATIONS
 from ..core.spec import MAX_EXTENT
 from ..session.files import load_spec_file
 from ..session.jsonfile import read_json_file
@@ -12,7 +13,7 @@ from ..session.scene import Scene, is_scene, load_lesson, scene_from_json
 from .numbers import whole
 
 SPEC_FLAGS = ("spec", "lesson", "input", "kernel", "stride", "padding", "dilation", "padding_mode", "channels",
-              "out_channels", "batch")
+              "out_channels", "batch", "operation", "groups", "output_padding", "ceil_mode", "count_include_pad")
 """The argparse destinations of the spec flags add_spec_arguments adds."""
 
 _PAIR = re.compile(r"^\s*(-?\d{1,30})\s*(?:[x×,]\s*(-?\d{1,30})\s*)?$")
@@ -67,9 +68,16 @@ def add_spec_arguments(parser) -> None:
     group.add_argument("--channels", type=count, metavar="C", help="input channels")
     group.add_argument("--out-channels", type=count, metavar="K", help="output channels")
     group.add_argument("--batch", type=count, metavar="N", help="batch size")
+    group.add_argument("--operation", choices=OPERATIONS, help="conv (default), conv_transpose, max_pool or avg_pool")
+    group.add_argument("--groups", type=count, metavar="G", help="channel groups (in and out channels divisible by G)")
+    group.add_argument("--output-padding", metavar="OPHxOPW", help="transposed convolution: extra output rows/columns")
+    group.add_argument("--ceil-mode", action="store_true", default=None,
+                       help="pooling: round the output size up (PyTorch's ceil_mode)")
+    group.add_argument("--no-count-include-pad", dest="count_include_pad", action="store_false", default=None,
+                       help="average pooling: divide by the input cells in the window, not counting padding")
 
 
-DEFAULT_SPEC = {"input_shape": [1, 1, 7, 7], "out_channels": 1, "kernel_size": [3, 3], "padding": "valid"}
+DEFAULT_SPEC = {"input_shape": [1, 1, 7, 7], "kernel_size": [3, 3], "padding": "valid"}
 
 
 def spec_given(args) -> bool:
@@ -106,6 +114,16 @@ def spec_from_args(args, default: dict | None = None) -> ConvSpec:
         values["padding"] = parse_padding(args.padding)
     if args.padding_mode is not None:
         values["padding_mode"] = args.padding_mode
+    if getattr(args, "operation", None) is not None:
+        values["operation"] = args.operation
+    if getattr(args, "groups", None) is not None:
+        values["groups"] = args.groups
+    if getattr(args, "output_padding", None) is not None:
+        values["output_padding"] = parse_pair(args.output_padding, "output padding")
+    if getattr(args, "ceil_mode", None) is not None:
+        values["ceil_mode"] = args.ceil_mode
+    if getattr(args, "count_include_pad", None) is not None:
+        values["count_include_pad"] = args.count_include_pad
     return ConvSpec.from_dict(values)
 
 

@@ -30,17 +30,26 @@ def check_arrays(x, w, conv_plan: ConvPlan, bias=None) -> np.dtype:
     Mixed float32/float64 inputs compute and return float64, as NumPy would.
     """
     spec = conv_plan.spec
-    dtypes = [_dtype_of(x, "input x"), _dtype_of(w, "weights w")]
+    dtypes = [_dtype_of(x, "input x")]
+    if spec.weight_shape is None:
+        if w is not None:
+            raise ConvSpecError(f"{spec.operation} has no weights; pass None for them")
+    else:
+        dtypes.append(_dtype_of(w, "weights w"))
     if tuple(x.shape) != spec.input_shape:
         raise ConvSpecError(
             f"input x is {_shape_text(x.shape)} but the spec says {_shape_text(spec.input_shape)} "
             "(batch×channels×height×width)"
         )
-    if tuple(w.shape) != spec.weight_shape:
+    if w is not None and tuple(w.shape) != spec.weight_shape:
+        layout = ("in channels×out channels/groups" if spec.operation == "conv_transpose"
+                  else "out channels×in channels/groups" if spec.groups > 1 else "out channels×in channels")
         raise ConvSpecError(
             f"weights w are {_shape_text(w.shape)} but the spec needs {_shape_text(spec.weight_shape)} "
-            "(out channels×in channels×kernel height×kernel width)"
+            f"({layout}×kernel height×kernel width)"
         )
+    if bias is not None and spec.weight_shape is None:
+        raise ConvSpecError(f"{spec.operation} has no bias; pass None for it")
     if bias is not None:
         dtypes.append(_dtype_of(bias, "bias"))
         if tuple(bias.shape) != (spec.out_channels,):

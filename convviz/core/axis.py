@@ -1,18 +1,28 @@
 """One axis of windows sliding over a padded grid, in plain integers.
 
-Convolution (and later pooling, and transposed convolution as the direct
-convolution over its zero-inserted input) is separable: every geometric
-question about a 2-D window splits into the same question along the rows
-and along the columns. `Axis` answers it for one axis.
+Convolution, pooling, and transposed convolution (as the direct convolution
+over its zero-inserted input) are separable: every geometric question about
+a 2-D window splits into the same question along the rows and along the
+columns. `Axis` answers it for one axis.
 
 Indices along an axis:
 
 - input index 0 .. size−1;
-- padded index 0 .. before+size+after−1: padded index p is input index
-  p − before where that lies inside the input, else padding (zero, or a copy
-  of an input index chosen by the padding mode, as PyTorch pads);
+- the input's span on the grid, 0 .. (size−1)·upsample: input index i sits at
+  i·upsample, with upsample−1 inserted zeros between neighbours (transposed
+  convolution; upsample is 1 otherwise);
+- padded index 0 .. before+span+after−1: padded index p is span index
+  p − before where that lies inside the span, else padding (zero, or a copy
+  of an input index chosen by the padding mode, as PyTorch pads). A negative
+  pad crops (transposed convolution with padding over d·(k−1));
 - window w (0 .. output_size−1) starts at padded index w·stride, and its tap
   t (0 .. kernel−1) reads padded index w·stride + t·dilation.
+
+Transposed convolution with stride s, padding p and output padding op is, per
+axis, the stride-1 convolution with the kernel flipped over the input with
+s−1 zeros inserted and padded by d·(k−1)−p before and d·(k−1)−p+op after:
+`Axis.transposed` builds that axis. Pooling in ceil mode adds to `after` the
+`overhang` only its last window reaches (beyond the padding).
 """
 
 from __future__ import annotations
@@ -24,6 +34,8 @@ from typing import NamedTuple
 import numpy as np
 
 SIDE_NAMES = {"height": ("top", "bottom"), "width": ("left", "right")}
+OPERATIONS = ("conv", "conv_transpose", "max_pool", "avg_pool")
+POOLING = ("max_pool", "avg_pool")
 
 
 def resolve_pads(padding, size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
@@ -63,8 +75,9 @@ class AxisReads(NamedTuple):
 class Axis:
     """Windows of `kernel` taps, `dilation` apart, every `stride` along an input of `size`
     padded by `before` and `after` in padding `mode` ("zeros", "reflect", "replicate",
-    "circular"). `name` ("height", "width") is for messages. Derived arrays are cached and
-    read-only."""
+    "circular"). `name` ("height", "width") is for messages. `operation` says which output-size
+    rule the user's numbers follow (the formula); `upsample`, `overhang` and `ceil_mode` are
+    set by `Axis.transposed` and `Axis.pooling`. Derived arrays are cached and read-only."""
 
     size: int
     kernel: int
@@ -74,6 +87,33 @@ class Axis:
     after: int = 0
     mode: str = "zeros"
     name: str = "axis"
+    operation: str = "conv"
+    upsample: int = 1
+    overhang: int = 0
+    ceil_mode: bool = False
+
+    @classmethod
+    def transposed(cls, size: int, kernel: int, stride: int = 1, dilation: int = 1, padding: int = 0,
+                   output_padding: int = 0, name: str = "axis") -> Axis:
+        """The axis of a transposed convolution, as the direct convolution over the zero-inserted
+        input (stride 1, kernel flipped; window w is output index w)."""
+        edge = dilation * (kernel - 1) - padding
+        return cls(size, kernel, 1, dilation, edge, edge + output_padding, "zeros", name,
+                   "conv_transpose", stride)
+
+    @classmethod
+    def pooling(cls, operation: str, size: int, kernel: int, stride: int, dilation: int = 1,
+                padding: int = 0, ceil_mode: bool = False, name: str = "axis") -> Axis:
+        """The axis of a pooling window, with PyTorch's ceil-mode rule: rounding up adds a last
+        window only where it starts inside the input or the left padding."""
+        reach = dilation * (kernel - 1) + 1
+        span = size + 2 * padding - reach
+        count = (span // stride if not ceil_mode else -(-span // stride)) + 1
+        if ceil_mode and (count - 1) * stride >= size + padding:
+            count -= 1
+        overhang = max(0, (count - 1) * stride + reach - (size + 2 * padding)) if count > 0 else 0
+        return cls(size, kernel, stride, dilation, padding, padding + overhang, "zeros", name,
+                   operation, 1, overhang, ceil_mode)
 
     @classmethod
     def padded_by(cls, padding, size: int, kernel: int, stride: int = 1, dilation: int = 1,
@@ -83,8 +123,29 @@ class Axis:
         return cls(size, kernel, stride, dilation, before, after, mode, name)
 
     @property
+    def input_span(self) -> int:
+        """Grid cells from the first input index to the last: (size−1)·upsample + 1."""
+        return (self.size - 1) * self.upsample + 1
+
+    @property
     def padded_size(self) -> int:
-        return self.before + self.size + self.after
+        return max(self.before + self.input_span + self.after, 0)
+
+    @property
+    def padding(self) -> int:
+        """The user's padding (one side): the crop d·(k−1) − before of a transposed axis."""
+        if self.operation == "conv_transpose":
+            return self.dilation * (self.kernel - 1) - self.before
+        return self.before
+
+    @property
+    def output_padding(self) -> int:
+        return self.after - self.before if self.operation == "conv_transpose" else 0
+
+    @property
+    def user_stride(self) -> int:
+        """The stride the user gave: a transposed axis's upsampling."""
+        return self.upsample if self.operation == "conv_transpose" else self.stride
 
     @property
     def reach(self) -> int:
@@ -101,9 +162,20 @@ class Axis:
         return self.padded_size >= self.reach
 
     def formula(self) -> str:
-        """The output-size formula with this axis' numbers, e.g. ⌊(7 + 1 + 1 − 3)/2⌋ + 1 = 4."""
-        return (f"⌊({self.size} + {self.before} + {self.after} − {self.reach})/{self.stride}⌋ + 1 "
-                f"= {self.output_size}")
+        """The output-size formula with this axis' numbers, e.g. ⌊(7 + 1 + 1 − 3)/2⌋ + 1 = 4;
+        (n−1)·s − 2p + d·(k−1) + output_padding + 1 for transposed convolution; ⌈ ⌉ in ceil mode."""
+        if self.operation == "conv_transpose":
+            return (f"({self.size}−1)·{self.upsample} − 2·{self.padding} + {self.dilation}·({self.kernel}−1) "
+                    f"+ {self.output_padding} + 1 = {self.output_size}")
+        after = self.after - self.overhang
+        inner = f"({self.size} + {self.before} + {after} − {self.reach})/{self.stride}"
+        if not self.ceil_mode:
+            return f"⌊{inner}⌋ + 1 = {self.output_size}"
+        rounded = -(-(self.size + self.before + after - self.reach) // self.stride) + 1
+        if rounded != self.output_size:
+            return (f"⌈{inner}⌉ + 1 − 1 = {self.output_size} (a last window starting in the right "
+                    "padding is dropped)")
+        return f"⌈{inner}⌉ + 1 = {self.output_size}"
 
     def reach_formula(self) -> str:
         """The dilated-kernel formula with this axis' numbers, e.g. 2·(3−1)+1 = 5."""
@@ -112,6 +184,10 @@ class Axis:
     def padding_problem(self) -> str | None:
         """Why this axis' padding cannot be made from its input in its mode, or None."""
         sides = SIDE_NAMES.get(self.name, ("start", "end"))
+        if self.operation in POOLING:
+            if 2 * self.before > self.kernel:
+                return (f"pooling padding must be at most half of the kernel (as PyTorch): {self.before} "
+                        f"on the {sides[0]} is more than {self.kernel}/2")
         for side, pad in zip(sides, (self.before, self.after)):
             if self.mode == "reflect" and pad >= self.size:
                 return (f"reflect padding must be smaller than the input: {pad} on the {side} "
@@ -155,9 +231,10 @@ class Axis:
         As PyTorch pads: reflect mirrors without repeating the edge, replicate
         repeats the edge, circular wraps around.
         """
-        logical = np.arange(-self.before, self.size + self.after)
+        logical = np.arange(-self.before, self.input_span + self.after)
         if self.mode == "zeros":
-            return _frozen(np.where((logical >= 0) & (logical < self.size), logical, -1))
+            on_input = (logical >= 0) & (logical < self.input_span) & (logical % self.upsample == 0)
+            return _frozen(np.where(on_input, logical // self.upsample, -1))
         if self.mode == "replicate":
             return _frozen(np.clip(logical, 0, self.size - 1))
         if self.mode == "circular":
@@ -173,8 +250,29 @@ class Axis:
     @cached_property
     def is_padding(self) -> np.ndarray:
         """For each padded index, True where it lies outside the input (whatever it holds)."""
-        logical = np.arange(-self.before, self.size + self.after)
-        return _frozen((logical < 0) | (logical >= self.size))
+        logical = np.arange(-self.before, self.input_span + self.after)
+        return _frozen((logical < 0) | (logical >= self.input_span))
+
+    @cached_property
+    def is_inserted(self) -> np.ndarray:
+        """For each padded index, True where it is a zero inserted between input indices
+        (transposed convolution with stride over 1)."""
+        logical = np.arange(-self.before, self.input_span + self.after)
+        return _frozen((logical >= 0) & (logical < self.input_span) & (logical % self.upsample != 0))
+
+    def weight_tap(self, tap: int) -> int:
+        """The kernel index tap `tap` multiplies: flipped for a transposed axis."""
+        return self.kernel - 1 - tap if self.operation == "conv_transpose" else tap
+
+    @cached_property
+    def divisors(self) -> tuple[np.ndarray, np.ndarray]:
+        """For each window, the taps average pooling divides by: (counting padding, not counting
+        it). As PyTorch: the ceil-mode overhang is never counted."""
+        ends = self.before + self.input_span + self.after - self.overhang
+        taps = np.arange(self.output_size)[:, None] * self.stride + self.tap_offsets[None, :]
+        with_padding = (taps < ends).sum(axis=1)
+        inside = (self.source[taps] >= 0).sum(axis=1) if self.output_size else np.zeros(0, int)
+        return _frozen(with_padding.astype(np.int64)), _frozen(np.asarray(inside, dtype=np.int64))
 
     def copies(self, index: int) -> np.ndarray:
         """The padded indices holding input index `index`: itself and its padding copies, ascending."""

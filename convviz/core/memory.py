@@ -73,7 +73,7 @@ def array_estimate(conv_plan, dtype, where: str = "host memory") -> MemoryEstima
     return MemoryEstimate(
         {
             "input": math.prod(spec.input_shape) * itemsize,
-            "weights": math.prod(spec.weight_shape) * itemsize,
+            "weights": math.prod(spec.weight_shape or (0,)) * itemsize,
             "output": math.prod(conv_plan.output_shape) * itemsize,
             "padded input": padded * itemsize,
         },

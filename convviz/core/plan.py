@@ -58,10 +58,23 @@ class ConvPlan:
         return self.output_size[0] * self.output_size[1]
 
     @property
+    def operation(self) -> str:
+        return self.spec.operation
+
+    @property
     def flops(self) -> int:
-        """Multiply-adds counted as two operations, over the whole batch."""
+        """Multiply-adds counted as two operations, over the whole batch; pooling counts one
+        comparison or addition per tap. Transposed convolution counts the products of real input
+        values only, not the inserted zeros."""
+        spec = self.spec
         n, k, ho, wo = self.output_shape
-        return 2 * n * k * ho * wo * self.spec.in_channels * self.rows.kernel * self.cols.kernel
+        taps = self.rows.kernel * self.cols.kernel
+        if spec.is_pooling:
+            return n * k * ho * wo * taps
+        if spec.operation == "conv_transpose":
+            h, w = spec.input_size
+            return 2 * n * spec.in_channels * h * w * (k // spec.groups) * taps
+        return 2 * n * k * ho * wo * (spec.in_channels // spec.groups) * taps
 
     @cached_property
     def single_channel(self) -> ConvPlan:
@@ -69,7 +82,7 @@ class ConvPlan:
         spec = self.spec
         if spec.batch == spec.in_channels == spec.out_channels == 1:
             return self
-        return plan(spec.replace(input_shape=(1, 1, *spec.input_size), out_channels=1))
+        return plan(spec.replace(input_shape=(1, 1, *spec.input_size), out_channels=1, groups=1))
 
     @cached_property
     def summed_channels(self) -> ConvPlan:

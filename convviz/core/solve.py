@@ -99,6 +99,9 @@ def solve_padding(spec: ConvSpec, target) -> SolvedPadding:
     (top, bottom, left, right). Raises ConvSpecError, in words, when no padding in the spec's
     padding mode reaches the target.
     """
+    if spec.operation != "conv":
+        raise ConvSpecError(f"the padding solver solves convolution; {spec.operation} takes the same padding "
+                            "on both sides of an axis (see its output-size formula)")
     if isinstance(target, (str, bytes)) or not hasattr(target, "__len__") or len(target) != 2:
         raise ConvSpecError(f"the target output size must be (height, width) (got {target!r})")
     (top, bottom, top_text), (left, right, left_text) = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass, fields
 
-from .axis import Axis
+from .axis import OPERATIONS, POOLING, Axis
 from .errors import ConvSpecError
 
 PADDING_WORDS = ("valid", "same", "full")
@@ -82,6 +82,100 @@ def _axis_paddings(padding) -> tuple[object, object]:
     return tuple(padding[:2]), tuple(padding[2:])
 
 
+OPERATION_DEFAULTS = {"operation": "conv", "groups": 1, "output_padding": (0, 0), "ceil_mode": False,
+                      "count_include_pad": True}
+OPERATION_NAMES = {"conv": "convolution", "conv_transpose": "transposed convolution",
+                   "max_pool": "max pooling", "avg_pool": "average pooling"}
+
+
+def _operation(value) -> str:
+    word = value.strip().lower() if isinstance(value, str) else value
+    if word not in OPERATIONS:
+        raise ConvSpecError(f"operation {value!r} is not one of {', '.join(OPERATIONS)}")
+    return word
+
+
+def _flag(value, field: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Integral) and value in (0, 1):
+        return bool(value)
+    raise ConvSpecError(f"{field} must be true or false (got {value!r})")
+
+
+def _symmetric_pads(operation: str, padding) -> tuple[int, int]:
+    """(height, width) padding of a transposed convolution or pooling: a number per axis, the same
+    on both sides, as PyTorch takes it."""
+    name = OPERATION_NAMES[operation]
+    if padding == "valid":
+        return 0, 0
+    if isinstance(padding, str):
+        raise ConvSpecError(f"{name} takes padding as numbers, not {padding!r} (as PyTorch)")
+    if len(padding) == 4:
+        top, bottom, left, right = padding
+        if top != bottom or left != right:
+            raise ConvSpecError(f"{name} pads both sides of an axis alike (as PyTorch); "
+                                f"got top {top}, bottom {bottom}, left {left}, right {right}")
+        return top, left
+    return padding
+
+
+def _operation_axes(spec: ConvSpec, kernel, stride, dilation) -> tuple[Axis, Axis]:
+    """The (height, width) axes of a transposed convolution or pooling, from the user's numbers."""
+    pads = _symmetric_pads(spec.operation, spec.padding)
+    sizes = spec.input_shape[2:]
+    if spec.operation == "conv_transpose":
+        for name, extra, s, d in zip(AXIS_NAMES, spec.output_padding, stride, dilation):
+            if extra >= s and extra >= d:
+                raise ConvSpecError(f"output padding ({name}) {extra} must be smaller than the stride {s} "
+                                    f"or the dilation {d} (as PyTorch)")
+        return tuple(Axis.transposed(n, k, s, d, p, extra, name) for n, k, s, d, p, extra, name in zip(
+            sizes, kernel, stride, dilation, pads, spec.output_padding, AXIS_NAMES))
+    return tuple(Axis.pooling(spec.operation, n, k, s, d, p, spec.ceil_mode, name) for n, k, s, d, p, name in zip(
+        sizes, kernel, stride, dilation, pads, AXIS_NAMES))
+
+
+def _operation_problem(spec: ConvSpec) -> str | None:
+    """Why the fields cannot go with the operation (PyTorch's refusals), or None."""
+    name = OPERATION_NAMES[spec.operation]
+    c, k, groups = spec.in_channels, spec.out_channels, spec.groups
+    if spec.output_padding != (0, 0) and spec.operation != "conv_transpose":
+        return f"output padding applies to transposed convolution only, not {name}"
+    if spec.ceil_mode and spec.operation not in POOLING:
+        return f"ceil mode applies to pooling only, not {name}"
+    if not spec.count_include_pad and spec.operation != "avg_pool":
+        return f"count_include_pad applies to average pooling only, not {name}"
+    if spec.operation in POOLING:
+        if groups != 1:
+            return f"{name} has no groups (got {groups}); it pools each channel on its own"
+        if k != c:
+            return f"{name} keeps the channels: output channels must equal input channels {c} (got {k})"
+        if spec.operation == "avg_pool" and spec.dilation != (1, 1):
+            return "average pooling has no dilation (as PyTorch)"
+    elif c % groups or k % groups:
+        return (f"input channels {c} and output channels {k} must both be divisible by groups {groups}")
+    if spec.operation != "conv" and spec.padding_mode != "zeros":
+        return f"{name} pads with zeros only (as PyTorch); padding mode {spec.padding_mode!r} is not available"
+    return None
+
+
+def _empty_output(spec: ConvSpec, axes) -> str | None:
+    empty = [axis for axis in axes if axis.output_size < 1]
+    if not empty:
+        return None
+    axis = empty[0]
+    return f"{OPERATION_NAMES[spec.operation]} output {axis.name} would be {axis.formula().rsplit('=', 1)[0].strip()} " \
+           f"= {_signed_output(axis)}, less than 1"
+
+
+def _signed_output(axis: Axis) -> int:
+    """The output size the formula gives, negative included (Axis.output_size stops at 0)."""
+    if axis.operation == "conv_transpose":
+        return (axis.size - 1) * axis.upsample - 2 * axis.padding + axis.dilation * (axis.kernel - 1) \
+            + axis.output_padding + 1
+    return axis.output_size
+
+
 def _geometry_problem(axes: tuple[Axis, Axis]) -> str | None:
     """Why padding or kernel cannot fit, in the user's terms, or None."""
     for axis in axes:
@@ -112,12 +206,17 @@ class ConvSpec:
     """
 
     input_shape: tuple[int, int, int, int]
-    out_channels: int = 1
+    out_channels: int | None = None
     kernel_size: tuple[int, int] = (3, 3)
-    stride: tuple[int, int] = (1, 1)
+    stride: tuple[int, int] | None = None
     padding: object = "valid"
     dilation: tuple[int, int] = (1, 1)
     padding_mode: str = "zeros"
+    operation: str = "conv"
+    groups: int = 1
+    output_padding: tuple[int, int] = (0, 0)
+    ceil_mode: bool = False
+    count_include_pad: bool = True
 
     def __post_init__(self):
         shape = self.input_shape
@@ -134,14 +233,19 @@ class ConvSpec:
         for value, name in zip(shape, names):
             if value < 1:
                 raise ConvSpecError(f"{name} must be at least 1 (got {value})")
-        out_channels = _whole(self.out_channels, "output channels")
+        operation = _operation(self.operation)
+        pooling = operation in POOLING
+        if self.out_channels is None:
+            out_channels = shape[1] if pooling else 1
+        else:
+            out_channels = _whole(self.out_channels, "output channels")
         if out_channels < 1:
             raise ConvSpecError(f"output channels must be at least 1 (got {out_channels})")
         kernel = _pair(self.kernel_size, "kernel size")
         for axis, value in zip(AXIS_NAMES, kernel):
             if value < 1:
                 raise ConvSpecError(f"kernel {axis} must be at least 1 (got {value})")
-        stride = _pair(self.stride, "stride")
+        stride = _pair(self.stride, "stride") if self.stride is not None else (kernel if pooling else (1, 1))
         for axis, value in zip(AXIS_NAMES, stride):
             if value < 1:
                 raise ConvSpecError(f"stride ({axis}) must be at least 1 (got {value})")
@@ -154,6 +258,18 @@ class ConvSpec:
             raise ConvSpecError(
                 f"padding mode {mode!r} is not one of {', '.join(PADDING_MODES)}"
             )
+        groups = _whole(self.groups, "groups")
+        if groups < 1:
+            raise ConvSpecError(f"groups must be at least 1 (got {groups})")
+        output_padding = _pair(self.output_padding, "output padding")
+        for axis, value in zip(AXIS_NAMES, output_padding):
+            if value < 0:
+                raise ConvSpecError(f"output padding ({axis}) must not be negative (got {value})")
+        object.__setattr__(self, "operation", operation)
+        object.__setattr__(self, "groups", groups)
+        object.__setattr__(self, "output_padding", output_padding)
+        object.__setattr__(self, "ceil_mode", _flag(self.ceil_mode, "ceil mode"))
+        object.__setattr__(self, "count_include_pad", _flag(self.count_include_pad, "count_include_pad"))
         object.__setattr__(self, "input_shape", shape)
         object.__setattr__(self, "out_channels", out_channels)
         object.__setattr__(self, "kernel_size", kernel)
@@ -161,13 +277,21 @@ class ConvSpec:
         object.__setattr__(self, "dilation", dilation)
         object.__setattr__(self, "padding", _normalise_padding(self.padding))
         object.__setattr__(self, "padding_mode", mode.strip().lower())
-        axes = tuple(
-            Axis.padded_by(padding, size, k, s, d, self.padding_mode, name)
-            for padding, size, k, s, d, name in zip(
-                _axis_paddings(self.padding), shape[2:], kernel, stride, dilation, AXIS_NAMES
+        problem = _operation_problem(self)
+        if problem:
+            raise ConvSpecError(problem)
+        if operation == "conv":
+            axes = tuple(
+                Axis.padded_by(padding, size, k, s, d, self.padding_mode, name)
+                for padding, size, k, s, d, name in zip(
+                    _axis_paddings(self.padding), shape[2:], kernel, stride, dilation, AXIS_NAMES
+                )
             )
-        )
-        problem = _geometry_problem(axes)
+            problem = _geometry_problem(axes)
+        else:
+            axes = _operation_axes(self, kernel, stride, dilation)
+            problem = next(filter(None, (axis.padding_problem() for axis in axes)), None)
+            problem = problem or _empty_output(self, axes)
         if problem:
             raise ConvSpecError(problem)
         object.__setattr__(self, "_axes", axes)
@@ -190,8 +314,18 @@ class ConvSpec:
         return self.input_shape[2], self.input_shape[3]
 
     @property
-    def weight_shape(self) -> tuple[int, int, int, int]:
-        return (self.out_channels, self.in_channels, *self.kernel_size)
+    def is_pooling(self) -> bool:
+        return self.operation in POOLING
+
+    @property
+    def weight_shape(self) -> tuple[int, int, int, int] | None:
+        """PyTorch's: (K, C/groups, kh, kw) for convolution, (C, K/groups, kh, kw) for transposed
+        convolution, None for pooling (it has no weights)."""
+        if self.is_pooling:
+            return None
+        if self.operation == "conv_transpose":
+            return (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
+        return (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
 
     def replace(self, **changes) -> ConvSpec:
         """A new, validated spec with some fields changed."""
@@ -200,10 +334,14 @@ class ConvSpec:
         return ConvSpec(**values)
 
     def to_dict(self) -> dict:
-        """Plain JSON-ready values, the same field names the constructor takes."""
+        """Plain JSON-ready values, the same field names the constructor takes. The operation's
+        fields are left out while they are at their defaults, so a convolution's spec file reads
+        as it always has."""
         values = {}
         for spec_field in fields(self):
             value = getattr(self, spec_field.name)
+            if spec_field.name in OPERATION_DEFAULTS and value == OPERATION_DEFAULTS[spec_field.name]:
+                continue
             values[spec_field.name] = list(value) if isinstance(value, tuple) else value
         return values
 
@@ -230,4 +368,14 @@ class ConvSpec:
             text += f" d{self.dilation[0]},{self.dilation[1]}"
         if self.padding_mode != "zeros":
             text += f" {self.padding_mode}"
+        if self.groups != 1:
+            text += f" g{self.groups}"
+        if self.output_padding != (0, 0):
+            text += f" op{self.output_padding[0]},{self.output_padding[1]}"
+        if self.ceil_mode:
+            text += " ceil"
+        if not self.count_include_pad:
+            text += " pad-uncounted"
+        if self.operation != "conv":
+            text = f"{self.operation} {text}"
         return text

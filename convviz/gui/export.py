@@ -32,7 +32,33 @@ def image_array(image: QtGui.QImage) -> np.ndarray:
     return rows[:, : width * 3].reshape(height, width, 3).copy()
 
 
-class FrameRenderer:
+class Renderer:
+    """Frames of an export, drawn offscreen at one fixed size: `image(step)`, `array(step)`."""
+
+    size: tuple[int, int]
+
+    @property
+    def steps(self) -> int:
+        raise NotImplementedError
+
+    def image(self, step: int) -> QtGui.QImage:
+        raise NotImplementedError
+
+    def array(self, step: int) -> np.ndarray:
+        return image_array(self.image(step))
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+class FrameRenderer(Renderer):
     """One detached view (or panel) at a fixed size, reused for every frame of an export."""
 
     def __init__(self, session, size=(960, 540), panel: str = "panels"):
@@ -53,19 +79,52 @@ class FrameRenderer:
             QtWidgets.QApplication.processEvents()
         return fitted(self.widget.grab().toImage(), self.size, self.widget.palette().window().color())
 
-    def array(self, step: int) -> np.ndarray:
-        return image_array(self.image(step))
+    @property
+    def steps(self) -> int:
+        return self.session.steps
 
     def close(self) -> None:
         self.widget.close()
         self.widget.deleteLater()
 
-    def __enter__(self):
-        return self
 
-    def __exit__(self, *exc):
-        self.close()
-        return False
+class PairRenderer(Renderer):
+    """Two sessions side by side, as compare mode shows them: A on the left, B on the right, each
+    at half the width. Frame k shows step k of each, or its last step when it has fewer."""
+
+    def __init__(self, first, second, size=(960, 540), panel: str = "panels"):
+        width, height = int(size[0]), int(size[1])
+        self.size = (width, height)
+        self.halves = (FrameRenderer(first, (width // 2, height), panel),
+                       FrameRenderer(second, (width - width // 2, height), panel))
+        for half, name in zip(self.halves, "AB"):
+            set_caption = getattr(half.widget, "set_caption", None)
+            if set_caption is not None:
+                set_caption(f"{name}: {half.session.spec.describe()}")
+
+    @property
+    def steps(self) -> int:
+        return max(half.steps for half in self.halves)
+
+    def image(self, step: int) -> QtGui.QImage:
+        canvas = QtGui.QImage(self.size[0], self.size[1], QtGui.QImage.Format.Format_RGB32)
+        painter = QtGui.QPainter(canvas)
+        left = 0
+        for half in self.halves:
+            picture = half.image(min(step, half.steps - 1))
+            painter.drawImage(left, 0, picture)
+            left += picture.width()
+        painter.end()
+        return canvas
+
+    def close(self) -> None:
+        for half in self.halves:
+            half.close()
+
+
+def renderer(session, size=(960, 540), panel: str = "panels", second=None) -> Renderer:
+    """A renderer of `session`, or of `session` and `second` side by side."""
+    return FrameRenderer(session, size, panel) if second is None else PairRenderer(session, second, size, panel)
 
 
 def fitted(image: QtGui.QImage, size, background: QtGui.QColor) -> QtGui.QImage:
@@ -85,26 +144,30 @@ def fitted(image: QtGui.QImage, size, background: QtGui.QColor) -> QtGui.QImage:
     return canvas
 
 
-def export_animation(session, target: ExportTarget, steps, fps: float, size=(960, 540), panel: str = "panels"):
-    """Render `steps` of `session` into a GIF or MP4 at `target`; yields (frames done, total).
-    The file appears only when every frame is written; closing the generator early leaves none."""
+def export_animation(session, target: ExportTarget, steps, fps: float, size=(960, 540), panel: str = "panels",
+                     second=None):
+    """Render `steps` of `session` (beside `second`'s, when given) into a GIF or MP4 at `target`;
+    yields (frames done, total). The file appears only when every frame is written; closing the
+    generator early leaves none."""
     steps = list(steps)
     target.check(len(steps), size)
-    with AnimationWriter(target, fps) as writer, FrameRenderer(session, size, panel) as renderer:
+    with AnimationWriter(target, fps) as writer, renderer(session, size, panel, second) as frames:
         for done, step in enumerate(steps, 1):
-            writer.append(renderer.array(step))
+            writer.append(frames.array(step))
             yield done, len(steps)
         writer.commit()
 
 
-def export_png(session, target: ExportTarget, step: int | None = None, size=(960, 540), panel: str = "panels"):
-    """One frame of `session` (its current step by default) as a PNG at `target`."""
+def export_png(session, target: ExportTarget, step: int | None = None, size=(960, 540), panel: str = "panels",
+               second=None):
+    """One frame of `session` (its current step by default; beside `second`'s, when given) as a
+    PNG at `target`."""
     target.check(1, size)
     with AtomicFile(target):  # the folder takes a file: known before rendering
         pass
     step = session.step if step is None else step
-    with FrameRenderer(session, size, panel) as renderer:
-        data = png_bytes(renderer.image(step))
+    with renderer(session, size, panel, second) as frames:
+        data = png_bytes(frames.image(step))
     if data is None:
         raise ExportError(f"could not encode the {panel} as PNG")
     return write_bytes(target, data)

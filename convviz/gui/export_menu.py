@@ -1,4 +1,5 @@
-"""File ▸ Export: the animation as GIF or MP4, one step of the panels (or one panel) as PNG.
+"""File ▸ Export: the animation as GIF or MP4, one step of the panels (or one panel) as PNG;
+both sessions side by side while the window compares two.
 
 Frames are rendered offscreen (convviz.gui.export), which needs Qt widgets, so the export runs
 on the GUI thread one frame at a time, with a progress dialog whose Cancel is heard between
@@ -36,9 +37,14 @@ class Exporter(QtCore.QObject):
                            lambda checked=False, panel=panel: self.export_png(panel), menu,
                            f"This step of the {name.lower()} as a PNG picture")
 
+    def second(self):
+        """B's session when the window compares two (exported beside A), else None."""
+        comparison = getattr(self.window, "comparison", None)
+        return None if comparison is None else comparison.b
+
     def frame_size(self) -> tuple[int, int]:
-        """The size the panels have in the window now (even, for MP4)."""
-        size = self.window.view.size()
+        """The size the panels (of both sessions, comparing) have in the window now (even, for MP4)."""
+        size = (self.window.central if self.second() is not None else self.window.view).size()
         return (max(MIN_SIDE, size.width() - size.width() % 2), max(MIN_SIDE, size.height() - size.height() % 2))
 
     def _ask_path(self, kind: str, what: str) -> str:
@@ -58,10 +64,12 @@ class Exporter(QtCore.QObject):
         session.pause()
         size = self.frame_size() if size is None else size
         fps = min(session.speed, MAX_FPS[kind]) if fps is None else fps
-        steps = range(session.steps) if steps is None else steps
+        second = self.second()
+        if steps is None:
+            steps = range(session.steps if second is None else max(session.steps, second.steps))
         try:
             target = ExportTarget.of(path, kind)
-            frames = export_animation(session, target, steps, fps, size)
+            frames = export_animation(session, target, steps, fps, size, second=second)
             total = len(steps)
             self._cancelled = False
             self.progress = QtWidgets.QProgressDialog(f"Rendering {total} frames to {target.path.name}…", "Cancel",
@@ -104,11 +112,12 @@ class Exporter(QtCore.QObject):
         path = path or self._ask_path("png", PANEL_NAMES[panel].lower())
         if not path:
             return False
+        second = self.second()
         if size is None:
             widget = window.view if panel == "panels" else getattr(window.view, panel)
-            size = (max(MIN_SIDE, widget.width()), max(MIN_SIDE, widget.height()))
+            size = (max(MIN_SIDE, widget.width() * (1 if second is None else 2)), max(MIN_SIDE, widget.height()))
         try:
-            written = export_png(window.session, ExportTarget.of(path, "png"), size=size, panel=panel)
+            written = export_png(window.session, ExportTarget.of(path, "png"), size=size, panel=panel, second=second)
         except ExportError as error:
             window._file_failed(str(error))
             return False

@@ -39,7 +39,7 @@ class Highlight:
         self.fill = pg.ImageItem(axisOrder="row-major")
         self.fill.setParentItem(grid.overlay_layer)
         self.fill.setZValue(z)
-        self._fill_rgba = np.array(_colour(colour, fill_alpha).getRgb(), dtype=np.uint8)
+        self._lut = np.array([(0, 0, 0, 0), _colour(colour, fill_alpha).getRgb()], dtype=np.uint8)
         self.outline = QtWidgets.QGraphicsPathItem(grid.overlay_layer)
         pen = QtGui.QPen(_colour(colour))
         pen.setCosmetic(True)
@@ -54,8 +54,7 @@ class Highlight:
         self._font = QtGui.QFont()
         self._font.setPixelSize(40)
         self._font.setBold(True)
-        self.cells = np.empty((0, 2), dtype=np.int64)
-        """(n, 2) the highlighted cells, row-major."""
+        self._rows = self._cols = np.empty(0, dtype=np.int64)
         self.counts: dict[tuple[int, int], int] = {}
         """The count written in each cell that has one."""
         grid.view.sigRangeChanged.connect(self._update_label_visibility)
@@ -72,9 +71,9 @@ class Highlight:
         row_counts, col_counts = np.asarray(row_counts), np.asarray(col_counts)
         rows, cols = np.flatnonzero(row_counts), np.flatnonzero(col_counts)
         top, left = offset
-        self.cells = np.column_stack((np.repeat(rows, len(cols)), np.tile(cols, len(rows)))) + (top, left)
+        self._rows, self._cols = rows + top, cols + left
         self._show_fill(rows, cols, top, left, fill)
-        few = len(self.cells) <= MAX_OUTLINED
+        few = len(rows) * len(cols) <= MAX_OUTLINED
         path = QtGui.QPainterPath()
         if outline and few:
             for row, col in self.cells.tolist():
@@ -85,24 +84,36 @@ class Highlight:
             if item.scene() is not None:
                 item.scene().removeItem(item)
         self.counts = {}
-        if counts and few and len(self.cells) <= MAX_COUNTS:
+        if counts and few and len(rows) * len(cols) <= MAX_COUNTS:
             for (row, col), count in zip(self.cells.tolist(),
                                          np.outer(row_counts[rows], col_counts[cols]).ravel().tolist()):
                 self.counts[(row, col)] = count
                 self._label(row, col, f"×{count}")
         self._update_label_visibility()
 
+    @property
+    def cells(self) -> np.ndarray:
+        """(n, 2) the highlighted cells, row-major (built when asked: a highlight may cover a million)."""
+        rows, cols = self._rows, self._cols
+        return np.column_stack((np.repeat(rows, len(cols)), np.tile(cols, len(rows))))
+
+    @property
+    def cell_count(self) -> int:
+        return len(self._rows) * len(self._cols)
+
     def _show_fill(self, rows, cols, top, left, fill) -> None:
+        """One image over the block from the first highlighted cell to the last, an 8-bit mask
+        drawn through a two-colour table (transparent, the fill)."""
         if not fill or not len(rows) or not len(cols):
             self.fill.setVisible(False)
             return
         first_row, first_col = rows[0], cols[0]
-        block = np.zeros((rows[-1] - first_row + 1, cols[-1] - first_col + 1, 4), dtype=np.uint8)
-        mask = np.zeros(block.shape[:2], dtype=bool)
-        mask[np.ix_(rows - first_row, cols - first_col)] = True
-        block[mask] = self._fill_rgba
-        self.fill.setImage(block, autoLevels=False, levels=None)
-        self.fill.setRect(QtCore.QRectF(first_col + left, first_row + top, block.shape[1], block.shape[0]))
+        row_mask = np.zeros(rows[-1] - first_row + 1, dtype=np.uint8)
+        row_mask[rows - first_row] = 1
+        col_mask = np.zeros(cols[-1] - first_col + 1, dtype=np.uint8)
+        col_mask[cols - first_col] = 1
+        self.fill.setImage(np.outer(row_mask, col_mask), lut=self._lut, levels=(0, 1), autoLevels=False)
+        self.fill.setRect(QtCore.QRectF(first_col + left, first_row + top, len(col_mask), len(row_mask)))
         self.fill.setVisible(True)
 
     def _label(self, row: int, col: int, text: str) -> None:
@@ -123,6 +134,6 @@ class Highlight:
 
     def set_visible(self, visible: bool) -> None:
         for item in (self.fill, self.outline, self.labels):
-            item.setVisible(visible and (item is not self.fill or bool(len(self.cells))))
+            item.setVisible(visible and (item is not self.fill or bool(self.cell_count)))
         if visible:
             self._update_label_visibility()

@@ -39,11 +39,15 @@ class LessonPanel(QtWidgets.QWidget):
         self.edit_button.setCheckable(True)
         self.edit_button.setToolTip("Write your own title and explanation; File ▸ Save scene keeps them")
         self.edit_button.toggled.connect(self.set_editing)
+        heading = QtWidgets.QHBoxLayout()
+        heading.addWidget(self.title_label, 1)
+        heading.addWidget(self.title_edit, 1)
+        heading.addWidget(self.edit_button, 0, QtCore.Qt.AlignmentFlag.AlignTop)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
-        for widget in (self.title_label, self.title_edit, self.browser, self.text_edit):
-            layout.addWidget(widget, 1 if widget in (self.browser, self.text_edit) else 0)
-        layout.addWidget(self.edit_button, 0, QtCore.Qt.AlignmentFlag.AlignRight)
+        layout.addLayout(heading)
+        layout.addWidget(self.browser, 1)
+        layout.addWidget(self.text_edit, 1)
         self.set_editing(False)
 
     def show_text(self, title: str, paragraphs) -> None:
@@ -85,7 +89,9 @@ class Lessons(QtCore.QObject):
         self.dock = QtWidgets.QDockWidget("Lesson", window)
         self.dock.setObjectName("lesson_dock")
         self.dock.setWidget(self.panel)
-        window.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        # under the panels, a tab beside Timing: full width for the text even at 1024×768
+        window.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
+        window.tabifyDockWidget(window.timing_dock, self.dock)
         self.dock.hide()
         self.menu = window.menuBar().addMenu("&Lessons")
         for number, name in enumerate(lesson_names(), 1):
@@ -140,7 +146,11 @@ class Lessons(QtCore.QObject):
         left as it is; what could not be shown, or ""."""
         self.scene = scene
         self.panel.show_text(scene.title, scene.explanation)
-        self.dock.setVisible(bool(scene.title or scene.explanation))
+        if scene.title or scene.explanation:
+            self.dock.show()
+            self.dock.raise_()
+        else:
+            self.dock.hide()
         return self._show_compare(scene.compare)
 
     def _show_compare(self, spec) -> str:

@@ -128,8 +128,8 @@ class AnimationPanel(QtWidgets.QWidget):
         layout.addWidget(self.channels)
         layout.addWidget(self.grid, 1)
         self.kernel = KernelPanel()
-        self.kernel.setMaximumWidth(210)
-        self.kernel.setMaximumHeight(180)
+        self.kernel.setMaximumWidth(250)
+        self.kernel.setMaximumHeight(210)
         bottom = QtWidgets.QHBoxLayout()
         bottom.addWidget(self.kernel)
         words = QtWidgets.QVBoxLayout()
@@ -162,11 +162,11 @@ class AnimationPanel(QtWidgets.QWidget):
             self.channels.show_channels(frame.in_channels, frame.in_channel)
         if changes & {SPEC, DATA, STEP}:
             self._draw_step(frame)
-        if changes & {SPEC, SELECTION}:
-            self._draw_selection(frame.selection)
+        if changes & {SPEC, DATA, SELECTION}:
+            self._draw_selection(frame.selection, frame.selection_terms)
         self.kernel.draw(frame, changes)
 
-    def _draw_selection(self, picked) -> None:
+    def _draw_selection(self, picked, terms=None) -> None:
         if picked is None:
             self.picked.clear()
             self.copies.clear()
@@ -180,7 +180,10 @@ class AnimationPanel(QtWidgets.QWidget):
         else:
             self.copies.clear()
         how = "pinned · Esc clears" if picked.pinned else "click to pin"
-        self.selection_text.setText(f"{picked.text}  ({how})")
+        text = f"{picked.text}  ({how})"
+        if terms is not None:
+            text += "\n" + terms.text()
+        self.selection_text.setText(text)
 
     def _draw_grid(self, picture) -> None:
         padded, mask, mode = picture.values, picture.padding, picture.mode
@@ -342,7 +345,7 @@ class CoveragePanel(QtWidgets.QWidget):
         self.grid.addItem(self.colour_bar)
         self.grid.setToolTip("Point at an input cell to see every output that reads it (blue); click to pin")
         self.grid.cell_clicked.connect(self.cell_clicked)
-        self.picked = Highlight(self.grid, SELECTION_COLOUR, fill_alpha=60, z=2)
+        self.picked = Highlight(self.grid, SELECTION_COLOUR, fill_alpha=110, width=3.5, z=2)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)
@@ -358,14 +361,11 @@ class CoveragePanel(QtWidgets.QWidget):
                 self.picked.clear()
             elif picked.kind == "input":
                 row, col = picked.cell
-                self.picked.show(np.arange(row + 1) == row, np.arange(col + 1) == col, fill=False, counts=False)
+                self.picked.show(np.arange(row + 1) == row, np.arange(col + 1) == col, counts=False)
             else:
                 self.picked.show(picked.rows.input, picked.cols.input)
-        if SPEC in changes or SELECTION in changes:
-            text = frame.coverage.summary
-            if frame.selection:
-                text += f"<br><b style='color:{SELECTION_COLOUR}'>{frame.selection.text}</b>"
-            self.summary.setText(text)
+        if SPEC in changes:
+            self.summary.setText(frame.coverage.summary)
 
     def _draw_grid(self, picture) -> None:
         most = max(picture.most, 1)

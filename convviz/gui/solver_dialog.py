@@ -53,7 +53,7 @@ class PaddingSolverDialog(QtWidgets.QDialog):
         layout.addLayout(form)
         layout.addWidget(self.result, 1)
         layout.addWidget(buttons)
-        self.setMinimumWidth(440)
+        self.setMinimumWidth(520)
 
         self.set_target(*session.plan.output_size)
 

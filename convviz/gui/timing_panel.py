@@ -60,6 +60,19 @@ def backend_colour(backend: str) -> str:
     return PALETTE[names.index(backend) % len(PALETTE)] if backend in names else OTHER_COLOUR
 
 
+def _load_now() -> str:
+    """The load as a run starts, and what it means for the timings."""
+    from ..profiling.machine import load_average
+    from ..profiling.stats import busy_load
+
+    load = load_average()
+    if not load:
+        return ""
+    cpus = available_cpus()
+    verdict = " — busy: its timings will be marked unstable" if busy_load(load[0], cpus) else ""
+    return f" (load {load[0]:.2f} on {cpus} CPUs{verdict})"
+
+
 class TimingPanel(QtWidgets.QWidget):
     """Time the session's spec (or sweep its input size) on every available backend, live."""
 
@@ -202,6 +215,7 @@ class TimingPanel(QtWidgets.QWidget):
         self.sweep_button.clicked.connect(lambda: self.start_sweep())
         self.cancel_button.clicked.connect(self.cancel)
         self.show_backends()
+        self.tabs.currentChanged.connect(lambda _: self._show_staleness())
         session.subscribe(self._on_session_change)
         self.destroyed.connect(lambda *_: session.unsubscribe(self._on_session_change))
 
@@ -267,7 +281,7 @@ class TimingPanel(QtWidgets.QWidget):
         self.sweep_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
-        self.status.setText(message + " …")
+        self.status.setText(message + " …" + _load_now())
         self.tabs.setCurrentWidget(self.sweep_plot if what == "sweep" else self.bar_plot)  # once: the user may look elsewhere
         self._worker.start(self)
         return True
@@ -398,15 +412,25 @@ class TimingPanel(QtWidgets.QWidget):
         return family(self._sweep_spec) == family(self.session.spec)
 
     def _show_staleness(self) -> None:
-        """Redraw what is shown, greyed with "timed for …" where it is for another spec."""
+        """Redraw what is shown, greyed with "timed for …" where it is for another spec; the side
+        labels speak of the tab in view (the sweep's on the Sweep tab)."""
+        if self.running:
+            return
+        sweep_first = self.tabs.currentWidget() is not self.sweep_plot
+        if self.sweep_records and sweep_first:
+            self.show_sweep(self.sweep_records)
         if self.records:
             self.show_records(self.records)
-            if not self.running or self._what != "profile":
-                self.status.setText(self._summary if self.records_current() else
-                                    f"timed for {results.timed_for(self.records)} — not the current spec; "
-                                    "press “Time this spec” to time it")
-        if self.sweep_records:
+            self.status.setText((self._summary or f"{len(self.records)} timings") if self.records_current() else
+                                f"timed for {results.timed_for(self.records)} — not the current spec; "
+                                "press “Time this spec” to time it")
+        if self.sweep_records and not sweep_first:
             self.show_sweep(self.sweep_records)
+            if self.sweep_current():
+                self.status.setText(self._sweep_summary or f"{len(self.sweep_records)} timings swept")
+            else:
+                self.status.setText(f"swept from {self._sweep_spec.describe()} — not the current spec; "
+                                    "press “Sweep input size” to sweep it")
 
     # drawing -----------------------------------------------------------------------------------
     def _placeholder(self) -> None:

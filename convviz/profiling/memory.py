@@ -27,14 +27,14 @@ def _sizes(conv_plan, dtype) -> tuple[dict[str, int], dict[str, int]]:
 def reference_estimate(conv_plan) -> MemoryEstimate:
     """`check.make_oracle`: the float64 reference output and what computing it allocates."""
     from ..backends.numpy_backend import NumpyBackend
-    from .check import FULL_REFERENCE_POSITIONS
+    from .check import FULL_REFERENCE_POSITIONS, oracle_algorithm
 
     wide = array_estimate(conv_plan, np.float64).parts
     axes = plan_estimate(conv_plan).total
     if conv_plan.steps <= FULL_REFERENCE_POSITIONS:
         parts = {"input": wide["input"], "weights": wide["weights"], "output": 2 * wide["output"]}
         return MemoryEstimate({**parts, "per-axis maps": axes})
-    oracle = NumpyBackend().memory_estimate(conv_plan, np.float64, "im2col-chunked")
+    oracle = NumpyBackend().memory_estimate(conv_plan, np.float64, oracle_algorithm(conv_plan))
     return oracle.plus(**{"per-axis maps": axes})
 
 

@@ -53,13 +53,31 @@ class TorchPeer(Peer):
     def _conv(self, x, w, conv_plan, bias=None):
         torch = self._torch()
         functional = torch.nn.functional
+        spec = conv_plan.spec
+        if spec.operation != "conv":
+            return self._operation(functional, x, w, conv_plan, bias)
         explicit, padding = self._arguments(conv_plan)
         if explicit is not None:
             mode = TORCH_PAD_MODES[conv_plan.spec.padding_mode]
             x = functional.pad(x, explicit, mode=mode) if mode != "constant" else functional.pad(x, explicit)
         return functional.conv2d(
-            x, w, bias, stride=conv_plan.spec.stride, padding=padding, dilation=conv_plan.spec.dilation
+            x, w, bias, stride=conv_plan.spec.stride, padding=padding, dilation=conv_plan.spec.dilation,
+            groups=conv_plan.spec.groups,
         )
+
+    @staticmethod
+    def _operation(functional, x, w, conv_plan, bias):
+        """Transposed convolution and pooling, with the spec's own numbers (symmetric padding)."""
+        spec = conv_plan.spec
+        padding = (conv_plan.rows.padding, conv_plan.cols.padding)
+        if spec.operation == "conv_transpose":
+            return functional.conv_transpose2d(x, w, bias, spec.stride, padding, spec.output_padding, spec.groups,
+                                               spec.dilation)
+        if spec.operation == "max_pool":
+            return functional.max_pool2d(x, spec.kernel_size, spec.stride, padding, spec.dilation,
+                                         ceil_mode=spec.ceil_mode)
+        return functional.avg_pool2d(x, spec.kernel_size, spec.stride, padding, ceil_mode=spec.ceil_mode,
+                                     count_include_pad=spec.count_include_pad)
 
     def to_host(self, array):
         return array.detach().cpu().numpy()
@@ -90,6 +108,8 @@ class TorchCpuPeer(TorchPeer):
         return self._algorithm()
 
     def to_device(self, array):
+        if array is None:
+            return None
         return self._torch().from_numpy(np.ascontiguousarray(array))
 
     def convolve(self, x, w, conv_plan, bias=None, algorithm=None):
@@ -137,6 +157,8 @@ class TorchCudaPeer(TorchPeer):
         return self.algorithms
 
     def to_device(self, array):
+        if array is None:
+            return None
         return self._torch().from_numpy(np.ascontiguousarray(array)).cuda()
 
     def synchronize(self) -> None:
@@ -175,6 +197,8 @@ class ScipyPeer(Peer):
 
     def supports(self, conv_plan) -> str | None:
         spec = conv_plan.spec
+        if spec.operation != "conv":
+            return f"{self.name} runs convolution only, not {spec.operation}"
         if spec.in_channels != 1 or spec.out_channels != 1:
             return f"{self.name} handles one input and one output channel only"
         if spec.dilation != (1, 1):

@@ -167,9 +167,11 @@ def _round_trip(backend, x) -> tuple[float, bool]:
 def _algorithms_for(backend, conv_plan, dtype, algorithms) -> list[str]:
     if algorithms is None:
         return list(backend.default_algorithms(conv_plan, dtype))
+    operation_only = tuple(name for name in backend.algorithms_for(conv_plan) if name not in backend.algorithms)
     if algorithms == "all" or algorithms == ["all"]:
-        return list(backend.algorithms)
-    return [name for name in algorithms if name in backend.algorithms]
+        # another operation (transposed convolution, pooling, groups) has strategies of its own
+        return list(operation_only or backend.algorithms)
+    return [name for name in algorithms if name in backend.algorithms or name in operation_only]
 
 
 def minimum_met(samples, min_time_s) -> bool:
@@ -287,7 +289,7 @@ def _check_and_time(conv_plan, dtype, chosen, counts_by_pool, repeats, min_time_
             roofline.measure_gpu_peaks(dtype)
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(conv_plan.spec.input_shape).astype(dtype)
-    w = rng.standard_normal(conv_plan.spec.weight_shape).astype(dtype)
+    w = None if conv_plan.spec.weight_shape is None else rng.standard_normal(conv_plan.spec.weight_shape).astype(dtype)
     devices = list(dict.fromkeys(backend for backend, _ in chosen if not backend.host))
     job_count = sum(1 if backend.host else 2 for backend, _ in chosen) + len(COPY_KINDS) * len(devices)
     passes = PASSES if job_count > 1 else 1

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .safe_io import FileRefused, check_output_path, write_atomic
+
 KINDS = {"gif": ".gif", "mp4": ".mp4", "png": ".png", "scene": ".json"}
 MAX_FPS = {"gif": 50, "mp4": 60}
 """GIF delays are whole hundredths of a second and players slow anything under 20 ms down."""
@@ -112,17 +114,12 @@ class ExportTarget:
         """Everything that can be known before rendering; raises ExportError with the reason."""
         path, kind = self.path, self.kind
         suffix = KINDS[kind]
-        if path.is_dir():
-            raise ExportError(f"cannot write {path}: it is a folder")
+        try:
+            check_output_path(path, f"{kind.upper()} export")
+        except FileRefused as error:
+            raise ExportError(str(error)) from None
         if path.suffix.lower() != suffix:
             raise ExportError(f"a {kind.upper()} export is written to a {suffix} file (got {path})")
-        folder = path.parent
-        if not folder.is_dir():
-            raise ExportError(f"cannot write {path}: the folder {folder} does not exist")
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise ExportError(f"cannot write {path}: the folder {folder} is not writable")
-        if path.exists() and not os.access(path, os.W_OK):
-            raise ExportError(f"cannot write {path}: the file is read-only")
         problem = encoder_problem(kind)
         if problem:
             raise ExportError(problem)
@@ -134,9 +131,15 @@ class ExportTarget:
                               f"(at most {MAX_GIF_BYTES >> 20} MiB of frames); choose fewer with --steps "
                               "or a smaller --size")
 
+    @property
+    def real_path(self) -> Path:
+        """Where the file lands: a symlink is followed, so it stays a link to the new file."""
+        return Path(os.path.realpath(self.path))
+
     def temporary_path(self) -> Path:
-        """A hidden name in the target folder, with the real suffix (ffmpeg picks the container by it)."""
-        return self.path.with_name(f".{self.path.stem}.{os.getpid()}.part{KINDS[self.kind]}")
+        """A hidden name in the target's folder, with the real suffix (ffmpeg picks the container by it)."""
+        real = self.real_path
+        return real.with_name(f".{real.stem}.{os.getpid()}.part{KINDS[self.kind]}")
 
 
 class AtomicFile:
@@ -154,7 +157,7 @@ class AtomicFile:
 
     def commit(self) -> Path:
         try:
-            os.replace(self.temporary, self.target.path)
+            os.replace(self.temporary, self.target.real_path)
         except OSError as error:
             self.discard()
             raise ExportError(f"cannot write {self.target.path}: {error.strerror or error}") from None
@@ -175,13 +178,12 @@ class AtomicFile:
 
 
 def write_bytes(target: ExportTarget, data: bytes) -> Path:
-    """A whole file (PNG, scene JSON) written to `target`, atomically."""
-    with AtomicFile(target) as atomic:
-        try:
-            atomic.temporary.write_bytes(data)
-        except OSError as error:
-            raise ExportError(f"cannot write {target.path}: {error.strerror or error}") from None
-        return atomic.commit()
+    """A whole file (PNG, scene JSON) written to `target`, atomically (safe_io.write_atomic)."""
+    try:
+        write_atomic(target.path, data, f"{target.kind.upper()} export")
+    except FileRefused as error:
+        raise ExportError(str(error)) from None
+    return target.path
 
 
 class AnimationWriter:

@@ -345,6 +345,8 @@ class Frame:
     """(top, left, height, width) of the step's window on the padded grid."""
     terms: StepTerms
     selection: Selection | None = field(default=None)
+    selection_terms: StepTerms | None = field(default=None)
+    """The arithmetic of a picked output cell (None unless an output cell is picked)."""
     kernel: KernelGrid | None = field(default=None)
     in_channel: int = 0
     in_channels: int = 1

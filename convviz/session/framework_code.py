@@ -54,7 +54,7 @@ def _comment(text: str, indent: str = "") -> list[str]:
 def _header(spec: ConvSpec, framework: str) -> list[str]:
     conv_plan = plan(spec)
     n, k, ho, wo = conv_plan.output_shape
-    if _operation(spec) == "conv":
+    if spec.operation == "conv":
         mode = " (zeros padding)" if spec.padding_mode == "zeros" else " padding"
         pads = f"pads {_sides(conv_plan.pads)}"
     else:
@@ -105,13 +105,9 @@ WEIGHT_AXES = {"conv": "(out_channels, in_channels/groups, kernel height, kernel
                "conv_transpose": "(in_channels, out_channels/groups, kernel height, kernel width)"}
 
 
-def _operation(spec: ConvSpec) -> str:
-    return getattr(spec, "operation", "conv")
-
-
 def _layer_arguments(spec: ConvSpec, padding: str, pad_call: str | None) -> list[str]:
     """The keyword arguments of the spec's torch.nn layer."""
-    operation = _operation(spec)
+    operation = spec.operation
     kernel = [f"kernel_size={_tuple(spec.kernel_size)}", f"stride={_tuple(spec.stride)}"]
     if operation in ("max_pool", "avg_pool"):
         arguments = [*kernel, f"padding={padding}"]
@@ -126,7 +122,7 @@ def _layer_arguments(spec: ConvSpec, padding: str, pad_call: str | None) -> list
     if operation == "conv_transpose":
         arguments.append(f"output_padding={_tuple(spec.output_padding)}")
     arguments.append(f"dilation={_tuple(spec.dilation)}")
-    groups = getattr(spec, "groups", 1)
+    groups = spec.groups
     if groups != 1:
         arguments.append(f"groups={groups}")
     arguments.append("bias=False")
@@ -136,7 +132,7 @@ def _layer_arguments(spec: ConvSpec, padding: str, pad_call: str | None) -> list
 
 
 def _operation_notes(spec: ConvSpec) -> list[str]:
-    operation = _operation(spec)
+    operation = spec.operation
     if operation == "conv_transpose":
         return ["transposed convolution as PyTorch defines it: output (n−1)·stride − 2·padding + "
                 "dilation·(kernel−1) + output_padding + 1 per axis"]
@@ -153,7 +149,7 @@ def pytorch_code(spec: ConvSpec) -> FrameworkCode:
     bias: for convolution `layer.weight` is convviz's weight) and `forward(x)` (NCHW in, the
     spec's output out)."""
     conv_plan = plan(spec)
-    operation = _operation(spec)
+    operation = spec.operation
     if operation == "conv":
         padding, pad_call, notes = _torch_padding(spec)
     else:  # PyTorch's own padding numbers: the same on both sides of an axis, zeros
@@ -195,7 +191,7 @@ TF_OPERATION_GAPS = {
 
 
 def _tf_refusal(spec: ConvSpec) -> str | None:
-    operation = _operation(spec)
+    operation = spec.operation
     if operation != "conv":
         return f"convviz writes TensorFlow code for convolution only, not {TF_OPERATION_GAPS[operation]}"
     pads = plan(spec).pads
@@ -219,7 +215,7 @@ def tensorflow_code(spec: ConvSpec) -> FrameworkCode:
     if problem:
         lines = [*_header(spec, "TensorFlow"),
                  *_comment(f"Not expressible: {problem}. Use the PyTorch code"
-                           + ("." if _operation(spec) != "conv" else ", or zeros or reflect padding."))]
+                           + ("." if spec.operation != "conv" else ", or zeros or reflect padding."))]
         return FrameworkCode("tensorflow", "\n".join(lines) + "\n", problem)
     top, bottom, left, right = conv_plan.pads
     word = spec.padding if isinstance(spec.padding, str) else None
@@ -242,7 +238,7 @@ def tensorflow_code(spec: ConvSpec) -> FrameworkCode:
     kh, kw = spec.kernel_size
     sh, sw = spec.stride
     dh, dw = spec.dilation
-    groups = getattr(spec, "groups", 1)
+    groups = spec.groups
     conv = (f"tf.nn.conv2d({{}}, {{}}, strides=[1, {sh}, {sw}, 1], padding={padding}, "
             f"dilations=[1, {dh}, {dw}, 1])")
     if groups == 1:

@@ -140,6 +140,21 @@ class Scene:
         session.go_to_step(self.step)
         _select(session, self.selection)
 
+    def compare_session(self, backend: str = "numpy"):
+        """B of compare mode (None without a compare spec): the compare spec over this scene's
+        data (pattern, seed, preset or weights when the kernel sizes agree) at its speed."""
+        from .session import Session
+
+        if self.compare is None:
+            return None
+        session = Session(self.compare, pattern=self.pattern,
+                          preset="box blur" if self.preset == "custom" else self.preset,
+                          backend=backend, seed=self.seed)
+        if self.weights is not None and tuple(self.compare.kernel_size) == tuple(self.spec.kernel_size):
+            session.set_weights(np.array(self.weights, dtype=np.float64))
+        session.set_speed(self.speed)
+        return session
+
     def session(self, backend: str = "numpy"):
         """A new Session showing this scene."""
         from .session import Session

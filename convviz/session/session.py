@@ -53,7 +53,13 @@ def _shown_output(x, w, summed, backend: str, bias) -> np.ndarray:
 
 
 def check_drawable(spec: ConvSpec) -> None:
-    """Refuse, in words, a spec whose padded grid is too big to animate cell by cell."""
+    """Refuse, in words, a spec whose padded grid is too big to animate cell by cell, or whose
+    operation the animation does not draw yet."""
+    if spec.operation != "conv":
+        raise ConvSpecError(
+            f"the animation draws convolution; {spec.operation} is planned by `python main.py plan` "
+            "and timed by `python main.py bench`"
+        )
     padded = plan(spec).padded_shape
     if max(padded) > MAX_ANIMATION_SIDE:
         raise ConvSpecError(
@@ -406,9 +412,13 @@ class Session:
         top, left, height, width = self.plan.window_extent(i, j)
         input_grid, output_grid, coverage_grid, kernel_grid = self._grids
         spec = self.spec
+        picked, picked_terms = self._shown_selection(), None
+        if picked is not None and picked.kind == "output":
+            picked_terms = frames.step_terms(self.plan, self.padded_inputs, self.kernels,
+                                             self.plan.step_of(*picked.cell), self.bias, self.out_channel)
         return frames.Frame(input_grid, output_grid, coverage_grid, step=step, steps=self.plan.steps,
                             position=(i, j), window=(top, left, height, width), terms=terms,
-                            selection=self._shown_selection(), kernel=kernel_grid,
+                            selection=picked, selection_terms=picked_terms, kernel=kernel_grid,
                             in_channel=self.in_channel, in_channels=spec.in_channels,
                             out_channel=self.out_channel, out_channels=spec.out_channels)
 

@@ -98,3 +98,30 @@ def test_markdown_and_json_carry_the_machine_threads_and_load(tmp_path, capsys):
     machine = json.loads(saved.read_text())["machine"]
     assert machine["chosen_threads"] == {"blas": 1, "torch": 1} and machine["threads"]["blas_threads"] == 1
     assert machine["load_before"] and machine["load_average"]
+
+
+def test_gpu_lines_name_the_crossover_from_stable_records_or_why_there_is_none():
+    from convviz.backends.base import CONVVIZ
+    from convviz.cli.bench_report import gpu_lines
+    from convviz.profiling import Measurement
+
+    def record(backend, host, value, median, stable=True):
+        return Measurement(
+            backend=backend, algorithm="a", kind="end-to-end", device="d", spec={}, dtype="float32", repeats=3,
+            median_ms=median, p10_ms=median, p90_ms=median, min_ms=median, max_ms=median, flops=1, bytes=1,
+            gflops=1.0, gbps=1.0, roofline_fraction=None, correct=True, max_error=0.0, shape=f"s{value}",
+            sweep_parameter="input-size", sweep_value=value, host=host, family=CONVVIZ, stable=stable)
+
+    class Gone:
+        host, family = False, CONVVIZ
+
+        def available(self):
+            from convviz.backends.base import Availability
+
+            return Availability(False, "no CUDA device")
+
+    cpu_only = [record("cpu", True, 16, 1.0)]
+    assert gpu_lines(cpu_only, "input-size", backends=[Gone()]) == ["no GPU here: no CUDA device"]
+    both = cpu_only + [record("gpu", False, 16, 0.5, stable=False), record("cpu", True, 64, 4.0),
+                       record("gpu", False, 64, 1.0)]
+    assert gpu_lines(both, "input-size")[0] == "crossover (end-to-end): GPU (gpu) first beats CPU (cpu) at input-size 64"

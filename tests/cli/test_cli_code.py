@@ -38,6 +38,10 @@ def test_tensorflow_output_runs_as_the_spec(capsys):
     (["--kernel", "5", "--padding", "2", "--padding-mode", "replicate", "--framework", "tensorflow"],
      "tf.pad has no replicate mode"),
     (["--framework", "jax"], "invalid choice: 'jax'"),
+    (["--operation", "max_pool", "--kernel", "2", "--framework", "tensorflow"],
+     "TensorFlow code for convolution only, not max pooling"),
+    (["--operation", "conv_transpose", "--stride", "2", "--framework", "tensorflow"],
+     "not transposed convolution"),
     (["--kernel", "9"], "smaller than the"),
 ])
 def test_what_cannot_be_written_exits_2_with_one_line(argv, message):
@@ -48,3 +52,14 @@ def test_what_cannot_be_written_exits_2_with_one_line(argv, message):
     assert len(lines) == 1, result.stderr
     assert message in lines[0]
     assert result.stdout == ""
+
+
+def test_pytorch_code_of_other_operations(capsys):
+    assert main(["code", "--input", "7", "--operation", "conv_transpose", "--stride", "2", "--channels", "2",
+                 "--out-channels", "4", "--groups", "2", "--output-padding", "1"]) == 0
+    code = capsys.readouterr().out
+    assert "torch.nn.ConvTranspose2d(" in code and "output_padding=(1, 1)" in code and "groups=2" in code
+    assert main(["code", "--input", "7", "--operation", "avg_pool", "--kernel", "3", "--padding", "1",
+                 "--no-count-include-pad"]) == 0
+    code = capsys.readouterr().out
+    assert "torch.nn.AvgPool2d(" in code and "count_include_pad=False" in code

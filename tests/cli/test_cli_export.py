@@ -49,7 +49,7 @@ def _run(capsys, *argv):
 def test_an_animation_has_one_frame_per_step_each_the_step_the_session_renders(tmp_path, capsys, renders, kind,
                                                                                tolerance):
     path = tmp_path / f"stride.{kind}"
-    code, out, err = _run(capsys, "--lesson", "stride", f"--{kind}", str(path), "--size", SIZE_TEXT,
+    code, out, err = _run(capsys, "--lesson", "stride", "--no-compare", f"--{kind}", str(path), "--size", SIZE_TEXT,
                           "--steps", "2:4", "--fps", "5")
     assert code == 0, err
     assert f"wrote {path} (3 frames, {SIZE[0]}×{SIZE[1]}, 5 per second)" in out
@@ -73,9 +73,28 @@ def test_an_animation_has_one_frame_per_step_each_the_step_the_session_renders(t
     assert sorted(os.listdir(tmp_path)) == [path.name]
 
 
+def test_a_lesson_that_compares_two_specs_exports_both_side_by_side_in_step(tmp_path, capsys, renders):
+    path = tmp_path / "both.gif"
+    code, out, err = _run(capsys, "--lesson", "stride", "--gif", str(path), "--size", f"{2 * SIZE[0]}x{SIZE[1]}",
+                          "--steps", "9:11")
+    assert code == 0, err
+    frames = imageio.imread(path, index=None)
+    assert frames.shape == (3, SIZE[1], 2 * SIZE[0], 3)
+    scene = load_lesson("stride")
+    first, second = scene.session(), scene.compare_session()
+    assert (first.steps, second.steps) == (9, 25)
+    for frame, step in zip(frames, range(8, 11)):
+        left, right = frame[:, : SIZE[0]], frame[:, SIZE[0]:]
+        assert _difference(left, renders(first, min(step, first.steps - 1))) < 0.5  # A waits at its last step
+        assert _difference(right, renders(second, step)) < 0.5
+    assert _difference(frames[1][:, SIZE[0]:], renders(second, 8)) > _difference(frames[1][:, SIZE[0]:],
+                                                                                 renders(second, 9))
+
+
 def test_a_png_is_exactly_the_rendered_frame_of_the_step_asked_for(tmp_path, capsys, renders):
     path = tmp_path / "frame.png"
-    code, out, err = _run(capsys, "--lesson", "dilation", "--png", str(path), "--size", SIZE_TEXT, "--steps", "4")
+    code, out, err = _run(capsys, "--lesson", "dilation", "--no-compare", "--png", str(path), "--size", SIZE_TEXT,
+                          "--steps", "4")
     assert code == 0, err
     picture = imageio.imread(path)[..., :3]
     assert np.array_equal(picture, renders(load_lesson("dilation").session(), 3))
@@ -103,7 +122,7 @@ def test_a_scene_export_keeps_the_lesson_and_the_flags_given_beside_it(tmp_path,
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["--gif", "{tmp}"], "cannot write {tmp}: it is a folder"),
+    (["--gif", "{tmp}"], "cannot write the GIF export to {tmp}: it is a folder"),
     (["--gif", "{tmp}/out.mp4"], "a GIF export is written to a .gif file (got {tmp}/out.mp4)"),
     (["--mp4", "{tmp}/no such folder/out.mp4"], "the folder {tmp}/no such folder does not exist"),
     (["--gif", "{tmp}/out.gif", "--steps", "0:3"], "--steps 0:3 is not a range of this spec's steps 1–25"),
@@ -213,3 +232,14 @@ def test_the_spec_flags_of_any_command_take_a_lesson_or_a_scene_file(tmp_path, c
     path.write_text(Scene(ConvSpec((1, 1, 9, 9), 1, 3, stride=2)).to_json())
     assert main(["plan", "--spec", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["output_shape"] == [1, 1, 4, 4]
+
+
+def test_an_export_through_a_symlink_replaces_the_file_it_names(tmp_path, capsys):
+    real = tmp_path / "real.gif"
+    real.write_bytes(b"old")
+    link = tmp_path / "link.gif"
+    link.symlink_to(real)
+    code, out, err = _run(capsys, "--input", "4", "--kernel", "3", "--gif", str(link), "--size", "200x150")
+    assert code == 0, err
+    assert link.is_symlink() and imageio.imread(real, index=None).shape == (4, 150, 200, 3)
+    assert sorted(os.listdir(tmp_path)) == ["link.gif", "real.gif"]

@@ -185,3 +185,15 @@ def test_the_pointer_itself_hovers(qtbot, view):
     qtbot.mouseMove(grid.viewport(), pos=point)
     qtbot.waitUntil(lambda: view.session.hover_target == SelectionTarget("output", 3, 1), timeout=2000)
     assert cells(view.animation.picked) == as_set(view.session.plan.reads_of_output(3, 1).cells("padded"))
+
+
+def test_a_picked_output_shows_its_own_arithmetic(qtbot, view):
+    session = view.session
+    session.update_spec(padding=1, input_shape=[1, 2, 7, 7], out_channels=3)
+    session.show_channels(out_channel=2)
+    hover(qtbot, view, view.output.grid, 4, 1)
+    lines = view.animation.selection_text.text().splitlines()
+    assert lines[0].startswith("output (4, 1) sums 9 products")
+    assert lines[1].startswith("y[k=2][4,1] = Σ over 2 input channels")
+    assert lines[-1].endswith(f"= {session.frame(session.plan.step_of(4, 1)).terms.text().rsplit('= ', 1)[1]}")
+    assert session.frame().selection_terms.total == pytest.approx(session.output[4, 1])

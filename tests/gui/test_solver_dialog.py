@@ -65,3 +65,14 @@ def test_a_hidden_dialog_stops_following_the_session(window, qtbot):
 
 def test_shortcut_opens_the_solver(window, qtbot):
     assert _menu_action(window, "Padding &solver…").shortcut() == QtGui.QKeySequence("Ctrl+Shift+P")
+
+
+def test_a_spec_too_big_to_animate_is_refused_in_the_dialog(window, qtbot):
+    dialog = window.open_solver()
+    qtbot.waitExposed(dialog)
+    spec_before = window.session.spec
+    dialog.set_target(1024, 5)  # padded 1026 rows: more than the animation draws
+    assert dialog.apply_button.isEnabled()
+    assert not dialog.apply()
+    assert "too big to animate" in dialog.result.text()
+    assert window.session.spec == spec_before

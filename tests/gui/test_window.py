@@ -346,7 +346,7 @@ def test_picking_an_input_cell_outlines_the_outputs_that_read_it(window, qtbot):
     assert len(window.view.output.picked.cells) == len(readers) > 0
     copies = window.session.plan.copies_of(1, 0)
     assert len(window.view.animation.copies.cells) == len(copies) == 2  # the cell and its reflected copy
-    assert "input (1, 0) is read" in window.view.coverage.summary.text()
+    assert "input (1, 0) is read" in window.view.animation.selection_text.text()
     window.session.update_spec(stride=[1, 1])  # a new spec keeps a pick that still exists, redrawn
     assert window.session.selected_input == (1, 0)
     assert len(window.view.output.picked.cells) == len(window.session.plan.reads_of_input(1, 0).cells("output"))

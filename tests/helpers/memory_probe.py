@@ -37,6 +37,32 @@ def reset_peak() -> None:
         clear.write("5")
 
 
+OPERATOR_ALGORITHMS = ("grouped-gemm", "depthwise-taps", "col2im", "window-taps")
+"""The strategies of the other operations (backends/numpy_operators.py)."""
+
+
+def algorithms() -> list[str]:
+    return [*get_backend("numpy").algorithms, *OPERATOR_ALGORITHMS]
+
+
+def _operator_fields(rng, algorithm: str, fields: dict) -> dict:
+    """The random convolution's fields turned into a spec `algorithm` runs."""
+    n, c, h, w = fields["input_shape"]
+    if algorithm == "grouped-gemm":
+        groups = int(rng.integers(2, 5))
+        return dict(fields, input_shape=(n, groups * max(1, c // groups), h, w),
+                    out_channels=groups * max(1, fields["out_channels"] // groups), groups=groups)
+    if algorithm == "depthwise-taps":
+        return dict(fields, out_channels=c * int(rng.integers(1, 3)), groups=c)
+    if algorithm == "col2im":
+        return dict(fields, operation="conv_transpose", padding=[p // 2 for p in fields["padding"]],
+                    padding_mode="zeros", input_shape=(n, c, max(1, h // 3), max(1, w // 3)))
+    kernel = fields["kernel_size"]
+    return dict(input_shape=fields["input_shape"], kernel_size=kernel, stride=fields["stride"],
+                padding=[min(p, k // 2) for p, k in zip(fields["padding"], kernel)],
+                operation=str(rng.choice(["max_pool", "avg_pool"])), ceil_mode=bool(rng.integers(0, 2)))
+
+
 def random_case(rng, algorithms):
     """(spec, algorithm, dtype) whose estimate lies between LOW and HIGH, in the algorithm's domain."""
     backend = get_backend("numpy")
@@ -59,6 +85,8 @@ def random_case(rng, algorithms):
             spec_fields.update(kernel_size=1, stride=1, padding=0)
         if algorithm == "shifted":
             spec_fields.update(stride=1)
+        if algorithm in OPERATOR_ALGORITHMS:
+            spec_fields = _operator_fields(rng, algorithm, spec_fields)
         try:
             spec = ConvSpec(**spec_fields)
             conv_plan = plan(spec)
@@ -91,7 +119,7 @@ def run_case(spec, algorithm, dtype) -> dict:
 
 def main(seed: int, count: int) -> None:
     rng = np.random.default_rng(seed)
-    algorithms = list(get_backend("numpy").algorithms)
+    names = algorithms()
     # warm up: BLAS thread buffers, NumPy's caches, the modules the run imports
     for small in (ConvSpec((1, 3, 20, 20), 4, 3, padding=1), ConvSpec((1, 1, 20, 20), 1, 3), ConvSpec((1, 3, 20, 20), 4, 1)):
         for algorithm in get_backend("numpy").algorithms_for(plan(small)):
@@ -99,7 +127,7 @@ def main(seed: int, count: int) -> None:
                 run_case(small, algorithm, dtype)
     for index in range(count):
         # every strategy at least once, the rest at random
-        chosen = [algorithms[index]] if index < len(algorithms) else algorithms
+        chosen = [names[index]] if index < len(names) else names
         print(json.dumps(run_case(*random_case(rng, chosen))), flush=True)
 
 

@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 import pytest
-from helpers import ROOT
+from helpers import ROOT, memory_probe
 
 from convviz import ConvSpec, plan
 from convviz.backends import get_backend
@@ -35,14 +35,14 @@ def _can_reset_peak() -> bool:
 
 @pytest.mark.skipif(not _can_reset_peak(), reason="needs Linux /proc/self/clear_refs to reset the peak RSS")
 def test_estimate_bounds_the_measured_peak_rss():
-    count = len(get_backend("numpy").algorithms) + 2
+    count = len(memory_probe.algorithms()) + 2
     result = subprocess.run([sys.executable, str(ROOT / "tests" / "helpers" / "memory_probe.py"), "7", str(count)],
                             cwd=ROOT, capture_output=True, text=True, timeout=300,
                             env={**os.environ, "PYTHONPATH": str(ROOT), "CONVVIZ_MEMORY_LIMIT": "4G"})
     assert result.returncode == 0, result.stderr
     cases = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(cases) == count
-    assert {case["algorithm"] for case in cases} == set(get_backend("numpy").algorithms)
+    assert {case["algorithm"] for case in cases} == set(memory_probe.algorithms())
     for case in cases:
         print(f"{case['algorithm']:<15} {case['dtype']} {case['spec']:<48} estimate "
               f"{case['estimate'] / 2**20:6.1f} MiB, measured {case['measured'] / 2**20:6.1f} MiB")

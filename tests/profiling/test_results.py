@@ -153,3 +153,40 @@ def test_sweep_series_and_crossover_by_declaration():
     assert R.input_size_sweep_lines(records, backends=[]) == ["crossover: the GPU wins end to end from input 64×64"]
     assert R.input_size_sweep_lines(records[:1], backends=[_Declared(False, CONVVIZ, "no CUDA device")]) == [
         "GPU/CPU ratio: no GPU here — no CUDA device"]
+
+
+def test_ratios_and_crossovers_use_stable_records_only():
+    from dataclasses import replace
+
+    records = _run()
+    shaky = [replace(record, stable=False, stability="busy (load 9.0)") if record.backend == DEVICE else record
+             for record in records]
+    assert R.gpu_cpu_ratios(shaky) == [] and R.device_copy_share(shaky) is None
+    assert R.comparison_lines(shaky, backends=[]) == [
+        "GPU/CPU ratio: none — no stable, correct timing on both sides (see the stability column)"]
+    sweep = [
+        _record(HOST, median=1.0, sweep_value=16), _record(DEVICE, median=0.5, host=False, sweep_value=16),
+        _record(HOST, median=4.0, sweep_value=64), _record(DEVICE, median=1.0, host=False, sweep_value=64),
+    ]
+    assert R.sweep_crossover(sweep) == 16
+    sweep[1] = replace(sweep[1], stable=False, stability="spread 3×")  # the GPU's win at 16 is not to be trusted
+    assert R.sweep_crossover(sweep) == 64
+    assert R.input_size_sweep_lines(sweep, backends=[]) == [
+        "crossover: the GPU wins end to end from input 64×64",
+        "sizes 16: unstable timings, left out of the crossover"]
+    points = R.sweep_series(sweep)[DEVICE]
+    assert [(point.value, point.stable) for point in points] == [(16, False), (64, True)]
+
+
+def test_the_stability_line_counts_each_timing_once_and_names_the_causes():
+    from dataclasses import replace
+
+    host = [_record(HOST, "kernel", 2.0), _record(HOST, "end-to-end", 2.0)]  # one timing, two records
+    stable = [replace(record, stable=True, thread_count=1, load_before=0.5, load_after=0.7) for record in host]
+    assert R.stability_line(stable) == "all 1 timings stable (1 thread, load 0.50–0.70)"
+    busy = [replace(record, stable=False, stability="busy (load 9.0), spread 3×", p10_ms=1.0, p90_ms=3.0)
+            for record in stable]
+    line = R.stability_line(busy + [replace(_record(DEVICE, host=False), stable=True, thread_count=1)])
+    assert line.startswith("⚠ 1 of 2 timings unstable (1 thread, load 0.50–0.70): 1 ran while the machine was busy, "
+                           "1 spread up to 3× (p90/p10)")
+    assert R.stability_line(_run()) == ""  # records without verdicts say nothing

@@ -9,7 +9,7 @@ import ast
 
 import numpy as np
 import pytest
-from helpers.strategies import conv_specs
+from helpers.strategies import conv_specs, operation_specs
 from helpers.tf_semantics import conv2d, pad, run_tensorflow_code
 from hypothesis import given, settings
 
@@ -27,6 +27,8 @@ def _torch_missing() -> str | None:
 
 TORCH_MISSING = _torch_missing()
 needs_torch = pytest.mark.skipif(TORCH_MISSING is not None, reason=TORCH_MISSING or "")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Using padding='same' with even kernel lengths:UserWarning")  # PyTorch's note on speed only
 
 
 def _arrays(spec, seed=0):
@@ -34,16 +36,23 @@ def _arrays(spec, seed=0):
     return rng.standard_normal(spec.input_shape), rng.standard_normal(spec.weight_shape)
 
 
-def run_pytorch_code(code, x, w):
+LAYERS = {"conv": "Conv2d", "conv_transpose": "ConvTranspose2d", "max_pool": "MaxPool2d", "avg_pool": "AvgPool2d"}
+
+
+def run_pytorch_code(code, x, w, operation="conv"):
+    """Exec the snippet, load `w` into `layer.weight` (no weight for pooling), run `forward(x)`."""
     import torch
 
     namespace = {}
     exec(compile(code, "<pytorch snippet>", "exec"), namespace)
     layer = namespace["layer"].double()
-    assert isinstance(layer, torch.nn.Conv2d) and layer.bias is None
-    assert tuple(layer.weight.shape) == w.shape
+    assert type(layer) is getattr(torch.nn, LAYERS[operation])
     with torch.no_grad():
-        layer.weight.copy_(torch.from_numpy(w))
+        if w is None:
+            assert not hasattr(layer, "weight")
+        else:
+            assert layer.bias is None and tuple(layer.weight.shape) == w.shape
+            layer.weight.copy_(torch.from_numpy(w))
         return namespace["forward"](torch.from_numpy(x)).numpy()
 
 
@@ -71,6 +80,41 @@ def test_pytorch_code_for_each_padding_path(spec):
     x, w = _arrays(spec, seed=1)
     y = run_pytorch_code(framework_code(spec, "pytorch").code, x, w)
     np.testing.assert_allclose(y, reference_conv2d(x, w, plan(spec)), rtol=1e-12, atol=1e-12)
+
+
+def _operation_arrays(spec, seed=0):
+    rng = np.random.default_rng(seed)
+    weight = None if spec.weight_shape is None else rng.standard_normal(spec.weight_shape)
+    return rng.standard_normal(spec.input_shape), weight
+
+
+@needs_torch
+@settings(max_examples=80, deadline=None)
+@given(operation_specs())
+def test_pytorch_code_for_every_operation_reproduces_the_reference(spec):
+    """Transposed convolution, pooling and groups: the generated layer is PyTorch's own for it."""
+    x, w = _operation_arrays(spec)
+    generated = framework_code(spec, "pytorch")
+    assert generated.problem is None
+    y = run_pytorch_code(generated.code, x, w, spec.operation)
+    np.testing.assert_allclose(y, reference_conv2d(x, w, plan(spec)), rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(operation_specs())
+def test_tensorflow_code_for_groups_and_refusal_of_other_operations(spec):
+    generated = framework_code(spec, "tensorflow")
+    compile(generated.code, "<tensorflow snippet>", "exec")
+    assert all(len(line) <= 100 for line in generated.code.splitlines())
+    if spec.operation != "conv":
+        assert "convolution only" in generated.problem and "\n" not in generated.problem
+        assert "def forward" not in generated.code
+        return
+    assert generated.problem is None
+    assert ("tf.split" in generated.code) == (spec.groups > 1)
+    x, w = _operation_arrays(spec, seed=4)
+    y = run_tensorflow_code(generated.code)["forward"](x.transpose(0, 2, 3, 1), w.transpose(2, 3, 1, 0))
+    np.testing.assert_allclose(y.transpose(0, 3, 1, 2), reference_conv2d(x, w, plan(spec)), rtol=1e-12, atol=1e-12)
 
 
 def _names(code):

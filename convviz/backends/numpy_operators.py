@@ -1,0 +1,214 @@
+"""The NumPy strategies of the operations beyond plain convolution.
+
+- ``grouped-gemm``: convolution with groups: the windows of each group gathered into a
+  (Cg·kh·kw, positions) matrix, all groups multiplied by their weights in one batched matmul
+  ((G, Kg, Cg·kh·kw) @ (G, Cg·kh·kw, positions)), a band of output rows at a time.
+- ``depthwise-taps``: one input channel per group (depthwise, with any channel multiplier):
+  one broadcast multiply-add per kernel tap over strided views of the padded input.
+- ``col2im``: transposed convolution: one batched matmul per group turns every input cell
+  into its weighted kernel, (G, Kg·kh·kw, Cg) @ (G, Cg, N·H·W); each tap's plane is then added
+  at its place in the output with one strided slice (the scatter of the definition), and the
+  padding is cropped.
+- ``window-taps``: pooling: the running max (or sum) of the kernel's strided views of the padded
+  input (−∞ padding for max, zeros for the average, which then divides by each window's count).
+
+Each strategy declares the bytes it allocates beyond the input, weights and output
+(`strategy.scratch`, as numpy_backend.declares_scratch marks the convolution strategies), which
+the backend's memory estimate adds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+ALGORITHMS = {"conv": ("grouped-gemm", "depthwise-taps"), "conv_transpose": ("col2im",),
+              "max_pool": ("window-taps",), "avg_pool": ("window-taps",)}
+SCRATCH_BUDGET = 64 * 2**20
+"""Largest gathered-windows matrix ``grouped-gemm`` builds at once (a band of output rows)."""
+
+
+def handles(conv_plan) -> bool:
+    """Whether the plan needs these strategies (anything but convolution without groups)."""
+    spec = conv_plan.spec
+    return spec.operation != "conv" or spec.groups > 1
+
+
+def algorithms_for(conv_plan) -> tuple[str, ...]:
+    spec = conv_plan.spec
+    if spec.operation == "conv" and spec.in_channels != spec.groups:
+        return ("grouped-gemm",)
+    return ALGORITHMS[spec.operation]
+
+
+
+def choose(conv_plan) -> str:
+    """``depthwise-taps`` when each group has one input channel, the operation's one otherwise."""
+    return algorithms_for(conv_plan)[-1]
+
+
+def _pad(x: np.ndarray, conv_plan, value: float = 0.0) -> np.ndarray:
+    top, bottom, left, right = conv_plan.pads
+    if not any(conv_plan.pads):
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=value)
+
+
+def _tap_view(xp: np.ndarray, conv_plan, r: int, s: int, rows: range | None = None) -> np.ndarray:
+    """(N, C, rows, Wo): what tap (r, s) reads in every window (of output rows `rows`)."""
+    row_axis, col_axis = conv_plan.axes
+    rows = range(row_axis.output_size) if rows is None else rows
+    return xp[:, :, row_axis.tap_slice(r, rows.start, len(rows)), col_axis.tap_slice(s)]
+
+
+# convolution with groups ------------------------------------------------------------------------
+def _grouped_rows(conv_plan, itemsize: int) -> int:
+    spec = conv_plan.spec
+    kh, kw = spec.kernel_size
+    per_row = spec.batch * spec.in_channels * kh * kw * conv_plan.output_size[1] * itemsize
+    return max(1, min(conv_plan.output_size[0], SCRATCH_BUDGET // max(per_row, 1)))
+
+
+def grouped_gemm(x, w, conv_plan) -> np.ndarray:
+    spec = conv_plan.spec
+    n, k, ho, wo = conv_plan.output_shape
+    g, c = spec.groups, spec.in_channels
+    kh, kw = spec.kernel_size
+    xp = _pad(x, conv_plan) if spec.padding_mode == "zeros" else _pad_mode(x, conv_plan)
+    weights = w.reshape(g, k // g, (c // g) * kh * kw)
+    y = np.empty((g, k // g, n, ho, wo), dtype=x.dtype)
+    band = _grouped_rows(conv_plan, x.dtype.itemsize)
+    for first in range(0, ho, band):
+        rows = range(first, min(first + band, ho))
+        cells = np.empty((c, kh, kw, n, len(rows), wo), dtype=x.dtype)
+        for r in range(kh):
+            for s in range(kw):
+                cells[:, r, s] = _tap_view(xp, conv_plan, r, s, rows).transpose(1, 0, 2, 3)
+        product = np.matmul(weights, cells.reshape(g, (c // g) * kh * kw, n * len(rows) * wo))
+        y[:, :, :, rows.start:rows.stop] = product.reshape(g, k // g, n, len(rows), wo)
+    return np.ascontiguousarray(y.reshape(k, n, ho, wo).transpose(1, 0, 2, 3))
+
+
+def _pad_mode(x, conv_plan):
+    """The input on the padded grid in a copying mode (reflect, replicate, circular): the axes'
+    source maps say which input row and column each padded cell copies."""
+    rows, cols = conv_plan.axes
+    return x[:, :, rows.source[:, None], cols.source[None, :]]
+
+
+def depthwise_taps(x, w, conv_plan) -> np.ndarray:
+    """Groups of one input channel: output channel c·m + j reads input channel c with weight w[c·m + j]."""
+    spec = conv_plan.spec
+    n, k, ho, wo = conv_plan.output_shape
+    c = spec.in_channels
+    multiplier = k // c
+    xp = _pad(x, conv_plan) if spec.padding_mode == "zeros" else _pad_mode(x, conv_plan)
+    weights = w.reshape(c, multiplier, *spec.kernel_size)
+    y = np.zeros((n, c, multiplier, ho, wo), dtype=x.dtype)
+    product = np.empty_like(y)
+    for r in range(spec.kernel_size[0]):
+        for s in range(spec.kernel_size[1]):
+            view = _tap_view(xp, conv_plan, r, s)[:, :, None]
+            np.multiply(view, weights[None, :, :, r, s, None, None], out=product)
+            y += product
+    return y.reshape(n, k, ho, wo)
+
+
+# transposed convolution ------------------------------------------------------------------------
+def _transposed_full(conv_plan) -> tuple[int, int]:
+    """Rows and columns of the uncropped scatter: every tap of every input cell, and the output
+    padding past it."""
+    return tuple(max((axis.size - 1) * axis.upsample + axis.reach, axis.padding + axis.output_size)
+                 for axis in conv_plan.axes)
+
+
+def col2im(x, w, conv_plan) -> np.ndarray:
+    spec = conv_plan.spec
+    n, k, ho, wo = conv_plan.output_shape
+    g, c = spec.groups, spec.in_channels
+    h, width = spec.input_size
+    kh, kw = spec.kernel_size
+    rows, cols = conv_plan.axes
+    inputs = x.transpose(1, 0, 2, 3).reshape(g, c // g, n * h * width)
+    weights = w.reshape(g, c // g, (k // g) * kh * kw).transpose(0, 2, 1)
+    planes = np.matmul(weights, inputs).reshape(g, k // g, kh, kw, n, h, width)
+    full_h, full_w = _transposed_full(conv_plan)
+    y = np.zeros((g, k // g, n, full_h, full_w), dtype=x.dtype)
+    for r in range(kh):
+        top = r * rows.dilation
+        row_slice = slice(top, top + (h - 1) * rows.upsample + 1, rows.upsample)
+        for s in range(kw):
+            left = s * cols.dilation
+            y[..., row_slice, left:left + (width - 1) * cols.upsample + 1:cols.upsample] += planes[:, :, r, s]
+    cropped = y[..., rows.padding:rows.padding + ho, cols.padding:cols.padding + wo]
+    return np.ascontiguousarray(cropped.reshape(k, n, ho, wo).transpose(1, 0, 2, 3))
+
+
+# pooling -----------------------------------------------------------------------------------------
+def window_taps(x, w, conv_plan) -> np.ndarray:
+    spec = conv_plan.spec
+    maximum = spec.operation == "max_pool"
+    xp = _pad(x, conv_plan, -np.inf if maximum else 0.0)
+    kh, kw = spec.kernel_size
+    y = np.array(_tap_view(xp, conv_plan, 0, 0), copy=True)
+    combine = np.maximum if maximum else np.add
+    for r in range(kh):
+        for s in range(kw):
+            if r or s:
+                combine(y, _tap_view(xp, conv_plan, r, s), out=y)
+    if not maximum:
+        rows, cols = conv_plan.axes
+        which = 0 if spec.count_include_pad else 1
+        divisor = np.outer(rows.divisors[which], cols.divisors[which]).astype(x.dtype)
+        y /= divisor
+    return y
+
+
+STRATEGIES = {"grouped-gemm": grouped_gemm, "depthwise-taps": depthwise_taps, "col2im": col2im,
+              "window-taps": window_taps}
+
+
+def _padded_bytes(conv_plan, itemsize: int) -> int:
+    if not any(conv_plan.pads):
+        return 0
+    spec = conv_plan.spec
+    return spec.batch * spec.in_channels * conv_plan.padded_shape[0] * conv_plan.padded_shape[1] * itemsize
+
+
+def _output_bytes(conv_plan, itemsize: int) -> int:
+    return int(np.prod(conv_plan.output_shape, dtype=np.int64)) * itemsize
+
+
+def _grouped_scratch(backend, conv_plan, itemsize: int) -> dict[str, int]:
+    spec = conv_plan.spec
+    kh, kw = spec.kernel_size
+    band = _grouped_rows(conv_plan, itemsize)
+    cells = spec.batch * spec.in_channels * kh * kw * band * conv_plan.output_size[1] * itemsize
+    return {"padded input": _padded_bytes(conv_plan, itemsize), "gathered windows": cells,
+            "band product": spec.batch * spec.out_channels * band * conv_plan.output_size[1] * itemsize,
+            "output by group": _output_bytes(conv_plan, itemsize)}
+
+
+def _depthwise_scratch(backend, conv_plan, itemsize: int) -> dict[str, int]:
+    return {"padded input": _padded_bytes(conv_plan, itemsize), "one tap's product": _output_bytes(conv_plan, itemsize)}
+
+
+def _col2im_scratch(backend, conv_plan, itemsize: int) -> dict[str, int]:
+    spec = conv_plan.spec
+    n, k = spec.batch, spec.out_channels
+    h, width = spec.input_size
+    full_h, full_w = _transposed_full(conv_plan)
+    return {"input by group": n * spec.in_channels * h * width * itemsize,
+            "weighted kernels": n * k * spec.kernel_size[0] * spec.kernel_size[1] * h * width * itemsize,
+            "uncropped output": n * k * full_h * full_w * itemsize}
+
+
+def _window_scratch(backend, conv_plan, itemsize: int) -> dict[str, int]:
+    return {"padded input": _padded_bytes(conv_plan, itemsize)}
+
+
+grouped_gemm.scratch = _grouped_scratch
+depthwise_taps.scratch = _depthwise_scratch
+col2im.scratch = _col2im_scratch
+window_taps.scratch = _window_scratch
+"""Each strategy's scratch(backend, conv_plan, itemsize) -> {part: bytes} it allocates beyond its input,
+weights and output: the NumPy backend's convention (numpy_backend.declares_scratch)."""
