@@ -67,8 +67,15 @@ def test_any_stored_values_start_the_window(qtbot, tmp_path_factory, values):
     for key, value in values.items():
         writer.setValue(key, value)
     writer.sync()
-    window = _window_from(qtbot, path)
-    assert 0 < window.session.interval_ms < 2**31
+    from convviz.gui.window import MainWindow
+
+    window = MainWindow(settings=QtCore.QSettings(str(path), QtCore.QSettings.Format.IniFormat), restore=True)
+    try:
+        assert 0 < window.session.interval_ms < 2**31
+    finally:
+        window.close()
+        window.deleteLater()
+        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
 
 
 def test_an_unusable_settings_file_is_moved_aside(tmp_path):
