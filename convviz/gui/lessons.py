@@ -22,15 +22,10 @@ class LessonPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self.title_label = QtWidgets.QLabel()
         self.title_label.setWordWrap(True)
-        font = self.title_label.font()
-        font.setPointSizeF(font.pointSizeF() * 1.35)
-        font.setBold(True)
-        self.title_label.setFont(font)
         self.browser = QtWidgets.QTextBrowser()
         self.browser.setOpenLinks(False)
-        text_font = self.browser.font()
-        text_font.setPointSizeF(text_font.pointSizeF() * 1.15)
-        self.browser.setFont(text_font)
+        self._base_points = self.browser.font().pointSizeF()
+        self.apply_theme(None)
         self.title_edit = QtWidgets.QLineEdit()
         self.title_edit.setPlaceholderText("Title")
         self.text_edit = QtWidgets.QPlainTextEdit()
@@ -49,6 +44,17 @@ class LessonPanel(QtWidgets.QWidget):
         layout.addWidget(self.browser, 1)
         layout.addWidget(self.text_edit, 1)
         self.set_editing(False)
+
+    def apply_theme(self, theme) -> None:
+        """Text sizes of `theme` (convviz.gui.theme; None: the normal sizes)."""
+        scale = 1.0 if theme is None else theme.font_scale
+        title_font = self.title_label.font()
+        title_font.setPointSizeF(self._base_points * 1.35 * scale)
+        title_font.setBold(True)
+        self.title_label.setFont(title_font)
+        text_font = self.browser.font()
+        text_font.setPointSizeF(self._base_points * 1.15 * scale)
+        self.browser.setFont(text_font)
 
     def show_text(self, title: str, paragraphs) -> None:
         self.edit_button.setChecked(False)
@@ -70,15 +76,12 @@ class LessonPanel(QtWidgets.QWidget):
         self.browser.setHtml("".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in self.paragraphs()))
 
     def text_height(self, width: int, most: int | None = None) -> int:
-        """Pixels the title and paragraphs need at `width` (at most `most`, a third of the
-        screen's height by default)."""
+        """Pixels the title and paragraphs need at `width`, at most `most`."""
         document = self.browser.document().clone()
         document.setTextWidth(max(100, width))
         heading = max(self.title_label.sizeHint().height(), self.edit_button.sizeHint().height())
-        if most is None:
-            screen = self.screen()
-            most = screen.availableGeometry().height() // 3 if screen is not None else 300
-        return min(int(document.size().height()) + heading + 16, most)
+        needed = int(document.size().height()) + heading + 16
+        return needed if most is None else min(needed, most)
 
     def title(self) -> str:
         return self.title_edit.text().strip()
@@ -167,13 +170,13 @@ class Lessons(QtCore.QObject):
         return self._show_compare(scene.compare)
 
     def fit_dock(self) -> None:
-        """The Lesson dock just tall enough for its text (at most a third of the window), so the
-        panels keep the rest."""
+        """The Lesson dock just tall enough for its text, and at most a quarter of the window (the
+        text scrolls), so the panels keep the rest."""
         window = self.window
         if self.dock.isHidden() or self.panel.edit_button.isChecked():
             return
-        window.resizeDocks([self.dock], [self.panel.text_height(window.width() - 40) + 20],
-                           QtCore.Qt.Orientation.Vertical)
+        height = self.panel.text_height(window.width() - 40, most=window.height() // 4)
+        window.resizeDocks([self.dock], [height + 20], QtCore.Qt.Orientation.Vertical)
 
     def _show_compare(self, spec) -> str:
         """Compare mode for the scene's second spec (closed when it has none); what could not be

@@ -258,6 +258,8 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.compare_panel.apply_theme(theme)
             if self.compare_playback is not None:
                 self.compare_playback.apply_theme(theme)
+            self.lessons.panel.apply_theme(theme)
+            self.lessons.fit_dock()
         if full_screen and on and not self.isFullScreen():
             self.showFullScreen()
         elif full_screen and not on and self.isFullScreen():

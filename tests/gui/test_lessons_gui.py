@@ -150,3 +150,15 @@ def test_while_comparing_the_export_shows_both_sessions_in_step(window, tmp_path
         right = image_array(render_frame(second, step, half, f"B: {second.spec.describe()}"))
         assert np.abs(frame[:, : half[0]].astype(int) - left).mean() < 0.5
         assert np.abs(frame[:, half[0]:].astype(int) - right).mean() < 0.5
+
+
+def test_presentation_mode_enlarges_the_lesson_text_and_keeps_its_dock(window):
+    window.lessons.open_lesson("valid-padding")
+    panel = window.lessons.panel
+    before = (panel.title_label.font().pointSizeF(), panel.browser.font().pointSizeF())
+    window.set_presentation(True)
+    after = (panel.title_label.font().pointSizeF(), panel.browser.font().pointSizeF())
+    assert after[0] > before[0] and after[1] > before[1]
+    assert window.lessons.dock.isVisible() and not window.timing_dock.isVisible()
+    window.set_presentation(False)
+    assert (panel.title_label.font().pointSizeF(), panel.browser.font().pointSizeF()) == before
