@@ -4,10 +4,11 @@
 
 1. launch: a fresh `python` process imports convviz, builds the main window and shows it
    (measured from just before the process is spawned until the window is exposed and painted);
-2. animation: steps through the animation with the values written in every cell (forced on,
-   whatever the cell size) and every frame painted, at input 16×16 and 64×64 (3×3 kernel,
-   same padding); reports frames/s and the slowest frame; also the time to rebuild the views
-   after a spec change;
+2. animation: steps through the animation as playback does, every frame painted, at input
+   64×64, 256×256 and 1024×1024 (3×3 kernel, same padding, a 1280×800 window), once with the
+   whole grid in view ("fit") and once zoomed in until values are readable with "Follow the
+   kernel" on ("follow": each frame pans and writes the texts that come into view); reports
+   frames/s, the slowest frame, and the time of a spec change (stride 1 → 2 → 1, views redrawn);
 3. responsiveness: runs the profiler in the window's worker thread on a mid-size spec while a
    5 ms QTimer on the GUI thread records the longest gap between its ticks (the worst stall);
 4. spec-change stalls (`stalls_on_spec_changes`): the same gap measure from each control change at
@@ -76,41 +77,52 @@ class PaintCounter:
         return type(self.filter).count
 
 
-def animation_fps(app, size: int, frames: int) -> dict:
+def animation_fps(app, size: int, frames: int, view: str = "fit") -> dict:
+    """Frames/s stepping a size×size input (3×3, same) the way playback does, at 1280×800.
+
+    view "fit": the whole grid on screen (values written only where cells are big enough to read);
+    "follow": zoomed in until values are readable, "Follow the kernel" on, so every frame also
+    pans the view with the window and writes the texts that come into view."""
     from convviz.core import ConvSpec
     from convviz.gui.app import make_window
 
-    window = make_window(ConvSpec((1, 1, size, size), 1, 3, padding="same"), restore=False)
-    window.resize(1600, 1000)
+    window = make_window(ConvSpec((1, 1, size, size), 1, 3, padding="same"), restore=False, presentation=False)
+    window.resize(1280, 800)
     window.show()
-    for grid in (window.view.animation.grid, window.view.output.grid):
-        grid.force_values = True
-        grid._update_text_visibility()
     for _ in range(3):
         app.processEvents()
-    session = window.session
-    counter = PaintCounter(window.view.animation.grid.viewport())
+    session, shown = window.session, window.view
+    shown.animation.follow.setChecked(False)
+    if view == "follow":
+        shown.animation.follow.setChecked(True)  # zooms in until values are readable
+    for _ in range(3):
+        app.processEvents()
+    window.grab()  # the first paint of a new window is not a frame
+    counter = PaintCounter(shown.animation.grid.viewport())
     steps = session.steps
+    start_step = steps // 2 - frames // 2 if size > 64 else 0
     slowest = 0.0
     began = time.perf_counter()
     for frame in range(frames):
         start = time.perf_counter()
-        session.set_step((frame + 1) % steps)
+        session.set_step((start_step + frame + 1) % steps)
         app.processEvents()
         slowest = max(slowest, time.perf_counter() - start)
     elapsed = time.perf_counter() - began
     painted = counter.count
-    rebuild_began = time.perf_counter()
-    session.update_spec(stride=[2, 2])
-    app.processEvents()
-    session.update_spec(stride=[1, 1])
-    app.processEvents()
-    rebuild = (time.perf_counter() - rebuild_began) / 2
+    texts = len(shown.animation.grid.texts)
+    rebuilds = []
+    for stride in ([2, 2], [1, 1]):
+        rebuild_began = time.perf_counter()
+        session.update_spec(stride=stride)
+        app.processEvents()
+        rebuilds.append(time.perf_counter() - rebuild_began)
     window.close()
     window.deleteLater()
     app.processEvents()
-    return {"input": f"{size}×{size}", "frames": frames, "fps": frames / elapsed,
-            "slowest_frame_ms": slowest * 1e3, "paints": painted, "rebuild_ms": rebuild * 1e3}
+    return {"input": f"{size}×{size}", "view": view, "frames": frames, "fps": frames / elapsed,
+            "slowest_frame_ms": slowest * 1e3, "paints": painted, "texts": texts,
+            "spec_change_ms": [r * 1e3 for r in rebuilds]}
 
 
 def stall_while_timing(app, min_time_s: float) -> dict:
@@ -235,12 +247,14 @@ def main() -> int:
     print(f"window shown after launch: {', '.join(f'{t:.2f}' for t in launch)} s (max {max(launch):.2f} s)")
     app = _application()
     results = {"platform": os.environ.get("QT_QPA_PLATFORM", ""), "launch_s": launch, "animation": []}
-    for size in (16, 64):
-        figures = animation_fps(app, size, args.frames)
-        results["animation"].append(figures)
-        print(f"animation {figures['input']}: {figures['fps']:.0f} frames/s over {figures['frames']} frames "
-              f"(slowest {figures['slowest_frame_ms']:.1f} ms, {figures['paints']} paints; "
-              f"rebuild after a spec change {figures['rebuild_ms']:.0f} ms)")
+    for size in (64, 256, 1024):
+        for view in ("fit", "follow"):
+            figures = animation_fps(app, size, args.frames, view)
+            results["animation"].append(figures)
+            print(f"animation {figures['input']} {view:6}: {figures['fps']:.0f} frames/s over {figures['frames']} "
+                  f"frames (slowest {figures['slowest_frame_ms']:.1f} ms, {figures['paints']} paints, "
+                  f"{figures['texts']} texts); spec change (stride 2, then back) "
+                  + " / ".join(f"{ms:.0f}" for ms in figures["spec_change_ms"]) + " ms")
     stall = stall_while_timing(app, args.min_time)
     results["stall"] = stall
     print(f"while timing {stall['spec']} ({stall['run_s']:.1f} s): longest GUI-thread gap "

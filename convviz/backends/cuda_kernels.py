@@ -19,10 +19,15 @@ from ..core import ConvSpecError
 from ..core.resources import resource
 
 ALGORITHMS = ("direct", "tiled", "implicit-gemm")
+OPERATION_ALGORITHMS = {"conv_transpose": ("transposed-gather",), "max_pool": ("pool-direct",),
+                        "avg_pool": ("pool-direct",)}
+"""The kernels of the other operations; convolution with groups runs on ``direct`` (GROUPS)."""
 KERNEL_FILES = {
     "direct": ("conv_direct.cu", "conv_direct"),
     "tiled": ("conv_tiled.cu", "conv_tiled"),
     "implicit-gemm": ("conv_implicit_gemm.cu", "conv_implicit_gemm"),
+    "transposed-gather": ("conv_transpose_gather.cu", "conv_transpose_gather"),
+    "pool-direct": ("pool_direct.cu", "pool_direct"),
 }
 PAD_MODE_CODES = {"zeros": 0, "reflect": 1, "replicate": 2, "circular": 3}
 C_TYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
@@ -141,10 +146,28 @@ class Launch:
 
 
 def kernel_arguments(conv_plan) -> tuple[int, ...]:
-    """The run-time integers every kernel takes after its four pointers (has_bias comes last)."""
+    """The run-time integers every kernel takes after its four pointers (has_bias comes last).
+    The pads are the user's: the top and left padding (for transposed convolution, its crop)."""
     spec, (rows, cols) = conv_plan.spec, conv_plan.axes
     return (spec.batch, spec.in_channels, rows.size, cols.size, spec.out_channels, rows.output_size, cols.output_size,
-            rows.before, cols.before)
+            rows.padding, cols.padding)
+
+
+def algorithms_for(conv_plan) -> tuple[str, ...]:
+    """The kernels that can run `conv_plan`: all three for convolution without groups, ``direct``
+    for groups, the operation's own kernel otherwise."""
+    spec = conv_plan.spec
+    if spec.operation != "conv":
+        return OPERATION_ALGORITHMS[spec.operation]
+    return ALGORITHMS if spec.groups == 1 else ("direct",)
+
+
+def operation_defines(conv_plan) -> dict[str, int]:
+    """The compile-time constants of the operation: GROUPS, POOL_MAX, COUNT_INCLUDE_PAD."""
+    spec = conv_plan.spec
+    if spec.is_pooling:
+        return {"POOL_MAX": int(spec.operation == "max_pool"), "COUNT_INCLUDE_PAD": int(spec.count_include_pad)}
+    return {"GROUPS": spec.groups} if spec.groups > 1 else {}
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -180,10 +203,12 @@ def _common_limits(conv_plan) -> str | None:
     return None
 
 
-def _direct_launch(conv_plan, dtype) -> Launch:
+def _direct_launch(conv_plan, dtype, algorithm: str = "direct") -> Launch:
+    """One thread per output element, grid-strided: ``direct`` and the operations' kernels."""
     total = int(np.prod(conv_plan.output_shape, dtype=np.int64))
     blocks = max(1, min(_ceil_div(total, DIRECT_THREADS), DIRECT_MAX_BLOCKS))
-    return Launch(_variant(conv_plan, dtype, "direct", {}), (blocks, 1, 1), (DIRECT_THREADS, 1, 1), 0)
+    variant = _variant(conv_plan, dtype, algorithm, operation_defines(conv_plan))
+    return Launch(variant, (blocks, 1, 1), (DIRECT_THREADS, 1, 1), 0)
 
 
 def _tiled_launch(conv_plan, dtype, constant_limit: int, block: tuple[int, int, int] | None = None) -> Launch | str:
@@ -277,12 +302,15 @@ def plan_launch(
     """
     if np.dtype(dtype) not in C_TYPES:
         raise ConvSpecError(f"the GPU kernels compute float32 or float64, not {np.dtype(dtype)}")
-    if algorithm not in ALGORITHMS:
+    if algorithm not in KERNEL_FILES:
         raise ConvSpecError(f"the cupy backend has no algorithm {algorithm!r}; it has {', '.join(ALGORITHMS)}")
     problem = _common_limits(conv_plan)
+    if algorithm not in algorithms_for(conv_plan):
+        problem = f"it runs {conv_plan.spec.operation} with groups {conv_plan.spec.groups} with " \
+                  f"{' or '.join(algorithms_for(conv_plan))} only"
     if problem is None:
-        if algorithm == "direct":
-            return _direct_launch(conv_plan, dtype)
+        if algorithm == "direct" or algorithm in KERNEL_FILES and algorithm not in ALGORITHMS:
+            return _direct_launch(conv_plan, dtype, algorithm)
         launch = (
             _tiled_launch(conv_plan, dtype, constant_limit, tiled_block) if algorithm == "tiled"
             else _gemm_launch(conv_plan, dtype, gemm_tile, split_k)
@@ -309,6 +337,8 @@ def choose_algorithm(conv_plan, dtype) -> str:
     they get checked.
     """
     spec = conv_plan.spec
+    if algorithms_for(conv_plan) != ALGORITHMS:
+        return algorithms_for(conv_plan)[0]
     kh, kw = spec.kernel_size
     reduction = spec.in_channels * kh * kw
     if spec.out_channels >= 16 and reduction >= 32 and unsupported_reason(conv_plan, dtype, "implicit-gemm") is None:

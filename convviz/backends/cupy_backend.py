@@ -25,6 +25,7 @@ from .cuda_kernels import (
     kernel_source,
     plan_launch,
 )
+from .cuda_kernels import algorithms_for as cuda_algorithms_for
 from .cuda_kernels import choose_algorithm as choose_kernel
 
 CUDA_ERROR_NO_DEVICE = 100
@@ -161,18 +162,15 @@ class CupyBackend(Backend):
             self._availability = probe_cuda()
         return self._availability
 
-    def supports(self, conv_plan) -> str | None:
-        spec = conv_plan.spec
-        if spec.operation != "conv" or spec.groups != 1:
-            return "the CUDA kernels run convolution without groups only (not transposed convolution, pooling or groups)"
-        return None
+    def algorithms_for(self, conv_plan) -> tuple[str, ...]:
+        return cuda_algorithms_for(conv_plan)
 
     def choose_algorithm(self, conv_plan, dtype) -> str:
         return choose_kernel(conv_plan, np.dtype(dtype))
 
     def launch_for(self, conv_plan, dtype, algorithm: str | None = None) -> Launch:
         """The variant and grid `convolve` would use (ConvSpecError if the algorithm cannot run it)."""
-        algorithm = self.check_algorithm(algorithm or self.choose_algorithm(conv_plan, dtype))
+        algorithm = self.check_algorithm(algorithm or self.choose_algorithm(conv_plan, dtype), conv_plan)
         return plan_launch(conv_plan, np.dtype(dtype), algorithm)
 
     def memory_estimate(self, conv_plan, dtype, algorithm: str) -> MemoryEstimate:
@@ -219,7 +217,7 @@ class CupyBackend(Backend):
 
     def _run(self, cupy, launch: Launch, conv_plan, dtype, x, w, bias):
         x = cupy.ascontiguousarray(cupy.asarray(x, dtype=dtype))
-        w = cupy.ascontiguousarray(cupy.asarray(w, dtype=dtype))
+        w = x if w is None else cupy.ascontiguousarray(cupy.asarray(w, dtype=dtype))  # pooling reads no weights
         has_bias = bias is not None
         bias = cupy.ascontiguousarray(cupy.asarray(bias, dtype=dtype)) if has_bias else w
         y = cupy.empty(conv_plan.output_shape, dtype=dtype)

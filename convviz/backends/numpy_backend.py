@@ -20,6 +20,8 @@ allocates beyond its input, weights and output; `memory_estimate` adds them up.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from ..core import ConvSpecError, check_arrays
@@ -185,7 +187,12 @@ class NumpyBackend(Backend):
         if algorithm in numpy_operators.STRATEGIES:
             if conv_plan is not None:
                 self.check_algorithm(algorithm, conv_plan)
-            return numpy_operators.STRATEGIES[algorithm]
+            function = numpy_operators.STRATEGIES[algorithm]
+            if algorithm in numpy_operators.NEEDS_BACKEND:
+                bound = partial(function, backend=self)
+                bound.scratch = function.scratch
+                return bound
+            return function
         return getattr(self, self.strategies[self.check_algorithm(algorithm, conv_plan)])
 
     def scratch_parts(self, conv_plan, dtype, algorithm: str) -> dict[str, int]:

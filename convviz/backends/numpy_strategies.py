@@ -18,10 +18,11 @@ import threading
 
 import numpy as np
 
-SCRATCH_KEEP_BYTES = 32 * 2**20
-"""Scratch buffers up to this size are kept between calls (per thread): a fresh
-multi-megabyte buffer can cost a page fault per 4 KiB on first touch (measured:
-8×64×56×56 took 21 ms with fresh work arrays, 16 ms with reused ones)."""
+SCRATCH_KEEP_BYTES = 64 * 2**20
+"""Scratch buffers are kept between calls (per thread) up to this many bytes in all: a fresh
+multi-megabyte buffer can cost a page fault per 4 KiB on first touch (measured: 8×64×56×56
+took 21 ms with fresh work arrays, 16 ms with reused ones); beyond it they are freed after
+the call, so an idle backend holds at most this much."""
 
 UFUNC_BUFFER_BYTES = 3 * np.getbufsize() * 8
 """What NumPy's ufunc loops may allocate for their buffers (up to `np.getbufsize()` elements
@@ -40,8 +41,10 @@ class Scratch(threading.local):
         held = self.buffers.get((name, dtype))
         if held is not None and held.size >= count:
             return held[:count].reshape(shape)
+        if held is not None:
+            del self.buffers[(name, dtype)]
         array = np.empty(count, dtype=dtype)
-        if count * dtype.itemsize <= SCRATCH_KEEP_BYTES:
+        if sum(kept.nbytes for kept in self.buffers.values()) + array.nbytes <= SCRATCH_KEEP_BYTES:
             self.buffers[(name, dtype)] = array
         return array.reshape(shape)
 
@@ -104,7 +107,7 @@ def padded_scratch(conv_plan, itemsize: int) -> int:
 # pointwise ----------------------------------------------------------------------------------
 def pointwise(x, w, conv_plan, scratch, block_bytes) -> np.ndarray:
     """1×1, stride 1, no padding: y[n] = W (K×C) · x[n] (C×HW), one matmul per image straight
-    into the output; nothing is copied."""
+    into the output; nothing is copied (unless the input is a strided view)."""
     n, c, height, width = x.shape
     k = w.shape[0]
     y = np.empty((n, k, height, width), dtype=x.dtype)

@@ -16,6 +16,7 @@ from ..session.files import check_output_path
 from . import bench, code, export, plan, solve
 from .numbers import harden, parser_tree, unparsed_numbers
 from .specargs import add_spec_arguments, scene_from_args, spec_from_args, spec_given
+from .windowargs import add_window_arguments, window_options
 
 COMMANDS = {"plan": plan, "bench": bench, "solve": solve, "code": code, "export": export}
 
@@ -24,7 +25,44 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a bad argument in one line and exits 2."""
 
     def error(self, message):
+        argv = getattr(self, "argv", None)  # set on the top-level parser only
+        unknown = unknown_options(self, argv) if argv is not None else None
+        if unknown:
+            message = unknown
         self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
+
+
+def unknown_options(parser: argparse.ArgumentParser, argv) -> str | None:
+    """'unknown option --x …' for the first option in `argv` (before a command) that `parser`
+    does not know, with the nearest known one; None when every option is known. argparse
+    would otherwise blame the option's value ("invalid choice: '3'")."""
+    import difflib
+
+    known = list(parser._option_string_actions)
+    commands = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            commands.update(action.choices)
+    for token in argv:
+        if token in commands or token == "--":
+            return None
+        if not token.startswith("-") or token == "-" or _is_number(token):
+            continue
+        name = token.split("=", 1)[0]
+        if name in known or (name.startswith("--") and sum(option.startswith(name) for option in known) == 1):
+            continue
+        near = difflib.get_close_matches(name, [option for option in known if option.startswith("--")], n=1)
+        hint = f"; did you mean {near[0]}?" if near else ""
+        return f"unknown option {name}{hint} (convviz --help lists them)"
+    return None
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
 
 
 def one_line(message) -> str:
@@ -57,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_spec_arguments(parser)
     parser.add_argument("--screenshot", metavar="FILE.png", help="render the window offscreen to a PNG and exit")
+    add_window_arguments(parser)
     view = parser.add_argument_group("what the window shows (also with --screenshot)")
     view.add_argument("--step", type=_step_number, metavar="N",
                       help="show animation step N, counted as the window shows it (1 = the first)")
@@ -110,6 +149,7 @@ def main(argv=None) -> int:
 
 def _main(argv) -> int:
     parser = build_parser()
+    parser.argv = sys.argv[1:] if argv is None else list(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as leaving:  # --help, or a bad argument already said in one line
@@ -129,7 +169,7 @@ def _main(argv) -> int:
                 check_output_path(args.screenshot, "screenshot")
             spec = spec_from_args(args) if spec_given(args) else None
             return run_gui(spec, screenshot=args.screenshot, step=args.step, select=args.select,
-                           scene=scene_from_args(args))
+                           scene=scene_from_args(args), **window_options(args))
         return COMMANDS[args.command].run(args)
     except ConvSpecError as error:
         print(f"convviz: {one_line(error)}", file=sys.stderr)

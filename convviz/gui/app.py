@@ -27,15 +27,21 @@ def _application():
     return app
 
 
-def make_window(spec=None, settings=None, restore=True):
-    """A MainWindow on `spec` (or the remembered spec), not yet shown."""
+def make_window(spec=None, settings=None, restore=True, compare=None, presentation=None):
+    """A MainWindow on `spec` (or the remembered spec), not yet shown; `compare`: a second spec
+    shown beside it; `presentation`: True/False forces the mode (None: as remembered)."""
     from ..session import Session
     from .window import MainWindow
 
     session = None
     if spec is not None:
         session = Session(spec)
-    return MainWindow(session=session, settings=settings, restore=restore)
+    window = MainWindow(session=session, settings=settings, restore=restore)
+    if presentation is not None:
+        window.set_presentation(presentation)
+    if compare is not None:
+        window.compare_with(compare)
+    return window
 
 
 OFFSCREEN_NOISE = ("This plugin does not support",)
@@ -65,17 +71,21 @@ def offscreen_application():
     return _application()
 
 
-def save_screenshot(path: str, spec=None, size=(1500, 980), step=None, select=None, scene=None) -> str | None:
-    """Render a window on `spec` (no stored settings) and save it as PNG; None when written,
-    else why not. `step` counts from 1 as the window shows it (None: the middle step); `select`
-    pins a cell ("output:I,J", "input:R,C", "weight:R,C"). A step or cell that does not exist
-    raises ConvSpecError. With `scene` (a lesson), the window opens it first (its step is kept
-    unless `step` is given)."""
+DEFAULT_SIZE = (1500, 980)
+
+
+def save_screenshot(path: str, spec=None, size=DEFAULT_SIZE, step=None, select=None, scene=None, compare=None,
+                    presentation=False) -> str | None:
+    """Render a window on `spec` (no stored settings) at `size` (width, height) and save it as
+    PNG; None when written, else why not. `step` counts from 1 as the window shows it (None: the
+    middle step); `select` pins a cell ("output:I,J", "input:R,C", "weight:R,C"). A step or cell
+    that does not exist raises ConvSpecError. With `scene` (a lesson), the window opens it first
+    (its step is kept unless `step` is given). `compare` and `presentation` as `run_gui` takes them."""
     from PyQt6 import QtCore, QtWidgets
 
     QtCore.qInstallMessageHandler(_quiet_offscreen_messages)
     app = _application()  # keep a reference: a collected QApplication takes the widgets with it
-    window = make_window(spec, settings=None, restore=False)
+    window = make_window(spec, settings=None, restore=False, compare=compare, presentation=presentation)
     try:
         if scene is not None:
             open_scene(window, scene, spec)
@@ -105,16 +115,21 @@ def open_scene(window, scene, spec=None) -> None:
         raise ConvSpecError(window.session.error)
 
 
-def run_gui(spec=None, screenshot: str | None = None, step=None, select=None, scene=None) -> int:
+def run_gui(spec=None, screenshot: str | None = None, step=None, select=None, scene=None, window_size=None,
+            compare=None, presentation: bool = False) -> int:
     """Open the window on `spec` (None: the remembered one), or with `screenshot` render it
-    offscreen to that PNG and exit; `step` and `select` as `show_state` takes them. A spec too
-    big to animate raises ConvSpecError before any window is made."""
-    if spec is not None:
-        check_drawable(spec)
+    offscreen to that PNG and exit; `step` and `select` as `show_state` takes them.
+    `window_size` (width, height) sizes the window (and the screenshot); `compare` shows a
+    second spec beside the first; `presentation` starts in presentation mode. A spec too big
+    to animate raises ConvSpecError before any window is made."""
+    for drawn in (spec, compare):
+        if drawn is not None:
+            check_drawable(drawn)
     if screenshot is not None:
         if _qt_application() is None:
             os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot never opens a window
-        problem = save_screenshot(screenshot, spec, step=step, select=select, scene=scene)
+        problem = save_screenshot(screenshot, spec, size=window_size or DEFAULT_SIZE, step=step, select=select,
+                                  scene=scene, compare=compare, presentation=presentation)
         if problem is None:
             print(f"convviz: wrote {screenshot}")
             return 0
@@ -130,10 +145,14 @@ def run_gui(spec=None, screenshot: str | None = None, step=None, select=None, sc
     notes: list[str] = []
     settings = open_settings(notes)
     app = _application()
-    window = make_window(spec, settings=settings, restore=True)
+    window = make_window(spec, settings=settings, restore=True, compare=compare)
     window.show_settings_notes(notes)
     if spec is not None:
         window.session.set_spec(spec)
+    if window_size is not None:
+        window.resize(*window_size)
+    if presentation:
+        window.set_presentation(True, full_screen=window_size is None)
     try:
         if scene is not None:
             open_scene(window, scene, spec)

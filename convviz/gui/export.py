@@ -98,9 +98,8 @@ class PairRenderer(Renderer):
         self.halves = (FrameRenderer(first, (width // 2, height), panel),
                        FrameRenderer(second, (width - width // 2, height), panel))
         for half, name in zip(self.halves, "AB"):
-            set_caption = getattr(half.widget, "set_caption", None)
-            if set_caption is not None:
-                set_caption(f"{name}: {half.session.spec.describe()}")
+            if isinstance(half.widget, SessionView):
+                half.widget.set_caption(f"{name}: {half.session.spec.describe()}")
 
     @property
     def steps(self) -> int:

@@ -39,7 +39,7 @@ class Exporter(QtCore.QObject):
 
     def second(self):
         """B's session when the window compares two (exported beside A), else None."""
-        comparison = getattr(self.window, "comparison", None)
+        comparison = self.window.comparison
         return None if comparison is None else comparison.b
 
     def frame_size(self) -> tuple[int, int]:

@@ -20,9 +20,13 @@ pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 TEXT_PIXELS = 40
 """Font size texts are laid out at, then scaled into their cell."""
 MIN_CELL_PIXELS = 15
+"""Values are written in the cells only when a cell is at least this many pixels wide on screen."""
 MIN_LINE_PIXELS = 4
 """Grid lines are drawn only while cells are at least this many pixels wide (else they are all one sees)."""
-"""Values are written in the cells only when a cell is at least this many pixels wide on screen."""
+TEXT_BLOCK = 16
+"""Texts are built in blocks of this many cells a side, as they come into view."""
+MAX_TEXT_CELLS = 6000
+"""No texts while more cells than this are in view (they would be unreadable anyway)."""
 
 
 def _pen(color, width=1.0, style=QtCore.Qt.PenStyle.SolidLine) -> QtGui.QPen:
@@ -47,7 +51,7 @@ class CellGrid(pg.GraphicsLayoutWidget):
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)  # click the grid, then Space / arrows
         self.plot = self.addPlot()
         self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(False, False)
+        self.plot.setMouseEnabled(True, True)  # wheel zooms, drag pans; fit() shows it all again
         self.plot.hideButtons()
         self.view = self.plot.getViewBox()
         self.view.setAspectLocked(True)
@@ -72,7 +76,9 @@ class CellGrid(pg.GraphicsLayoutWidget):
         self.overlay_layer = pg.ItemGroup()
         self.plot.addItem(self.overlay_layer, ignoreBounds=True)
         self.shape = (0, 0)
-        self.texts: list[list[QtWidgets.QGraphicsSimpleTextItem | None]] = []
+        self.texts: dict[tuple[int, int], QtWidgets.QGraphicsSimpleTextItem] = {}
+        """Text items built so far, by (row, col)."""
+        self._built: set[tuple[int, int]] = set()
         self.force_values: bool | None = None
         """True/False: always/never write values; None: when cells are big enough on screen."""
         self.text_shown = None
@@ -86,13 +92,18 @@ class CellGrid(pg.GraphicsLayoutWidget):
         self.scene().sigMouseClicked.connect(self._clicked)
         self.scene().sigMouseMoved.connect(self._moved)
         self._hovered = (-1, -1)
-        self.view.sigResized.connect(self._update_text_visibility)
+        self.view.sigRangeChangedManually.connect(self._zoomed_by_hand)
+        self.user_zoomed = False
+        """The user zoomed or panned (or follow zoomed in) since the grid was last fitted."""
+        self.view.sigResized.connect(self._resized)
         self.view.sigRangeChanged.connect(self._update_text_visibility)
 
     # building ---------------------------------------------------------------------------------
     def set_cells(self, rgba: np.ndarray, texts=None) -> None:
-        """Colours (H, W, 4) uint8, and `texts`: None or a callable returning (texts, colours, subtexts),
-        lists of rows of strings (or None) — called only when the values are first to be seen."""
+        """Colours (H, W, 4) uint8, and `texts`: None or a callable `texts(rows, cols)` taking two
+        slices and returning (texts, colours, subtexts) for that block, lists of rows of strings
+        (or None; colours and subtexts may be None). It is called only for the cells on screen,
+        when they are large enough to read."""
         height, width = rgba.shape[:2]
         # drop the old texts first: setting the view range below can ask for texts at once
         self._pending = None
@@ -109,42 +120,111 @@ class CellGrid(pg.GraphicsLayoutWidget):
                 path.moveTo(col, 0)
                 path.lineTo(col, height)
             self.lines.setPath(path)
-            margin = 0.02 * max(height, width)
-            self.view.setRange(xRange=(-margin, width + margin), yRange=(-margin, height + margin), padding=0)
-        self._clear_texts()
+            # zoom in to about two cells at most; no other limit (an aspect-locked fit in a flat
+            # panel needs a wide range)
+            self.view.setLimits(minXRange=1.5, minYRange=1.5)
+            self.fit()
         self._pending = texts
         self._update_text_visibility()
 
     def _clear_texts(self) -> None:
-        for item in self.texts_layer.childItems():
+        for item in self.texts.values():
             item.setParentItem(None)
             if item.scene() is not None:
                 item.scene().removeItem(item)
-        height, width = self.shape
-        self.texts = [[None] * width for _ in range(height)]
+        self.texts = {}
+        self._built = set()
         self.texts_built = False
 
+    def text_item(self, row: int, col: int):
+        """The text item of cell (row, col), or None (not built yet, or no text)."""
+        return self.texts.get((row, col))
+
+    def visible_cells(self) -> tuple[slice, slice]:
+        """The rows and columns (slices, clipped to the grid) the view shows now."""
+        (x0, x1), (y0, y1) = self.view.viewRange()
+        height, width = self.shape
+        rows = slice(max(0, int(np.floor(y0))), min(height, int(np.ceil(y1))))
+        cols = slice(max(0, int(np.floor(x0))), min(width, int(np.ceil(x1))))
+        return rows, cols
+
     def _build_texts(self) -> None:
-        """Make the text items, the first time they are to be seen (cells too small: never)."""
+        """Make the text items of the cells on screen that have none yet (in blocks of
+        TEXT_BLOCK × TEXT_BLOCK cells, so panning builds only what comes into view)."""
         self.texts_built = True
         if self._pending is None:
             return
-        texts, text_colors, subtexts = self._pending()
+        rows, cols = self.visible_cells()
+        if (rows.stop - rows.start) * (cols.stop - cols.start) > MAX_TEXT_CELLS:
+            return
+        if len(self.texts) > 4 * MAX_TEXT_CELLS:
+            pending = self._pending
+            self._clear_texts()
+            self._pending, self.texts_built = pending, True
         height, width = self.shape
-        if len(texts) != height or any(len(row) != width for row in texts) or len(self.texts) != height:
-            return  # texts of another shape (a caller's bug): draw none rather than raise
         shown = self.text_shown
-        for row in range(height):
-            for col in range(width):
-                text = texts[row][col]
-                if text is None:
+        for top in range(rows.start // TEXT_BLOCK * TEXT_BLOCK, rows.stop, TEXT_BLOCK):
+            for left in range(cols.start // TEXT_BLOCK * TEXT_BLOCK, cols.stop, TEXT_BLOCK):
+                if (top, left) in self._built:
                     continue
-                color = "#111" if text_colors is None else text_colors[row][col]
-                sub = None if subtexts is None else subtexts[row][col]
-                item = self._make_text(row, col, text, color, sub)
-                if shown is not None and not shown(row, col):
-                    item.setVisible(False)
-                self.texts[row][col] = item
+                self._built.add((top, left))
+                block_rows = slice(top, min(top + TEXT_BLOCK, height))
+                block_cols = slice(left, min(left + TEXT_BLOCK, width))
+                texts, text_colors, subtexts = self._pending(block_rows, block_cols)
+                for r, row in enumerate(range(block_rows.start, block_rows.stop)):
+                    for c, col in enumerate(range(block_cols.start, block_cols.stop)):
+                        text = texts[r][c]
+                        if text is None:
+                            continue
+                        color = "#111" if text_colors is None else text_colors[r][c]
+                        sub = None if subtexts is None else subtexts[r][c]
+                        item = self._make_text(row, col, text, color, sub)
+                        if shown is not None and not shown(row, col):
+                            item.setVisible(False)
+                        self.texts[(row, col)] = item
+
+    # zoom and pan -----------------------------------------------------------------------------
+    def _resized(self, *args) -> None:
+        if not self.user_zoomed:
+            self.fit()  # a grid the user did not zoom stays whole as its panel changes size
+        self._update_text_visibility()
+
+    def _zoomed_by_hand(self, *args) -> None:
+        self.user_zoomed = True
+
+    def fit(self) -> None:
+        """Show the whole grid."""
+        self.user_zoomed = False
+        height, width = self.shape
+        margin = 0.02 * max(height, width, 1)
+        self.view.setRange(xRange=(-margin, width + margin), yRange=(-margin, height + margin), padding=0)
+
+    def zoomed(self) -> bool:
+        """Whether part of the grid is out of view."""
+        rows, cols = self.visible_cells()
+        return (rows.stop - rows.start, cols.stop - cols.start) != tuple(self.shape)
+
+    def keep_in_view(self, top: float, left: float, height: float, width: float, readable: bool = False) -> None:
+        """Pan (keeping the zoom) so the rectangle is in view, centred when it has to move; only
+        once the user zoomed or panned (a fitted grid stays fitted). `readable`: first zoom in,
+        around the rectangle, until values can be written in cells."""
+        if not (readable or self.user_zoomed) or self.view.width() < 2:
+            return
+        (x0, x1), (y0, y1) = self.view.viewRange()
+        span_x, span_y = x1 - x0, y1 - y0
+        if readable and self.cell_pixels() < MIN_CELL_PIXELS:
+            pixels = max(self.view.width(), self.view.height(), 1.0)
+            side = max(pixels / (1.6 * MIN_CELL_PIXELS), 2.0 * max(height, width))
+            factor = side / max(span_x, span_y)
+            span_x, span_y = span_x * factor, span_y * factor
+        inside = (x0 <= left and left + width <= x1 and y0 <= top and top + height <= y1
+                  and (span_x, span_y) == (x1 - x0, y1 - y0))
+        if inside:
+            return
+        centre_x, centre_y = left + width / 2, top + height / 2
+        self.user_zoomed = True
+        self.view.setRange(xRange=(centre_x - span_x / 2, centre_x + span_x / 2),
+                           yRange=(centre_y - span_y / 2, centre_y + span_y / 2), padding=0)
 
     def _make_text(self, row, col, text, color, sub=None):
         item = QtWidgets.QGraphicsSimpleTextItem(text, self.texts_layer)
@@ -166,6 +246,9 @@ class CellGrid(pg.GraphicsLayoutWidget):
         return item
 
     def _clicked(self, event) -> None:
+        if event.double():
+            self.fit()
+            return
         point = self.view.mapSceneToView(event.scenePos())
         row, col = int(np.floor(point.y())), int(np.floor(point.x()))
         height, width = self.shape
@@ -201,13 +284,13 @@ class CellGrid(pg.GraphicsLayoutWidget):
 
     def _update_text_visibility(self, *args) -> None:
         visible = self.values_visible()
-        if visible and not self.texts_built:
+        if visible:
             self._build_texts()
         self.texts_layer.setVisible(visible)
         self.lines.setVisible(self.cell_pixels() >= MIN_LINE_PIXELS)
 
     def set_text_shown(self, row: int, col: int, shown: bool) -> None:
-        item = self.texts[row][col]
+        item = self.texts.get((row, col))
         if item is not None:
             item.setVisible(shown)
 
@@ -217,6 +300,16 @@ class CellGrid(pg.GraphicsLayoutWidget):
         item.setPen(_pen(color, width, style))
         item.setBrush(QtGui.QBrush(QtGui.QColor(fill)) if fill else QtGui.QBrush(QtCore.Qt.BrushStyle.NoBrush))
         return item
+
+    def apply_theme(self, theme) -> None:
+        """Grid lines and tick labels as thick and as large as `theme` says."""
+        self.lines.setPen(_pen("#b8b8b8", theme.line(1.0)))
+        font = QtGui.QFont()
+        font.setPointSizeF(theme.font(9.0))
+        for side in ("top", "left"):
+            axis = self.plot.getAxis(side)
+            if axis is not None and axis.isVisible():
+                axis.setStyle(tickFont=font)
 
     def set_axis_labels(self, rows: list[str], cols: list[str]) -> None:
         """Tick labels at cell centres: rows[r] beside row r, cols[c] above column c ('' for none)."""
@@ -237,25 +330,11 @@ def _thin(labels: list[str]) -> list[tuple[float, str]]:
             if label and (not label.lstrip("-").isdigit() or int(label) % every == 0)]
 
 
-LUT_SIZE = 4096
-"""Entries of a colormap's lookup table: colours one 4096th of the range apart (finer than a byte per channel)."""
-
-
-@lru_cache(maxsize=16)
-def _softened_table(colormap: str, lightness: float) -> tuple[np.ndarray, np.ndarray]:
-    """(LUT_SIZE, 4) uint8 colours of `colormap` softened towards white, and which want dark text."""
-    table = pg.colormap.get(colormap).map(np.linspace(0.0, 1.0, LUT_SIZE), mode="byte").astype(np.float64)
-    table[:, :3] = 255 - (255 - table[:, :3]) * lightness
-    table = table.astype(np.uint8)
-    luminance = table[:, 0] * 0.299 + table[:, 1] * 0.587 + table[:, 2] * 0.114
-    return table, luminance > 140
-
-
 def colour_cells(values: np.ndarray, colormap: str = "viridis", low=None, high=None,
                  lightness: float = 0.55) -> tuple[np.ndarray, np.ndarray]:
     """RGBA colours of `values` on a colormap, softened towards white so text stays readable,
-    and whether each cell wants dark text. One table lookup per cell (a million cells in
-    milliseconds); NaN (not computed yet) is light grey."""
+    and whether each cell wants dark text. (A 256-entry table, so a million cells take
+    milliseconds.) NaN (not computed yet) is light grey."""
     values = np.asarray(values, dtype=np.float64)
     known = ~np.isnan(values)
     everything = bool(known.all())
@@ -263,13 +342,26 @@ def colour_cells(values: np.ndarray, colormap: str = "viridis", low=None, high=N
     low = (float(finite.min()) if finite.size else 0.0) if low is None else low
     high = (float(finite.max()) if finite.size else 1.0) if high is None else high
     span = high - low if high > low else 1.0
-    scaled = (values - low) * ((LUT_SIZE - 1) / span)
-    if not everything:
-        scaled[~known] = 0.0
-    index = np.clip(scaled, 0, LUT_SIZE - 1, out=scaled).astype(np.intp)
-    table, dark = _softened_table(colormap, float(lightness))
-    rgba, wants_dark = table[index], dark[index]
+    fraction = np.nan_to_num(np.clip((values - low) / span, 0.0, 1.0))
+    table, dark_table = _colour_table(colormap, lightness)
+    index = np.rint(fraction * (COLOUR_LEVELS - 1)).astype(np.intp)
+    rgba, dark = table[index], dark_table[index]
     if not everything:
         rgba[~known, :3] = 235
-        wants_dark[~known] = True
-    return rgba, wants_dark
+        dark[~known] = True
+    return rgba, dark
+
+
+COLOUR_LEVELS = 256
+
+
+@lru_cache(maxsize=32)
+def _colour_table(colormap: str, lightness: float) -> tuple[np.ndarray, np.ndarray]:
+    """The colormap at COLOUR_LEVELS steps, softened; and whether each step wants dark text."""
+    cmap = pg.colormap.get(colormap)
+    rgba = cmap.map(np.linspace(0.0, 1.0, COLOUR_LEVELS), mode="byte").astype(np.float64)
+    rgba[:, :3] = 255 - (255 - rgba[:, :3]) * lightness
+    rgba = rgba.astype(np.uint8)
+    luminance = rgba[:, 0] * 0.299 + rgba[:, 1] * 0.587 + rgba[:, 2] * 0.114
+    rgba.flags.writeable = False
+    return rgba, luminance > 140

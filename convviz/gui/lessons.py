@@ -22,15 +22,10 @@ class LessonPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self.title_label = QtWidgets.QLabel()
         self.title_label.setWordWrap(True)
-        font = self.title_label.font()
-        font.setPointSizeF(font.pointSizeF() * 1.35)
-        font.setBold(True)
-        self.title_label.setFont(font)
         self.browser = QtWidgets.QTextBrowser()
         self.browser.setOpenLinks(False)
-        text_font = self.browser.font()
-        text_font.setPointSizeF(text_font.pointSizeF() * 1.15)
-        self.browser.setFont(text_font)
+        self._base_points = self.browser.font().pointSizeF()
+        self.apply_theme(None)
         self.title_edit = QtWidgets.QLineEdit()
         self.title_edit.setPlaceholderText("Title")
         self.text_edit = QtWidgets.QPlainTextEdit()
@@ -50,6 +45,17 @@ class LessonPanel(QtWidgets.QWidget):
         layout.addWidget(self.text_edit, 1)
         self.set_editing(False)
 
+    def apply_theme(self, theme) -> None:
+        """Text sizes of `theme` (convviz.gui.theme; None: the normal sizes)."""
+        scale = 1.0 if theme is None else theme.font_scale
+        title_font = self.title_label.font()
+        title_font.setPointSizeF(self._base_points * 1.35 * scale)
+        title_font.setBold(True)
+        self.title_label.setFont(title_font)
+        text_font = self.browser.font()
+        text_font.setPointSizeF(self._base_points * 1.15 * scale)
+        self.browser.setFont(text_font)
+
     def show_text(self, title: str, paragraphs) -> None:
         self.edit_button.setChecked(False)
         self.title_edit.setText(title)
@@ -68,6 +74,14 @@ class LessonPanel(QtWidgets.QWidget):
     def _render(self) -> None:
         self.title_label.setText(self.title())
         self.browser.setHtml("".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in self.paragraphs()))
+
+    def text_height(self, width: int, most: int | None = None) -> int:
+        """Pixels the title and paragraphs need at `width`, at most `most`."""
+        document = self.browser.document().clone()
+        document.setTextWidth(max(100, width))
+        heading = max(self.title_label.sizeHint().height(), self.edit_button.sizeHint().height())
+        needed = int(document.size().height()) + heading + 16
+        return needed if most is None else min(needed, most)
 
     def title(self) -> str:
         return self.title_edit.text().strip()
@@ -149,23 +163,30 @@ class Lessons(QtCore.QObject):
         if scene.title or scene.explanation:
             self.dock.show()
             self.dock.raise_()
+            self.fit_dock()
+            QtCore.QTimer.singleShot(0, self.fit_dock)  # again once the window has its size
         else:
             self.dock.hide()
         return self._show_compare(scene.compare)
 
-    def _show_compare(self, spec) -> str:
-        """Compare mode for the scene's second spec; what could not be shown, or ""."""
+    def fit_dock(self) -> None:
+        """The Lesson dock just tall enough for its text, and at most a quarter of the window (the
+        text scrolls), so the panels keep the rest."""
         window = self.window
-        compare_with = getattr(window, "compare_with", None)
+        if self.dock.isHidden() or self.panel.edit_button.isChecked():
+            return
+        height = self.panel.text_height(window.width() - 40, most=window.height() // 4)
+        window.resizeDocks([self.dock], [height + 20], QtCore.Qt.Orientation.Vertical)
+
+    def _show_compare(self, spec) -> str:
+        """Compare mode for the scene's second spec (closed when it has none); what could not be
+        shown, or ""."""
+        window = self.window
         if spec is None:
-            close = getattr(window, "close_compare", None)
-            if close is not None:
-                close()
+            window.close_compare()
             return ""
-        if compare_with is None:
-            return f"compare with {spec.describe()} (compare mode is not in this build)"
         try:
-            compare_with(spec)
+            window.compare_with(spec)
         except ConvSpecError as error:
             return f"cannot compare: {error}"
         return ""
@@ -173,8 +194,7 @@ class Lessons(QtCore.QObject):
     def current_scene(self) -> Scene:
         """What the window shows now, with the lesson panel's text: what File ▸ Save scene writes."""
         window = self.window
-        comparison = getattr(window, "comparison", None)
-        compare = comparison.b.spec if comparison is not None else None
+        compare = window.comparison.b.spec if window.comparison is not None else None
         return Scene.of_session(window.session, self.panel.title(), self.panel.paragraphs(), compare)
 
     def save_scene(self, path: str | None = None) -> bool:

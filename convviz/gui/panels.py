@@ -11,11 +11,8 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from ..session import DATA, SELECTION, SPEC, STEP
 from .grid import CellGrid, colour_cells
 from .highlight import Highlight
+from .theme import NORMAL, Theme
 
-INPUT_BORDER = "#1f3b73"
-WINDOW_COLOUR = "#e8590c"
-CURRENT_COLOUR = WINDOW_COLOUR
-UNREAD_COLOUR = (231, 76, 60, 255)
 UNREAD_HATCH = "#c92a2a"
 SELECTION_COLOUR = "#1c7ed6"
 ZERO_PAD = (226, 226, 226, 255)
@@ -31,9 +28,29 @@ def _label(text="", size=None, bold=False, wrap=True) -> QtWidgets.QLabel:
         font.setPointSizeF(size)
     font.setBold(bold)
     label.setFont(font)
+    label.setProperty("base_points", size or font.pointSizeF())
     return label
 
 
+def scale_labels(widget: QtWidgets.QWidget, theme: Theme) -> None:
+    """Every label made by `_label` under `widget` at its base size times the theme's scale."""
+    for label in widget.findChildren(QtWidgets.QLabel):
+        base = label.property("base_points")
+        if base:
+            font = label.font()
+            font.setPointSizeF(theme.font(float(base)))
+            label.setFont(font)
+
+
+def _outline(colour: str, width: float) -> QtGui.QPen:
+    pen = QtGui.QPen(QtGui.QColor(colour))
+    pen.setCosmetic(True)
+    pen.setWidthF(width)
+    return pen
+
+
+KERNEL_HEIGHT = 210
+"""Tallest the kernel panel gets."""
 MAX_CHANNEL_TABS = 64
 """Input channels get a tab each up to this many; past it, a spin box."""
 
@@ -121,23 +138,41 @@ class AnimationPanel(QtWidgets.QWidget):
         self.arithmetic_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         self.arithmetic_scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.arithmetic_scroll.setMinimumHeight(48)
+        self.fit_button = QtWidgets.QToolButton(text="Fit")
+        self.fit_button.setObjectName("fit")
+        self.fit_button.setToolTip("Show the whole grids again (or double-click a grid). "
+                                   "Mouse wheel: zoom; drag: pan")
+        self.follow = QtWidgets.QCheckBox("Follow the kernel")
+        self.follow.setObjectName("follow")
+        self.follow.setToolTip("While zoomed in, keep the kernel's window (and the output cell) in view; "
+                               "turning it on zooms in until values can be read")
+        self.follow.setChecked(True)
+        for widget in (self.fit_button, self.follow):
+            widget.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        tools = QtWidgets.QHBoxLayout()
+        tools.addWidget(self.legend, 1)
+        tools.addWidget(self.fit_button, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+        tools.addWidget(self.follow, 0, QtCore.Qt.AlignmentFlag.AlignTop)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)
-        layout.addWidget(self.legend)
+        layout.addLayout(tools)
         layout.addWidget(self.channels)
-        layout.addWidget(self.grid, 1)
+        self.middle = QtWidgets.QHBoxLayout()
+        self.middle.addWidget(self.grid, 1)
+        layout.addLayout(self.middle, 1)
+        self.theme = NORMAL
         self.kernel = KernelPanel()
         self.kernel.setMaximumWidth(250)
-        self.kernel.setMaximumHeight(210)
-        bottom = QtWidgets.QHBoxLayout()
+        self.kernel.setMaximumHeight(KERNEL_HEIGHT)
+        bottom = self.bottom = QtWidgets.QHBoxLayout()
         bottom.addWidget(self.kernel)
         words = QtWidgets.QVBoxLayout()
         words.addWidget(self.arithmetic_scroll, 1)
         bottom.addLayout(words, 1)
         layout.addLayout(bottom)
-        self.input_border = self.grid.add_rect(INPUT_BORDER, 3.0)
-        self.window_rect = self.grid.add_rect(WINDOW_COLOUR, 3.5)
+        self.input_border = self.grid.add_rect(NORMAL.input_border, 3.0)
+        self.window_rect = self.grid.add_rect(NORMAL.window_colour, 3.5)
         self.taps = pg.ItemGroup()
         self.taps.setParentItem(self.grid.overlay_layer)
         self._tap_items: list = []
@@ -155,6 +190,36 @@ class AnimationPanel(QtWidgets.QWidget):
         self.selection_text.setObjectName("selection_text")
         self.selection_text.setStyleSheet(f"color: {SELECTION_COLOUR}")
         words.addWidget(self.selection_text)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_kernel(event.size().width(), event.size().height())
+
+    def _place_kernel(self, width: int, height: int) -> None:
+        """The kernel beside the input grid in a wide, short panel (a projector's 768 rows), under
+        it otherwise; never more than a quarter of the panel's height under it."""
+        beside = width > 1.6 * height
+        least = self.kernel.minimumSizeHint().height()
+        self.kernel.setMaximumHeight(KERNEL_HEIGHT if beside else max(least, min(KERNEL_HEIGHT, height // 4)))
+        layout = self.middle if beside else self.bottom
+        if layout.indexOf(self.kernel) >= 0:
+            return
+        (self.bottom if beside else self.middle).removeWidget(self.kernel)
+        if beside:
+            self.middle.addWidget(self.kernel, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+        else:
+            self.bottom.insertWidget(0, self.kernel)
+
+    def apply_theme(self, theme: Theme) -> None:
+        """Colours, line widths and font sizes of `theme`; the next full draw uses its maps."""
+        self.theme = theme
+        scale_labels(self, theme)
+        font = self.arithmetic.font()
+        font.setPointSizeF(theme.arithmetic_points)
+        self.arithmetic.setFont(font)
+        self.grid.apply_theme(theme)
+        self.input_border.setPen(_outline(theme.input_border, theme.line(3.0)))
+        self.window_rect.setPen(_outline(theme.window_colour, theme.line(3.5)))
 
     def draw(self, frame, changes) -> None:
         if SPEC in changes or DATA in changes:
@@ -187,19 +252,20 @@ class AnimationPanel(QtWidgets.QWidget):
 
     def _draw_grid(self, picture) -> None:
         padded, mask, mode = picture.values, picture.padding, picture.mode
+        theme = self.theme
         if picture.pictorial:
-            rgba, dark = colour_cells(padded, "CET-L1", lightness=0.9)  # a picture looks like one in grey
+            rgba, dark = colour_cells(padded, theme.picture_map, lightness=0.9)  # a picture looks like one in grey
         else:
-            rgba, dark = colour_cells(padded, "CET-L12", lightness=0.6)
+            rgba, dark = colour_cells(padded, theme.input_map, lightness=0.6)
         rgba[mask] = (0.55 * rgba[mask] + 0.45 * np.array([190, 170, 250, 255])).astype(np.uint8)
         if mode == "zeros":
             rgba[mask] = ZERO_PAD
 
-        def texts():
-            colours = [["#8a8a8a" if mode == "zeros" else "#4c2a9e" for _ in row] for row in mask]
-            for row, col in zip(*np.nonzero(~mask)):
-                colours[row][col] = "#111" if dark[row, col] else "#fff"
-            return picture.cell_texts(), colours, picture.copy_labels()
+        pad_text_colour = "#8a8a8a" if mode == "zeros" else "#4c2a9e"
+
+        def texts(rows, cols):
+            colours = np.where(mask[rows, cols], pad_text_colour, np.where(dark[rows, cols], "#111", "#fff"))
+            return picture.cell_texts(rows, cols), colours.tolist(), picture.copy_labels(rows, cols)
 
         self.grid.set_cells(rgba, texts)
         self.grid.set_axis_labels(picture.row_labels, picture.col_labels)
@@ -207,10 +273,10 @@ class AnimationPanel(QtWidgets.QWidget):
         self.input_border.setRect(QtCore.QRectF(left, top, width, height))
         _remove(self._tap_items)
         row_offsets, col_offsets = picture.tap_offsets
-        fill = QtGui.QBrush(QtGui.QColor(232, 89, 12, 70))
-        pen = QtGui.QPen(QtGui.QColor(WINDOW_COLOUR))
-        pen.setCosmetic(True)
-        pen.setWidthF(1.5)
+        fill_colour = QtGui.QColor(theme.window_colour)
+        fill_colour.setAlpha(70)
+        fill = QtGui.QBrush(fill_colour)
+        pen = _outline(theme.window_colour, theme.line(1.5))
         self._tap_items = []
         for row_offset in row_offsets:
             for col_offset in col_offsets:
@@ -233,9 +299,9 @@ class AnimationPanel(QtWidgets.QWidget):
             unread_text = (f" &nbsp; <span style='color:{UNREAD_HATCH}'><b>▨ red hatching</b></span>: "
                            f"{picture.unread_text}")
         self.legend.setText(
-            f"<span style='color:{INPUT_BORDER}'><b>▭ blue frame</b></span>: the input &nbsp; {pad_text}"
-            f"<span style='color:{WINDOW_COLOUR}'><b>■ orange</b></span>: the kernel's taps, {picture.kernel_text}"
-            f"{unread_text}"
+            f"<span style='color:{theme.input_border}'><b>▭ {theme.border_name}</b></span>: the input &nbsp; "
+            f"{pad_text}<span style='color:{theme.window_colour}'><b>■ {theme.window_name}</b></span>: "
+            f"the kernel's taps, {picture.kernel_text}{unread_text}"
         )
 
     def _draw_unread(self, picture) -> None:
@@ -277,11 +343,13 @@ class OutputPanel(QtWidgets.QWidget):
         layout.addWidget(self.formula_label)
         layout.addWidget(self.channels)
         layout.addWidget(self.grid, 1)
-        self.current = self.grid.add_rect(CURRENT_COLOUR, 3.5)
+        self.theme = NORMAL
+        self.current = self.grid.add_rect(NORMAL.window_colour, 3.5)
         self.grid.cell_clicked.connect(self.cell_clicked)
         self.grid.setToolTip("Point at an output cell to see its window; click to go to its step and pin it")
         self.picked = Highlight(self.grid, SELECTION_COLOUR, z=2)
         self._rgba = np.zeros((1, 1, 4), np.uint8)
+        self._display = self._rgba
         self._picture = None
         self._shown = -1
 
@@ -301,28 +369,41 @@ class OutputPanel(QtWidgets.QWidget):
 
     def _draw_grid(self, frame) -> None:
         picture = self._picture = frame.output
-        self._rgba, dark = colour_cells(picture.values, "viridis", lightness=0.6)
+        self._rgba, dark = colour_cells(picture.values, self.theme.output_map, lightness=0.6)
 
-        def texts():
-            return picture.cell_texts(), [["#111" if d else "#fff" for d in row] for row in dark], None
+        def texts(rows, cols):
+            return picture.cell_texts(rows, cols), np.where(dark[rows, cols], "#111", "#fff").tolist(), None
 
         step = frame.step
         self.grid.text_shown = lambda row, col: picture.cell_steps[row, col] <= step
-        self.grid.set_cells(self._rgba, texts)
+        self._display = self._rgba.copy()
+        self._display[picture.cell_steps > step] = EMPTY
+        self.grid.set_cells(self._display, texts)
         self.grid.set_axis_labels(picture.row_labels, picture.col_labels)
-        self._shown = step  # texts are built (if ever) visible up to this step
+        self._shown = step  # cells and texts are shown up to this step
         self.shape_label.setText(picture.title)
         self.formula_label.setText(picture.formulas)
 
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        scale_labels(self, theme)
+        self.grid.apply_theme(theme)
+        self.current.setPen(_outline(theme.window_colour, theme.line(3.5)))
+
     def _draw_step(self, frame) -> None:
         picture, step = self._picture, frame.step
-        display = self._rgba.copy()
-        display[picture.cell_steps > step] = EMPTY
-        self.grid.image.setImage(display, autoLevels=False, levels=None)
         low, high = sorted((self._shown, step))
-        if self.grid.texts_built:
-            for index in range(low + 1, high + 1):
-                self.grid.set_text_shown(*picture.step_cells[index], index <= step)
+        if high > low:
+            # only the cells between the last shown step and this one change
+            rows, cols = picture.step_cells[low + 1:high + 1].T
+            self._display[rows, cols] = self._rgba[rows, cols] if step > self._shown else EMPTY
+            self.grid.image.setImage(self._display, autoLevels=False, levels=None)
+            if high - low <= len(self.grid.texts):
+                for index in range(low + 1, high + 1):
+                    self.grid.set_text_shown(*picture.step_cells[index], index <= step)
+            else:
+                for (row, col), item in self.grid.texts.items():
+                    item.setVisible(bool(picture.cell_steps[row, col] <= step))
         self._shown = step
         self.grid.text_shown = lambda row, col: picture.cell_steps[row, col] <= step
         i, j = frame.position
@@ -346,11 +427,18 @@ class CoveragePanel(QtWidgets.QWidget):
         self.grid.setToolTip("Point at an input cell to see every output that reads it (blue); click to pin")
         self.grid.cell_clicked.connect(self.cell_clicked)
         self.picked = Highlight(self.grid, SELECTION_COLOUR, fill_alpha=110, width=3.5, z=2)
+        self.theme = NORMAL
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)
         layout.addWidget(self.summary)
         layout.addWidget(self.grid, 1)
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        scale_labels(self, theme)
+        self.grid.apply_theme(theme)
+        self.colour_bar.setColorMap(pg.colormap.get(theme.coverage_map))
 
     def draw(self, frame, changes) -> None:
         if SPEC in changes:
@@ -369,13 +457,13 @@ class CoveragePanel(QtWidgets.QWidget):
 
     def _draw_grid(self, picture) -> None:
         most = max(picture.most, 1)
-        rgba, dark = colour_cells(picture.counts, "viridis", low=0, high=most, lightness=1.0)
+        rgba, dark = colour_cells(picture.counts, self.theme.coverage_map, low=0, high=most, lightness=1.0)
         unread = picture.unread
-        rgba[unread] = UNREAD_COLOUR
+        rgba[unread] = self.theme.unread_colour
 
-        def texts():
-            colours = np.where(unread | ~dark, "#fff", "#111").tolist()
-            return picture.cell_texts(), colours, None
+        def texts(rows, cols):
+            colours = np.where(unread[rows, cols] | ~dark[rows, cols], "#fff", "#111").tolist()
+            return picture.cell_texts(rows, cols), colours, None
 
         self.grid.set_cells(rgba, texts)
         self.grid.set_axis_labels(picture.row_labels, picture.col_labels)
@@ -410,8 +498,8 @@ class KernelPanel(QtWidgets.QWidget):
             bound = float(np.abs(values).max()) or 1.0
             rgba, dark = colour_cells(values, "CET-CBD1", low=-bound, high=bound, lightness=0.55)
 
-            def texts():
-                return kernel.cell_texts(), [["#111" if d else "#fff" for d in row] for row in dark], None
+            def texts(rows, cols):
+                return kernel.cell_texts(rows, cols), np.where(dark[rows, cols], "#111", "#fff").tolist(), None
 
             self.grid.set_cells(rgba, texts)
             self.grid.set_axis_labels(kernel.row_labels, kernel.col_labels)

@@ -8,7 +8,9 @@ from ..session import PLAYING, SPEC, SPEED, SPEEDS, STEP
 
 
 class PlaybackBar(QtWidgets.QWidget):
-    """Jump to start, step back, play/pause, step forward, jump to end, a scrub slider, speed."""
+    """Jump to start, step back, play/pause, step forward, jump to end, a scrub slider, speed.
+
+    `session` is what it drives: a Session, or a Comparison (both sessions in step)."""
 
     def __init__(self, session, parent=None):
         super().__init__(parent)
@@ -33,9 +35,9 @@ class PlaybackBar(QtWidgets.QWidget):
         self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.slider.setObjectName("scrub")
         self.slider.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.slider.setMinimumWidth(140)
         self.step_label = QtWidgets.QLabel()
         self.step_label.setObjectName("step_label")
-        self.step_label.setMinimumWidth(110)
         self.speed = QtWidgets.QComboBox()
         self.speed.setToolTip("Steps per second")
         for value in SPEEDS:
@@ -56,6 +58,17 @@ class PlaybackBar(QtWidgets.QWidget):
         self.slider.valueChanged.connect(session.set_step)
         self.speed.currentIndexChanged.connect(lambda index: session.set_speed(self.speed.itemData(index)))
 
+    def apply_theme(self, theme) -> None:
+        """Buttons, step label and speed at the theme's font size; a taller slider to grab."""
+        font = QtWidgets.QApplication.font()
+        font.setPointSizeF(theme.font(font.pointSizeF()))
+        for widget in (self.play_button, self.step_label, self.speed):
+            widget.setFont(font)
+        side = int(round(22 * theme.font_scale))
+        for button in (self.first_button, self.back_button, self.forward_button, self.last_button):
+            button.setIconSize(QtCore.QSize(side, side))
+        self.slider.setMinimumHeight(int(round(20 * theme.font_scale)))
+
     def draw(self, frame, changes) -> None:
         """Show `frame`'s step; playing and speed as the session has them."""
         session = self.session
@@ -63,6 +76,8 @@ class PlaybackBar(QtWidgets.QWidget):
             self.slider.blockSignals(True)
             self.slider.setRange(0, frame.steps - 1)
             self.slider.blockSignals(False)
+            widest = f"step {frame.steps} / {frame.steps}"
+            self.step_label.setMinimumWidth(self.step_label.fontMetrics().horizontalAdvance(widest) + 6)
         if SPEC in changes or STEP in changes:
             self.slider.blockSignals(True)
             self.slider.setValue(frame.step)

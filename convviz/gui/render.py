@@ -19,11 +19,13 @@ def png_bytes(pixmap: QtGui.QPixmap | QtGui.QImage) -> bytes | None:
     return bytes(data) if written else None
 
 
-def render_frame(session: Session, step: int | None = None, size=(1200, 720)) -> QtGui.QImage:
+def render_frame(session: Session, step: int | None = None, size=(1200, 720), caption: str = "") -> QtGui.QImage:
     """The panels of `session` at `step` (its current step by default) as an image, drawn
     offscreen by a detached view: the session and any live view of it are left as they are.
-    Needs a QApplication (the offscreen platform will do)."""
+    `caption`: a name over the panels (as compare mode names A and B). Needs a QApplication
+    (the offscreen platform will do)."""
     view = SessionView(session, live=False)
+    view.set_caption(caption)
     view.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
     view.resize(*size)
     view.show()

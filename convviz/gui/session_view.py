@@ -17,6 +17,14 @@ from .playback import PlaybackBar
 EVERYTHING = frozenset({SPEC, DATA, STEP, SELECTION, PLAYING, SPEED})
 
 
+MIN_PANEL = (190, 180)
+"""Smallest width and height of the output and coverage panels: their numbers stay readable."""
+MIN_ANIMATION = (300, 260)
+WIDE = 1.25
+"""Width/height ratio above which the output and coverage panels stand to the right of the
+animation; below it they sit side by side under it (narrow windows, compare mode)."""
+
+
 class SessionView(QtWidgets.QWidget):
     """The panels and playback of one session."""
 
@@ -24,32 +32,49 @@ class SessionView(QtWidgets.QWidget):
         super().__init__(parent)
         self.session = session
         self.live = live
+        self.caption = QtWidgets.QLabel()
+        self.caption.setObjectName("view_caption")
+        self.caption.setVisible(False)
+        font = self.caption.font()
+        font.setPointSizeF(14.0)
+        font.setBold(True)
+        self.caption.setFont(font)
         self.animation = AnimationPanel()
         self.output = OutputPanel()
         self.coverage = CoveragePanel()
         self.kernel = self.animation.kernel
         self.playback = PlaybackBar(session)
         self.playback.setVisible(live)
+        if live:  # a detached view renders frames at whatever size it is asked for
+            self.animation.setMinimumSize(*MIN_ANIMATION)
+            for panel in (self.output, self.coverage):
+                panel.setMinimumSize(*MIN_PANEL)
 
-        left = QtWidgets.QWidget()
-        left_layout = QtWidgets.QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.animation, 1)
-        left_layout.addWidget(self.playback)
-        right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
-        right.addWidget(self.output)
-        right.addWidget(self.coverage)
+        self.results = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        self.results.addWidget(self.output)
+        self.results.addWidget(self.coverage)
         self.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(right)
+        self.splitter.addWidget(self.animation)
+        self.splitter.addWidget(self.results)
+        for splitter in (self.splitter, self.results):
+            splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        if live:
+            # the smaller of the two arrangements' minimum widths and heights: _arrange picks the one that fits
+            self.setMinimumSize(2 * MIN_PANEL[0] + 12, max(MIN_ANIMATION[1], 2 * MIN_PANEL[1]) + 60)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.splitter)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.playback)
 
         self.timer = QtCore.QTimer(self)
         self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        self.drives_playback = True
+        """False: this view's timer never runs (compare mode's one clock moves its session)."""
+        self.animation.fit_button.clicked.connect(self.fit)
+        self.animation.follow.toggled.connect(self._follow_toggled)
         self._frame = None
         self._pending_hover: tuple | None = None
         self._hover_timer = QtCore.QTimer(self)
@@ -70,6 +95,49 @@ class SessionView(QtWidgets.QWidget):
                 lambda row, col: self._hover("input", *self._input_cell_at(row, col)))
             session.subscribe(self.on_change)
             self.on_change(EVERYTHING)
+
+    def set_caption(self, text: str) -> None:
+        """A name over the view ("A", "B" in compare mode); empty: none."""
+        self.caption.setText(text)
+        self.caption.setVisible(bool(text))
+
+    def set_compact(self, compact: bool) -> None:
+        """Compact: without the legend, the kernel panel and the output formulas (compare mode shows
+        the formulas of both in their own column), so two views fit side by side on a projector."""
+        self.animation.legend.setVisible(not compact)
+        self.output.formula_label.setVisible(not compact)
+        self.animation.kernel.setVisible(not compact)
+
+    def apply_theme(self, theme) -> None:
+        """Draw with `theme` from now on (fonts, lines, colour maps), redrawing everything."""
+        self.theme = theme
+        for panel in (self.animation, self.output, self.coverage):
+            panel.apply_theme(theme)
+        font = self.caption.font()
+        font.setPointSizeF(theme.font(14.0))
+        font.setBold(True)
+        self.caption.setFont(font)
+        self.playback.apply_theme(theme)
+        if self.live:
+            self.draw(self.session.frame())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.live:  # a detached view keeps one arrangement: exported frames all look alike
+            self._arrange(event.size().width(), event.size().height())
+
+    def _arrange(self, width: int, height: int) -> None:
+        """Results beside the animation when the view is wide, under it when it is narrow."""
+        wide = width >= max(WIDE * height, MIN_ANIMATION[0] + MIN_PANEL[0] + 12)
+        horizontal, vertical = QtCore.Qt.Orientation.Horizontal, QtCore.Qt.Orientation.Vertical
+        outer = horizontal if wide else vertical
+        if self.splitter.orientation() == outer:
+            return
+        self.splitter.setOrientation(outer)
+        self.results.setOrientation(vertical if wide else horizontal)
+        first = width if not wide else height
+        self.splitter.setSizes([int(width * 0.6), int(width * 0.4)] if wide else [int(height * 0.58), int(height * 0.42)])
+        self.results.setSizes([first, first])
 
     # pointing and picking ------------------------------------------------------------------------
     def _input_cell_at(self, padded_row: int, padded_col: int) -> tuple[int, int]:
@@ -109,7 +177,7 @@ class SessionView(QtWidgets.QWidget):
         if SPEED in changes:
             self.timer.setInterval(session.interval_ms)
         if PLAYING in changes:
-            if session.playing:
+            if session.playing and self.drives_playback:
                 self.timer.start(session.interval_ms)
             else:
                 self.timer.stop()
@@ -120,6 +188,30 @@ class SessionView(QtWidgets.QWidget):
         self._frame = frame
         for panel in (self.animation, self.output, self.coverage, self.playback):
             panel.draw(frame, changes)
+        if STEP in changes and self.animation.follow.isChecked():
+            self._follow_kernel(readable=False)
+
+    @property
+    def grids(self):
+        return (self.animation.grid, self.output.grid, self.coverage.grid)
+
+    def fit(self) -> None:
+        """Every grid of the view shown whole."""
+        for grid in self.grids:
+            grid.fit()
+
+    def _follow_toggled(self, on: bool) -> None:
+        if on:
+            self._follow_kernel(readable=True)
+
+    def _follow_kernel(self, readable: bool) -> None:
+        """Keep the step's window and output cell in view; `readable`: zoom in until values show."""
+        frame = self._frame
+        if frame is None:
+            return
+        self.animation.grid.keep_in_view(*frame.window, readable=readable)
+        i, j = frame.position
+        self.output.grid.keep_in_view(i, j, 1, 1, readable=readable)
 
     def detach(self) -> None:
         """Stop following the session (the view is about to go)."""

@@ -156,6 +156,22 @@ def load_geometry(settings: QtCore.QSettings, notes: list | None = None):
     return value
 
 
+def load_presentation(settings: QtCore.QSettings, notes: list | None = None) -> bool:
+    """Whether the window was in presentation mode when it was last closed."""
+    value = settings.value("presentation", False)
+    if isinstance(value, str) and value.strip().lower() in ("true", "1", "false", "0", ""):
+        return value.strip().lower() in ("true", "1")
+    if isinstance(value, bool) or value in (0, 1):
+        return bool(value)
+    _drop(settings, "presentation", "not true or false", notes)
+    return False
+
+
+def save_presentation(settings: QtCore.QSettings, on: bool) -> None:
+    settings.setValue("presentation", bool(on))
+    settings.sync()
+
+
 def save(settings: QtCore.QSettings, session, geometry) -> None:
     settings.setValue("spec", json.dumps(session.spec.to_dict()))
     settings.setValue("speed", float(session.speed))

@@ -14,10 +14,20 @@ from .code_panel import CodePanel
 from .controls import Controls
 from .export_menu import Exporter
 from .lessons import Lessons
+from .playback import PlaybackBar
 from .render import png_bytes
-from .session_view import SessionView
+from .session_view import EVERYTHING, SessionView
+from .theme import theme_for
 from .timing_panel import TimingPanel
 from .worker import GeneratorWorker
+
+WIDE_ENOUGH_TO_COMPARE_WITH_SETTINGS = 1600
+"""Compare mode in a narrower window closes the settings dock (F9 opens it) so that two sessions
+and their difference fit side by side."""
+TALL_ENOUGH_FOR_TIMING = 900
+"""A window shorter than this (a 1024×768 or 1280×800 projector) opens with the timing dock
+closed, so the animation, output and coverage keep the height they need; Timing ▸ and View ▸
+open it."""
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -43,11 +53,17 @@ class MainWindow(QtWidgets.QMainWindow):
                 session.set_preset(stored.load_preset(settings, session.preset, notes))
                 session.set_pattern(stored.load_pattern(settings, session.pattern, notes))
                 session.clear_error()
+        presentation = False
         if settings is not None and restore:
             session.set_speed(stored.load_speed(settings, session.speed, notes))
             restored_geometry = stored.load_geometry(settings, notes)
+            presentation = stored.load_presentation(settings, notes)
         self.session = session
         session.output_runner = self.run_output
+        self.presentation = False
+        self.comparison = None
+        self.compare_panel = None
+        self.compare_controls = None
         self.setWindowTitle("convviz — padding, stride and dilation of a 2-D convolution")
 
         self.view = SessionView(session)
@@ -55,8 +71,18 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controls = Controls(session)
         self.timing = TimingPanel(session)
         self.central = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        self.central.setChildrenCollapsible(False)
         self.central.addWidget(self.view)
-        self.setCentralWidget(self.central)
+        self.compare_playback: PlaybackBar | None = None
+        """In compare mode, the one playback bar of both sessions (under both)."""
+        self.compare_timer = QtCore.QTimer(self)
+        self.compare_timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        self.compare_timer.timeout.connect(lambda: self.comparison and self.comparison.tick())
+        middle = QtWidgets.QWidget()
+        self.middle_layout = QtWidgets.QVBoxLayout(middle)
+        self.middle_layout.setContentsMargins(0, 0, 0, 0)
+        self.middle_layout.addWidget(self.central, 1)
+        self.setCentralWidget(middle)
 
         controls_scroll = QtWidgets.QScrollArea()
         controls_scroll.setWidget(self.controls)
@@ -64,7 +90,12 @@ class MainWindow(QtWidgets.QMainWindow):
         controls_scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.controls_dock = QtWidgets.QDockWidget("Settings", self)
         self.controls_dock.setObjectName("settings_dock")
-        self.controls_dock.setWidget(controls_scroll)
+        self.controls_scroll = controls_scroll
+        self.controls_tabs = QtWidgets.QTabWidget()
+        self.controls_tabs.setDocumentMode(True)
+        self.controls_tabs.addTab(controls_scroll, "A")
+        self.controls_tabs.tabBar().setVisible(False)
+        self.controls_dock.setWidget(self.controls_tabs)
         controls_scroll.setMinimumWidth(self.controls.sizeHint().width() + 24)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
         self.timing_dock = QtWidgets.QDockWidget("Timing: CPU vs GPU", self)
@@ -96,6 +127,8 @@ class MainWindow(QtWidgets.QMainWindow):
                     notes.append("ignored the remembered window geometry (it could not be read); using the default")
             except (TypeError, ValueError):
                 notes.append("ignored the remembered window geometry (it could not be read); using the default")
+        if presentation:
+            self.set_presentation(True)
         self.show_settings_notes()
 
     def show_settings_notes(self, extra=()) -> None:
@@ -118,7 +151,6 @@ class MainWindow(QtWidgets.QMainWindow):
         return action
 
     def _make_actions(self) -> None:
-        session = self.session
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         self._action("Open &image…", QtGui.QKeySequence.StandardKey.Open, self.open_image, file_menu,
@@ -134,21 +166,36 @@ class MainWindow(QtWidgets.QMainWindow):
         if QtGui.QKeySequence(QtGui.QKeySequence.StandardKey.Quit).isEmpty():
             self.actions()[-1].setShortcut(QtGui.QKeySequence("Ctrl+Q"))
         play_menu = bar.addMenu("&Playback")
-        self.play_action = self._action("&Play / pause", "Space", session.toggle_play, play_menu)
-        self._action("Step &forward", "Right", session.step_forward, play_menu)
-        self._action("Step &back", "Left", session.step_back, play_menu)
-        self._action("&First step", "Home", session.first, play_menu)
-        self._action("&Last step", "End", session.last, play_menu)
+        self.play_action = self._action("&Play / pause", "Space", lambda: self.transport.toggle_play(), play_menu)
+        self._action("Step &forward", "Right", lambda: self.transport.step_forward(), play_menu)
+        self._action("Step &back", "Left", lambda: self.transport.step_back(), play_menu)
+        self._action("&First step", "Home", lambda: self.transport.first(), play_menu)
+        self._action("&Last step", "End", lambda: self.transport.last(), play_menu)
         self._action("Fas&ter", "Ctrl+=", lambda: self._change_speed(+1), play_menu)
         self._action("Slo&wer", "Ctrl+-", lambda: self._change_speed(-1), play_menu)
         view_menu = bar.addMenu("&View")
-        view_menu.addAction(self.controls_dock.toggleViewAction())
+        settings_toggle = self.controls_dock.toggleViewAction()
+        settings_toggle.setShortcut(QtGui.QKeySequence("F9"))
+        self.addAction(settings_toggle)
+        view_menu.addAction(settings_toggle)
         view_menu.addAction(self.timing_dock.toggleViewAction())
         view_menu.addAction(self.code_dock.toggleViewAction())
-        self._action("&Full screen (projector)", "F11", self.toggle_full_screen, view_menu)
+        view_menu.addSeparator()
+        self.presentation_action = self._action(
+            "&Presentation mode (projector)", "F11", lambda on: self.set_presentation(on, full_screen=on), view_menu,
+            "Large fonts, thick lines, colour-blind-safe colours, docks closed (F9: settings), full screen")
+        self.presentation_action.setCheckable(True)
+        self._action("F&ull screen", "Shift+F11", self.toggle_full_screen, view_menu)
+        view_menu.addSeparator()
+        self._action("&Compare with…", "Ctrl+K", self.compare_dialog, view_menu,
+                     "A second spec beside this one (a copy to edit, or a spec file), played in step")
+        self.close_compare_action = self._action("Close co&mpare", "Ctrl+Shift+K", self.close_compare, view_menu)
+        self.close_compare_action.setEnabled(False)
         timing_menu = bar.addMenu("&Timing")
-        self._action("&Time this spec", "Ctrl+T", lambda: self.timing.start_profile(), timing_menu)
-        self._action("&Sweep input size", "Ctrl+Shift+T", lambda: self.timing.start_sweep(), timing_menu)
+        self._action("&Time this spec", "Ctrl+T", lambda: self._show_timing() and self.timing.start_profile(),
+                     timing_menu)
+        self._action("&Sweep input size", "Ctrl+Shift+T", lambda: self._show_timing() and self.timing.start_sweep(),
+                     timing_menu)
         self._action("&Cancel", "Escape", self.escape, timing_menu, "Esc: unpin the picked cell, else cancel the timing run")
         tools_menu = bar.addMenu("T&ools")
         self._action("Padding &solver…", "Ctrl+Shift+P", self.open_solver, tools_menu,
@@ -185,6 +232,11 @@ class MainWindow(QtWidgets.QMainWindow):
         if not sessions:
             self.timing.cancel()
 
+    @property
+    def transport(self):
+        """What the playback keys drive: the session, or both sessions while comparing."""
+        return self.comparison if self.comparison is not None else self.session
+
     def _change_speed(self, direction: int) -> None:
         index = min(range(len(SPEEDS)), key=lambda k: abs(SPEEDS[k] - self.session.speed))
         index = max(0, min(len(SPEEDS) - 1, index + direction))
@@ -192,6 +244,184 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def _show_timing(self) -> bool:
+        self.timing_dock.show()
+        self.timing_dock.raise_()
+        return True
+
+    # presentation ------------------------------------------------------------------------------
+    def set_presentation(self, on: bool, full_screen: bool = False) -> None:
+        """Presentation mode for a projector: large fonts and thick lines, colour-blind-safe maps,
+        the settings, timing and code docks closed (F9 opens the settings; they come back as they
+        were when the mode ends; a lesson's dock stays). Remembered on close. `full_screen` also enters (or leaves) full screen."""
+        on = bool(on)
+        self.presentation_action.setChecked(on)
+        if on != self.presentation:
+            self.presentation = on
+            theme = theme_for(on)
+            docks = (self.controls_dock, self.timing_dock, self.code_dock)  # the lesson dock stays
+            if on and theme.hide_docks:
+                self._docks_shown = [not dock.isHidden() for dock in docks]
+                for dock in docks:
+                    dock.hide()
+            elif not on:
+                for dock, shown in zip(docks, getattr(self, "_docks_shown", (True, False, False))):
+                    dock.setVisible(shown)
+            for view in self.views:
+                view.apply_theme(theme)
+            if self.compare_panel is not None:
+                self.compare_panel.apply_theme(theme)
+            if self.compare_playback is not None:
+                self.compare_playback.apply_theme(theme)
+            self.lessons.panel.apply_theme(theme)
+            self.lessons.fit_dock()
+        if full_screen and on and not self.isFullScreen():
+            self.showFullScreen()
+        elif full_screen and not on and self.isFullScreen():
+            self.showNormal()
+
+    # compare -----------------------------------------------------------------------------------
+    def compare_dialog(self) -> None:
+        """Ask what B is: a copy of A to edit, or a spec file; then compare."""
+        box = QtWidgets.QMessageBox(self)
+        box.setWindowTitle("Compare with…")
+        box.setText("Show a second spec (B) beside this one (A), played in step, with the difference of "
+                    "their coverage maps. B's settings are in the Settings dock, tab B.")
+        copy = box.addButton("A copy to edit", QtWidgets.QMessageBox.ButtonRole.AcceptRole)
+        from_file = box.addButton("Spec file…", QtWidgets.QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QtWidgets.QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is copy:
+            self.compare_with(self.session.spec)
+        elif box.clickedButton() is from_file:
+            self.compare_with_file()
+
+    def compare_with_file(self, path: str | None = None) -> bool:
+        from ..core import ConvSpec
+        from ..session.files import load_spec_file
+
+        if not path:
+            path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Compare with spec", "", "Spec JSON (*.json)")
+        if not path:
+            return False
+        try:
+            spec = ConvSpec.from_dict(load_spec_file(path))
+            self.compare_with(spec)
+        except ConvSpecError as error:
+            self._file_failed(f"cannot compare with {path}: {error}")
+            return False
+        self._file_done(f"comparing with {path}")
+        return True
+
+    def compare_with(self, spec) -> SessionView:
+        """Show `spec` as B beside the current session (A), or make it B's spec when comparing
+        already; playback of both is kept in step. Raises ConvSpecError for a spec that cannot
+        be drawn."""
+        from ..session.compare import Comparison
+        from .compare_panel import ComparePanel
+
+        if self.comparison is not None:
+            second = self.comparison.b
+            if not second.set_spec(spec):
+                raise ConvSpecError(second.error)
+            return self.views[1]
+        second = Session(spec, pattern=self.session.pattern, preset=self.session.preset, seed=self.session.seed)
+        self.comparison = Comparison(self.session, second)
+        view = self.add_view(second)
+        for shown in self.views:
+            shown.drives_playback = False
+            shown.timer.stop()
+            shown.playback.hide()
+        self.compare_playback = PlaybackBar(self.comparison)
+        self.compare_playback.setObjectName("compare_playback")
+        self.middle_layout.addWidget(self.compare_playback)
+        for session in self.comparison.sessions:
+            session.subscribe(self._compare_changed)
+        self._compare_changed(EVERYTHING)
+        self._fit_compare()
+        for name, shown in zip("AB", self.views):
+            shown.set_caption(name)
+            shown.set_compact(True)
+        self.compare_panel = ComparePanel(self.comparison)
+        self.central.addWidget(self.compare_panel)
+        self.central.setStretchFactor(0, 3)
+        self.central.setStretchFactor(1, 3)
+        self.central.setStretchFactor(2, 2)
+        self.compare_controls = Controls(second)
+        scroll = QtWidgets.QScrollArea()
+        scroll.setWidget(self.compare_controls)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.controls_tabs.setTabText(0, "A")
+        self.controls_tabs.addTab(scroll, "B")
+        self.controls_tabs.tabBar().setVisible(True)
+        self.controls_tabs.setCurrentIndex(1)
+        theme = theme_for(self.presentation)
+        view.apply_theme(theme)
+        self.compare_panel.apply_theme(theme)
+        self.compare_playback.apply_theme(theme)
+        self.close_compare_action.setEnabled(True)
+        if not self.controls_dock.isHidden():
+            self.status.showMessage("comparing A with B: B's settings are in the Settings dock, tab B", 8000)
+        return view
+
+    def _compare_changed(self, changes) -> None:
+        """Both sessions' playback on the one bar and the one clock."""
+        comparison = self.comparison
+        if comparison is None:
+            return
+        self.compare_playback.draw(comparison.frame(), set(changes) | {SPEC})
+        self.compare_timer.setInterval(comparison.interval_ms)
+        if comparison.playing and not self.compare_timer.isActive():
+            self.compare_timer.start()
+        elif not comparison.playing:
+            self.compare_timer.stop()
+
+    def _fit_compare(self) -> None:
+        """Close the settings dock while comparing in a window too narrow for it and three columns;
+        share the width 3 : 3 : 2 between A, B and the comparison."""
+        if self.comparison is None:
+            return
+        if self.width() < WIDE_ENOUGH_TO_COMPARE_WITH_SETTINGS and not self.controls_dock.isHidden():
+            self.controls_dock.hide()
+            self._settings_closed_for_compare = True
+            self.status.showMessage("comparing A with B: F9 opens the settings (tab B edits B)", 10000)
+        width = max(self.central.width(), 800)
+        self.central.setSizes([3 * width // 8, 3 * width // 8, 2 * width // 8])
+
+    def close_compare(self) -> None:
+        """Back to one session."""
+        if self.comparison is None:
+            return
+        comparison, self.comparison = self.comparison, None
+        comparison.close()
+        for session in comparison.sessions:
+            session.unsubscribe(self._compare_changed)
+        self.compare_timer.stop()
+        self.compare_playback.setParent(None)
+        self.compare_playback.deleteLater()
+        self.compare_playback = None
+        self.view.set_caption("")
+        self.view.set_compact(False)
+        self.view.drives_playback = True
+        self.view.playback.show()
+        if getattr(self, "_settings_closed_for_compare", False) and not self.presentation:
+            self.controls_dock.show()
+        self._settings_closed_for_compare = False
+        self.remove_view(self.views[1])
+        self.compare_panel.detach()
+        self.compare_panel.setParent(None)
+        self.compare_panel.deleteLater()
+        self.compare_panel = None
+        scroll = self.controls_tabs.widget(1)
+        self.controls_tabs.removeTab(1)
+        self.compare_controls.session.unsubscribe(self.compare_controls.on_change)
+        scroll.deleteLater()
+        self.compare_controls = None
+        self.controls_tabs.tabBar().setVisible(False)
+        self.close_compare_action.setEnabled(False)
+        comparison.b.pause()
 
     # session → window --------------------------------------------------------------------------
     def on_change(self, changes) -> None:
@@ -311,6 +541,11 @@ class MainWindow(QtWidgets.QMainWindow):
             # keys go to the animation from the start: Space plays, arrows step (not a spin box)
             self._shown_once = True
             self.view.animation.grid.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
+            self._fit_compare()
+            if self.height() < TALL_ENOUGH_FOR_TIMING:
+                self.timing_dock.hide()
+                if self.presentation:
+                    self._docks_shown[1] = False
 
     # closing -----------------------------------------------------------------------------------
     def run_output(self, job, deliver) -> None:
@@ -340,12 +575,14 @@ class MainWindow(QtWidgets.QMainWindow):
             self.run_output(*queued)
 
     def closeEvent(self, event) -> None:
+        self.compare_timer.stop()
         for view in self.views:
             view.session.pause()
             view.timer.stop()
         if self.settings is not None:
             # written (and synced) before the wait for a timing run, which can be long
             stored.save(self.settings, self.session, self.saveGeometry())
+            stored.save_presentation(self.settings, self.presentation)
         self.timing.shutdown()
         self._queued_output = None
         if self._output_worker is not None and not self._output_worker.join(3000):

@@ -105,7 +105,14 @@ class TorchCpuPeer(TorchPeer):
         return Availability(True)
 
     def choose_algorithm(self, conv_plan, dtype) -> str:
-        return self._algorithm()
+        """conv2d's name with its library; the function's own name for the other operations."""
+        operation = conv_plan.spec.operation
+        if operation == "conv":
+            return self._algorithm()
+        return {"conv_transpose": "conv_transpose2d", "max_pool": "max_pool2d", "avg_pool": "avg_pool2d"}[operation]
+
+    def algorithms_for(self, conv_plan) -> tuple[str, ...]:
+        return (self.choose_algorithm(conv_plan, None),)
 
     def to_device(self, array):
         if array is None:

@@ -185,15 +185,19 @@ class InputGrid:
                 ([f"columns {ranges_text(self.unread_cols)}"] if self.unread_cols else [])
         return "never read: " + ", ".join(parts) if parts else ""
 
-    def cell_texts(self) -> list[list[str]]:
-        return _value_texts(self.values)
 
-    def copy_labels(self) -> list[list[str | None]] | None:
-        """'↤r,c' on each padding cell that copies input cell (r, c); None for zero padding."""
+    def cell_texts(self, rows: slice = slice(None), cols: slice = slice(None)) -> list[list[str]]:
+        """The values as text, of the block `rows` × `cols` (all cells by default)."""
+        return _value_texts(self.values[rows, cols])
+
+    def copy_labels(self, rows: slice = slice(None), cols: slice = slice(None)) -> list[list[str | None]] | None:
+        """'↤r,c' on each padding cell that copies input cell (r, c); None for zero padding.
+        Of the block `rows` × `cols` (all cells by default)."""
         if self.mode == "zeros":
             return None
+        height, width = self.values.shape
         return [[f"↤{self.source_rows[row]},{self.source_cols[col]}" if self.padding[row, col] else None
-                 for col in range(self.values.shape[1])] for row in range(self.values.shape[0])]
+                 for col in range(width)[cols]] for row in range(height)[rows]]
 
 
 @dataclass(frozen=True)
@@ -211,8 +215,8 @@ class OutputGrid:
     row_labels: list[str]
     col_labels: list[str]
 
-    def cell_texts(self) -> list[list[str]]:
-        return _value_texts(self.values)
+    def cell_texts(self, rows: slice = slice(None), cols: slice = slice(None)) -> list[list[str]]:
+        return _value_texts(self.values[rows, cols])
 
 
 @dataclass(frozen=True)
@@ -225,8 +229,8 @@ class KernelGrid:
     row_labels: list[str]
     col_labels: list[str]
 
-    def cell_texts(self) -> list[list[str]]:
-        return _value_texts(self.values)
+    def cell_texts(self, rows: slice = slice(None), cols: slice = slice(None)) -> list[list[str]]:
+        return _value_texts(self.values[rows, cols])
 
 
 @dataclass(frozen=True)
@@ -240,8 +244,8 @@ class CoverageGrid:
     row_labels: list[str]
     col_labels: list[str]
 
-    def cell_texts(self) -> list[list[str]]:
-        return [[str(int(value)) for value in row] for row in self.counts]
+    def cell_texts(self, rows: slice = slice(None), cols: slice = slice(None)) -> list[list[str]]:
+        return [[str(int(value)) for value in row] for row in self.counts[rows, cols]]
 
 
 class AxisCounts(NamedTuple):

@@ -23,8 +23,9 @@ from .patterns import INPUT_PATTERNS, KERNEL_PRESETS, input_channels, kernel_sli
 from .selection import SelectionTarget, parse_selection
 
 DEFAULT_SPEC = ConvSpec((1, 1, 7, 7), 1, (3, 3), padding="valid")
-MAX_ANIMATION_SIDE = 1024
-"""Largest padded grid (per side) a session takes: the animation draws every cell of it."""
+MAX_ANIMATION_SIDE = 1280
+"""Largest padded grid (per side) a session takes: the animation draws every cell of it (a
+1024×1024 input with up to 128 cells of padding a side)."""
 MAX_ANIMATION_VALUES = 2**24
 """Most input values (input channels × padded cells) a session lays out: every channel's padded
 grid is kept for the step's arithmetic."""
@@ -59,6 +60,11 @@ def check_drawable(spec: ConvSpec) -> None:
         raise ConvSpecError(
             f"the animation draws convolution; {spec.operation} is planned by `python main.py plan` "
             "and timed by `python main.py bench`"
+        )
+    if spec.groups != 1:
+        raise ConvSpecError(
+            f"the animation draws convolution without groups; groups {spec.groups} is planned by "
+            "`python main.py plan` and timed by `python main.py bench`"
         )
     padded = plan(spec).padded_shape
     if max(padded) > MAX_ANIMATION_SIDE:

@@ -7,6 +7,10 @@
 #ifndef NARROW_INDEX_LIMIT
 #define NARROW_INDEX_LIMIT 0x7fffffffLL
 #endif
+// GROUPS (optional, default 1): output channel k reads only its group's channels/GROUPS inputs.
+#ifndef GROUPS
+#define GROUPS 1
+#endif
 
 extern "C" __global__ void conv_direct(CONV_KERNEL_ARGS)
 {
@@ -40,10 +44,12 @@ extern "C" __global__ void conv_direct(CONV_KERNEL_ARGS)
         for (int s = 0; s < KW; ++s)
             cols[s] = source_index(j * SW + s * DW - pad_left, width);
 
-        const real_t* image = x + (long long)n * channels * height * width;
-        const real_t* filter = w + (long long)k * channels * KH * KW;
+        const int group_channels = channels / GROUPS;
+        const int group = k / (out_channels / GROUPS);
+        const real_t* image = x + ((long long)n * channels + (long long)group * group_channels) * height * width;
+        const real_t* filter = w + (long long)k * group_channels * KH * KW;
         real_t acc = 0;
-        for (int c = 0; c < channels; ++c) {
+        for (int c = 0; c < group_channels; ++c) {
             const real_t* plane = image + (long long)c * height * width;
             const real_t* taps = filter + c * KH * KW;
             for (int r = 0; r < KH; ++r) {

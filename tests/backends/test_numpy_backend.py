@@ -8,7 +8,7 @@ from helpers.strategies import conv_specs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from convviz.backends import convolve, get_backend
+from convviz.backends import convolve, get_backend, numpy_strategies
 from convviz.backends.numpy_backend import NumpyBackend, unsupported
 from convviz.backends.numpy_strategies import TOEPLITZ_ROWS
 from convviz.core import ConvSpec, ConvSpecError, plan, reference_conv2d
@@ -235,3 +235,55 @@ def test_a_stride_past_the_input_allocates_little(stride):
         assert backend.memory_estimate(conv_plan, np.float64, algorithm).total < 2**20
         np.testing.assert_allclose(backend.convolve(x, w, conv_plan, algorithm=algorithm),
                                    reference_conv2d(x, w, conv_plan), atol=1e-12)
+
+
+def _blas_ready(array: np.ndarray) -> bool:
+    """NumPy hands a matrix to BLAS without a copy when one of its last two axes is unit-stride
+    and the other steps by at least a row (else it copies it, or loops without BLAS)."""
+    if array.ndim < 2:
+        return True
+    rows, cols = array.shape[-2:]
+    row_step, col_step = (stride // array.itemsize for stride in array.strides[-2:])
+    return (col_step == 1 and row_step >= cols) or (row_step == 1 and col_step >= rows) or rows == 1 or cols == 1
+
+
+@pytest.mark.parametrize("spec", [
+    ConvSpec(input_shape=(2, 1, 40, 33), out_channels=1, kernel_size=3, padding="same", padding_mode="reflect"),
+    ConvSpec(input_shape=(2, 6, 9, 7), out_channels=4, kernel_size=1),
+    ConvSpec(input_shape=(2, 6, 20, 17), out_channels=4, kernel_size=3, padding=1, padding_mode="circular"),
+    ConvSpec(input_shape=(3, 6, 9, 11), out_channels=4, kernel_size=3, stride=2, dilation=(1, 2), padding=1),
+], ids=lambda spec: spec.describe())
+def test_float32_matmuls_stay_float32_and_need_no_copy(spec, monkeypatch):
+    """Every matmul of a float32 convolution gets float32 operands laid out for BLAS as they are
+    (no hidden float64, no transposed copy) and writes into a contiguous output."""
+    calls = []
+    matmul = np.matmul
+
+    def recording(a, b, *args, **kwargs):
+        calls.append((a, b, kwargs.get("out")))
+        return matmul(a, b, *args, **kwargs)
+
+    monkeypatch.setattr(np, "matmul", recording)
+    conv_plan = plan(spec)
+    x, w, _ = _arrays(spec, np.float32, 2)
+    backend = NumpyBackend()
+    for algorithm in backend.algorithms_for(conv_plan):
+        calls.clear()
+        backend.convolve(x, w, conv_plan, algorithm=algorithm)
+        assert calls, algorithm
+        for a, b, out in calls:
+            assert a.dtype == b.dtype == np.float32, algorithm
+            assert _blas_ready(a) and _blas_ready(b), (algorithm, a.strides, b.strides)
+            assert out is not None and out.dtype == np.float32 and out.flags.c_contiguous, algorithm
+
+
+def test_scratch_kept_between_calls_is_bounded():
+    backend = NumpyBackend()
+    rng = np.random.default_rng(4)
+    for spec in SPECS + [ConvSpec(input_shape=(2, 16, 300, 300), out_channels=16, kernel_size=5, padding=2)]:
+        conv_plan = plan(spec)
+        x, w = rng.standard_normal(spec.input_shape), rng.standard_normal(spec.weight_shape)
+        for algorithm in backend.algorithms_for(conv_plan):
+            backend.convolve(x, w, conv_plan, algorithm=algorithm)
+            kept = sum(array.nbytes for array in backend.scratch.buffers.values())
+            assert kept <= numpy_strategies.SCRATCH_KEEP_BYTES

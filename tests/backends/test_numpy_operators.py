@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from helpers.strategies import operation_specs
 from helpers.torch_ops import torch_forward
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from convviz import ConvSpec, ConvSpecError, forward, plan
@@ -32,8 +32,14 @@ def _torch_values(spec):
 
 
 @SETTINGS
-@given(spec=operation_specs(), dtype=st.sampled_from([np.float64, np.float32]), seed=st.integers(0, 2**32 - 1))
-def test_every_operation_matches_the_reference(spec, dtype, seed):
+@given(spec=operation_specs(), dtype=st.sampled_from([np.float64, np.float32]), seed=st.integers(0, 2**32 - 1),
+       mode=st.sampled_from(["zeros", "zeros", "reflect", "replicate", "circular"]))
+def test_every_operation_matches_the_reference(spec, dtype, seed, mode):
+    if spec.operation == "conv" and mode != "zeros":
+        try:
+            spec = spec.replace(padding_mode=mode)
+        except ConvSpecError:
+            assume(False)
     x, w, bias = _arrays(spec, dtype, seed)
     conv_plan = plan(spec)
     expected = reference_conv2d(x, w, conv_plan, bias)
@@ -57,6 +63,7 @@ def test_every_operation_matches_pytorch(spec, seed):
 
 
 CASES = [
+    ConvSpec((2, 5, 7, 6), 5, (3, 2), padding=(1, 0, 2, 1), dilation=(1, 2), groups=5, padding_mode="replicate"),
     ConvSpec((2, 6, 9, 8), 4, 3, stride=2, padding=1, groups=2),
     ConvSpec((1, 4, 9, 9), 8, 3, padding=(1, 2, 0, 1), groups=4, padding_mode="circular"),
     ConvSpec((2, 4, 5, 6), 6, (3, 2), stride=(2, 3), padding=1, output_padding=(1, 2), groups=2,
@@ -85,13 +92,13 @@ def test_cases_match_the_reference_and_pytorch(spec):
 
 
 def test_convolve_runs_every_operation_too():
-    spec = CASES[5]
+    spec = CASES[6]
     x, _, _ = _arrays(spec, np.float64, 1)
     np.testing.assert_array_equal(convolve(x, None, spec), forward(x, None, spec))
 
 
 def test_a_strategy_of_another_operation_is_refused_in_words():
-    spec = CASES[2]
+    spec = CASES[3]
     x, w, _ = _arrays(spec, np.float64, 1)
     with pytest.raises(ConvSpecError, match="no algorithm 'gemm' for conv_transpose with groups 2; it has col2im"):
         forward(x, w, spec, algorithm="gemm")
@@ -100,11 +107,11 @@ def test_a_strategy_of_another_operation_is_refused_in_words():
 
 
 def test_pooling_refuses_weights_and_wrong_weights_name_the_layout():
-    pool = CASES[5]
+    pool = CASES[6]
     x, _, _ = _arrays(pool, np.float64, 1)
     with pytest.raises(ConvSpecError, match="max_pool has no weights"):
         forward(x, np.ones((3, 3, 3, 3)), pool)
-    transposed = CASES[2]
+    transposed = CASES[3]
     x, _, _ = _arrays(transposed, np.float64, 1)
     with pytest.raises(ConvSpecError, match=r"the spec needs 4×3×3×2 \(in channels×out channels/groups"):
         forward(x, np.ones((6, 2, 3, 2)), transposed)
@@ -117,6 +124,6 @@ def test_memory_estimate_declares_each_strategys_scratch():
         for algorithm in backend.algorithms_for(conv_plan):
             estimate = backend.memory_estimate(conv_plan, np.float64, algorithm)
             assert estimate.total >= 8 * np.prod(conv_plan.output_shape)
-    transposed = plan(CASES[2])
+    transposed = plan(CASES[3])
     parts = backend.memory_estimate(transposed, np.float64, "col2im").parts
     assert parts["weighted kernels"] == 8 * 2 * 6 * 3 * 2 * 5 * 6

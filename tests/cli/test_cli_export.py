@@ -27,8 +27,8 @@ def renders(qapp):
     from convviz.gui.export import image_array
     from convviz.gui.render import render_frame
 
-    def render(session, step, size=SIZE):
-        image = render_frame(session, step, size)
+    def render(session, step, size=SIZE, caption=""):
+        image = render_frame(session, step, size, caption)
         assert (image.width(), image.height()) == size  # large enough to need no fitting
         return image_array(image)
 
@@ -75,20 +75,23 @@ def test_an_animation_has_one_frame_per_step_each_the_step_the_session_renders(t
 
 def test_a_lesson_that_compares_two_specs_exports_both_side_by_side_in_step(tmp_path, capsys, renders):
     path = tmp_path / "both.gif"
-    code, out, err = _run(capsys, "--lesson", "stride", "--gif", str(path), "--size", f"{2 * SIZE[0]}x{SIZE[1]}",
+    half = (SIZE[0], SIZE[1] + 40)  # room for the A / B captions over the panels
+    code, out, err = _run(capsys, "--lesson", "stride", "--gif", str(path), "--size", f"{2 * half[0]}x{half[1]}",
                           "--steps", "9:11")
     assert code == 0, err
     frames = imageio.imread(path, index=None)
-    assert frames.shape == (3, SIZE[1], 2 * SIZE[0], 3)
+    assert frames.shape == (3, half[1], 2 * half[0], 3)
     scene = load_lesson("stride")
     first, second = scene.session(), scene.compare_session()
     assert (first.steps, second.steps) == (9, 25)
+    captions = [f"{name}: {session.spec.describe()}" for name, session in (("A", first), ("B", second))]
     for frame, step in zip(frames, range(8, 11)):
         left, right = frame[:, : SIZE[0]], frame[:, SIZE[0]:]
-        assert _difference(left, renders(first, min(step, first.steps - 1))) < 0.5  # A waits at its last step
-        assert _difference(right, renders(second, step)) < 0.5
-    assert _difference(frames[1][:, SIZE[0]:], renders(second, 8)) > _difference(frames[1][:, SIZE[0]:],
-                                                                                 renders(second, 9))
+        # A waits at its last step
+        assert _difference(left, renders(first, min(step, first.steps - 1), half, captions[0])) < 0.5
+        assert _difference(right, renders(second, step, half, captions[1])) < 0.5
+    assert _difference(frames[1][:, SIZE[0]:], renders(second, 8, half, captions[1])) > _difference(
+        frames[1][:, SIZE[0]:], renders(second, 9, half, captions[1]))
 
 
 def test_a_png_is_exactly_the_rendered_frame_of_the_step_asked_for(tmp_path, capsys, renders):

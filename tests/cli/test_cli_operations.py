@@ -67,6 +67,11 @@ def test_the_window_says_it_does_not_animate_pooling_yet(capsys):
     assert "the animation draws convolution; max_pool is planned by" in capsys.readouterr().err
 
 
+def test_the_window_says_it_does_not_animate_groups_yet(capsys):
+    assert main(["--groups", "2", "--channels", "2", "--out-channels", "2", "--screenshot", "/tmp/never.png"]) == 2
+    assert "the animation draws convolution without groups; groups 2 is planned by" in capsys.readouterr().err
+
+
 def test_the_solver_refuses_other_operations(capsys):
     assert main(["solve", "--operation", "avg_pool", "--kernel", "2", "--target", "3"]) == 2
     assert "the padding solver solves convolution" in capsys.readouterr().err

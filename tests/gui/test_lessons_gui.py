@@ -33,8 +33,10 @@ def test_the_lessons_menu_opens_every_lesson_and_each_plays_to_its_last_step(win
         assert window.lessons.dock.isVisible() and window.lessons.panel.title_label.text() == scene.title
         assert scene.explanation[0] in window.lessons.panel.browser.toPlainText()
         assert window.status.currentMessage().startswith(f"lesson: {scene.title}")
-        if scene.compare is not None and hasattr(window, "compare_with"):
-            assert window.views[1].session.spec == scene.compare
+        if scene.compare is not None:
+            assert len(window.views) == 2 and window.views[1].session.spec == scene.compare
+        else:
+            assert window.comparison is None and len(window.views) == 1
         session.set_speed(240)
         window.play_action.trigger()
         qtbot.waitUntil(lambda: not session.playing, timeout=5000)
@@ -87,6 +89,7 @@ def test_export_a_gif_from_the_file_menu_with_progress(window, qtbot, tmp_path):
     from convviz.gui.render import render_frame
 
     window.lessons.open_lesson("stride")
+    window.close_compare()  # one session (the lesson opens a second beside it)
     path = tmp_path / "stride.gif"
     heard = []
     window.exporter.progressed.connect(lambda done, total: heard.append((done, total)))
@@ -129,3 +132,33 @@ def test_export_a_panel_as_png(window, tmp_path, panel):
     assert window.exporter.export_png(panel, str(path), size=(400, 320))
     picture = imageio.imread(path)
     assert picture.shape[:2] == (320, 400) and picture[..., :3].std() > 10
+
+
+def test_while_comparing_the_export_shows_both_sessions_in_step(window, tmp_path):
+    from convviz.gui.export import image_array
+    from convviz.gui.render import render_frame
+
+    window.lessons.open_lesson("stride")
+    first, second = window.session, window.comparison.b
+    path = tmp_path / "both.gif"
+    half = (360, 340)
+    assert window.exporter.export_animation("gif", str(path), size=(2 * half[0], half[1]), fps=4, steps=range(8, 10))
+    frames = imageio.imread(path, index=None)
+    assert frames.shape == (2, half[1], 2 * half[0], 3)
+    for frame, step in zip(frames, range(8, 10)):
+        left = image_array(render_frame(first, min(step, first.steps - 1), half, f"A: {first.spec.describe()}"))
+        right = image_array(render_frame(second, step, half, f"B: {second.spec.describe()}"))
+        assert np.abs(frame[:, : half[0]].astype(int) - left).mean() < 0.5
+        assert np.abs(frame[:, half[0]:].astype(int) - right).mean() < 0.5
+
+
+def test_presentation_mode_enlarges_the_lesson_text_and_keeps_its_dock(window):
+    window.lessons.open_lesson("valid-padding")
+    panel = window.lessons.panel
+    before = (panel.title_label.font().pointSizeF(), panel.browser.font().pointSizeF())
+    window.set_presentation(True)
+    after = (panel.title_label.font().pointSizeF(), panel.browser.font().pointSizeF())
+    assert after[0] > before[0] and after[1] > before[1]
+    assert window.lessons.dock.isVisible() and not window.timing_dock.isVisible()
+    window.set_presentation(False)
+    assert (panel.title_label.font().pointSizeF(), panel.browser.font().pointSizeF()) == before

@@ -71,7 +71,7 @@ def test_a_spec_too_big_to_animate_is_refused_in_the_dialog(window, qtbot):
     dialog = window.open_solver()
     qtbot.waitExposed(dialog)
     spec_before = window.session.spec
-    dialog.set_target(1024, 5)  # padded 1026 rows: more than the animation draws
+    dialog.set_target(1280, 5)  # padded 1282 rows: more than the animation draws
     assert dialog.apply_button.isEnabled()
     assert not dialog.apply()
     assert "too big to animate" in dialog.result.text()

@@ -137,11 +137,11 @@ def test_output_fills_in_step_by_step(window):
     image = output.grid.image.image
     assert (image.reshape(-1, 4)[5:] == 255).all()
     assert not (image.reshape(-1, 4)[:5] == 255).all()
-    assert output.grid.texts[0][4].isVisible() and not output.grid.texts[1][0].isVisible()
+    assert output.grid.text_item(0, 4).isVisible() and not output.grid.text_item(1, 0).isVisible()
     session.set_step(1)
-    assert not output.grid.texts[0][4].isVisible()
+    assert not output.grid.text_item(0, 4).isVisible()
     session.last()
-    assert all(item.isVisible() for row in output.grid.texts for item in row)
+    assert len(output.grid.texts) == 25 and all(item.isVisible() for item in output.grid.texts.values())
     rect = window.view.animation.window_rect.rect()
     assert (rect.left(), rect.top(), rect.width(), rect.height()) == (4, 4, 3, 3)
 
@@ -302,7 +302,7 @@ def test_reflect_padding_cells_name_the_cell_they_copy(window):
     window.session.update_spec(padding=2, padding_mode="reflect")
     grid = window.view.animation.grid
     assert grid.texts_built
-    corner = grid.texts[0][0]
+    corner = grid.text_item(0, 0)
     labels = [child.text() for child in corner.childItems()]
     source = window.session.plan.source_of(0, 0)
     assert labels == [f"↤{source[0]},{source[1]}"]

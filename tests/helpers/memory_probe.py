@@ -37,7 +37,7 @@ def reset_peak() -> None:
         clear.write("5")
 
 
-OPERATOR_ALGORITHMS = ("grouped-gemm", "depthwise-taps", "col2im", "window-taps")
+OPERATOR_ALGORITHMS = ("grouped-gemm", "per-group", "depthwise-taps", "col2im", "window-taps")
 """The strategies of the other operations (backends/numpy_operators.py)."""
 
 
@@ -48,12 +48,13 @@ def algorithms() -> list[str]:
 def _operator_fields(rng, algorithm: str, fields: dict) -> dict:
     """The random convolution's fields turned into a spec `algorithm` runs."""
     n, c, h, w = fields["input_shape"]
-    if algorithm == "grouped-gemm":
+    if algorithm in ("grouped-gemm", "per-group"):
         groups = int(rng.integers(2, 5))
         return dict(fields, input_shape=(n, groups * max(1, c // groups), h, w),
                     out_channels=groups * max(1, fields["out_channels"] // groups), groups=groups)
     if algorithm == "depthwise-taps":
-        return dict(fields, out_channels=c * int(rng.integers(1, 3)), groups=c)
+        multiplier = int(rng.integers(1, 3))
+        return dict(fields, out_channels=c * multiplier, groups=c, stride=1 if multiplier == 1 else fields["stride"])
     if algorithm == "col2im":
         return dict(fields, operation="conv_transpose", padding=[p // 2 for p in fields["padding"]],
                     padding_mode="zeros", input_shape=(n, c, max(1, h // 3), max(1, w // 3)))
