@@ -16,8 +16,9 @@ SHAPES = st.tuples(st.integers(1, 40), st.integers(1, 40))
 
 
 def _texts(height, width):
-    def make():
-        texts = [[f"{row},{col}" for col in range(width)] for row in range(height)]
+    def make(rows, cols):
+        assert rows.stop <= height and cols.stop <= width, "texts asked for cells of another shape"
+        texts = [[f"{row},{col}" for col in range(cols.start, cols.stop)] for row in range(rows.start, rows.stop)]
         return texts, None, None
     return make
 
@@ -36,10 +37,11 @@ def test_cell_grid_survives_any_sequence_of_shapes(qtbot, shapes, forced):
         grid.set_cells(np.full((height, width, 4), 200, dtype=np.uint8), texts=_texts(height, width))
         QtWidgets.QApplication.processEvents()
         assert grid.shape == (height, width)
+        assert all(row < height and col < width for row, col in grid.texts)
         if grid.values_visible():
+            rows, cols = grid.visible_cells()
             assert grid.texts_built
-            assert len(grid.texts) == height and all(len(row) == width for row in grid.texts)
-            assert grid.texts[height - 1][width - 1] is not None
+            assert grid.text_item(rows.stop - 1, cols.stop - 1) is not None
     grid.close()
 
 
