@@ -218,6 +218,7 @@ def run(args) -> int:
 
     def arrived(record) -> None:
         records.append(record)
+        interim["threads"] = record.threads  # as the libraries reported them inside the limits
         files.write(records, interim, final=False)
 
     try:

@@ -16,7 +16,7 @@ def add_window_arguments(parser) -> None:
                        help="window width x height in pixels, e.g. 1024x768 (also the --screenshot size)")
     group.add_argument("--presentation", action="store_true",
                        help="presentation mode for a projector: large fonts, thick lines, colour-blind-safe "
-                            "colours, timing hidden")
+                            "colours, the docks closed (F9 opens the settings)")
     group.add_argument("--compare", metavar="FILE.json", help="show the spec in this file beside the first, in step")
 
 

@@ -340,7 +340,8 @@ def _check_and_time(conv_plan, dtype, chosen, counts_by_pool, repeats, min_time_
             return count >= repeats or count - first_count >= -(-repeats // passes)
         if count >= MAX_REPEATS:
             return True
-        if minimum_met(job.samples, min_time_s) and (number == passes - 1 or job.spent_ms >= max_time_s * 1e3):
+        if count > first_count and minimum_met(job.samples, min_time_s) and (
+                number == passes - 1 or job.spent_ms >= max_time_s * 1e3):
             return True
         return (count - first_count >= -(-MIN_REPEATS // passes)
                 and job.spent_ms - first_spent >= min_time_s * 1e3 / passes)

@@ -34,6 +34,10 @@ class CoverageDifference:
         return self.shared == self.values.shape
 
 
+def _signed(count: int) -> str:
+    return f"{count:+d}".replace("-", "−") if count else "0"
+
+
 def coverage_difference(plan_a, plan_b) -> CoverageDifference:
     """B − A reads per input cell. Cell (r, c) is the same input cell in both: inputs of
     different sizes are aligned at their top-left cell and compared where both have it; the
@@ -48,7 +52,7 @@ def coverage_difference(plan_a, plan_b) -> CoverageDifference:
     if low == high == 0:
         summary = "B reads every shared input cell exactly as often as A"
     else:
-        summary = (f"B − A reads per input cell: from {low:+d} to {high:+d}; "
+        summary = (f"B − A reads per input cell: from {_signed(low)} to {_signed(high)}; "
                    f"{more} cell{'s' if more != 1 else ''} read more under B, {fewer} fewer")
     if (rows, cols) != values.shape:
         (ha, wa), (hb, wb) = a.shape, b.shape

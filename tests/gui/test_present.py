@@ -71,7 +71,7 @@ def test_b_is_edited_in_its_own_tab_and_the_difference_follows(qtbot, qsettings)
     assert window.controls_tabs.count() == 1 and window.controls_tabs.tabBar().isHidden()
     window.compare_with(VALID)
     assert window.controls_tabs.count() == 2 and window.controls_tabs.currentIndex() == 1
-    assert "from +0 to +0" not in window.compare_panel.summary.text()
+    assert "from 0 to 0" not in window.compare_panel.summary.text()
     assert "exactly as often" in window.compare_panel.summary.text()
     window.compare_controls.stride_h.setValue(3)
     second = window.comparison.b

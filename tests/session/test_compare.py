@@ -46,7 +46,7 @@ def test_valid_against_same_reads_the_border_more_under_same():
     # valid reads a corner once and (1, 1) 4 times; same reads them 4 and 9 times; the middle 9 in both
     assert difference.values[0, 0] == 3 and difference.values[1, 1] == 5 and difference.values[3, 3] == 0
     assert difference.low == 0 and difference.high == 5
-    assert "from +0 to +5" in difference.summary and "40 cells read more under B, 0 fewer" in difference.summary
+    assert "from 0 to +5" in difference.summary and "40 cells read more under B, 0 fewer" in difference.summary
 
 
 def _pair():
