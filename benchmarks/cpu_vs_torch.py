@@ -21,6 +21,7 @@ import argparse
 import dataclasses
 import importlib.util
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -283,6 +284,7 @@ def main(argv=None) -> int:
         if folder is not None:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(folder / "tree")],
                            capture_output=True)
+            shutil.rmtree(folder, ignore_errors=True)
     print(f"\n# load {load_average():.2f} after")
     return 0
 

@@ -10,7 +10,9 @@
    kernel" on ("follow": each frame pans and writes the texts that come into view); reports
    frames/s, the slowest frame, and the time of a spec change (stride 1 → 2 → 1, views redrawn);
 3. responsiveness: runs the profiler in the window's worker thread on a mid-size spec while a
-   5 ms QTimer on the GUI thread records the longest gap between its ticks (the worst stall).
+   5 ms QTimer on the GUI thread records the longest gap between its ticks (the worst stall);
+4. spec-change stalls (`stalls_on_spec_changes`): the same gap measure from each control change at
+   960×960 with a 61×61 kernel until its output is drawn, and while an 8192×8192 PNG is opened.
 """
 
 from __future__ import annotations
@@ -164,6 +166,75 @@ def stall_while_timing(app, min_time_s: float) -> dict:
             "max_gap_ms": max(gaps) * 1e3, "p99_gap_ms": sorted(gaps)[int(len(gaps) * 0.99)] * 1e3, "status": status}
 
 
+SPEC_CHANGES = (
+    ("kernel 61 → 63", {"kernel_size": [63, 63]}),
+    ("padding mode reflect", {"padding_mode": "reflect"}),
+    ("stride 2", {"stride": [2, 2]}),
+    ("dilation 2", {"dilation": [2, 2]}),
+    ("input 960 → 1000", {"input_shape": [1, 1, 1000, 1000]}),
+)
+"""reliable's part: control changes at the largest sizes the window animates (issue 14)."""
+
+
+def stalls_on_spec_changes(app) -> list[dict]:
+    """The longest GUI-thread gap (a 5 ms timer's ticks) from each control change until its output
+    (computed off the GUI thread when large) is drawn, at 960×960 with a 61×61 kernel; and while an
+    8192×8192 PNG is opened as the input."""
+    from PyQt6 import QtCore, QtGui
+
+    from convviz.core import ConvSpec
+    from convviz.gui.app import make_window
+
+    app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
+    gc.collect()
+    window = make_window(ConvSpec((1, 1, 960, 960), 1, 61, padding="same"), restore=False)
+    window.resize(1280, 800)
+    window.show()
+    session = window.session
+    while session.output_pending:
+        app.processEvents()
+    picture = Path(os.environ.get("TMPDIR", "/tmp")) / "convviz_gui_bench_8192.png"
+    if not picture.exists():
+        import numpy as np
+
+        rows, cols = np.mgrid[0:8192, 0:8192]
+        grey = ((rows ^ cols) & 255).astype(np.uint8)
+        QtGui.QImage(grey.data, 8192, 8192, 8192, QtGui.QImage.Format.Format_Grayscale8).save(str(picture))
+    figures = []
+    for name, change in (*SPEC_CHANGES, ("open an 8192×8192 PNG", None)):
+        gaps, last = [], [time.perf_counter()]
+
+        def tick(gaps=gaps, last=last):
+            now = time.perf_counter()
+            gaps.append(now - last[0])
+            last[0] = now
+
+        timer = QtCore.QTimer()
+        timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        timer.timeout.connect(tick)
+        timer.start(5)
+        began = last[0] = time.perf_counter()
+        if change is None:
+            QtCore.QTimer.singleShot(0, lambda: window.open_image(str(picture)))
+        else:
+            QtCore.QTimer.singleShot(0, lambda change=change: session.update_spec(**change))
+        settled = None
+        while time.perf_counter() - began < 120:
+            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 5)
+            if session.output_pending or time.perf_counter() - began < 0.3:
+                settled = None
+                continue
+            settled = settled or time.perf_counter()
+            if time.perf_counter() - settled > 0.3:
+                break
+        timer.stop()
+        figures.append({"change": name, "spec": session.spec.describe(), "error": session.error,
+                        "done_s": time.perf_counter() - began, "max_gap_ms": max(gaps) * 1e3 if gaps else None})
+    window.close()
+    app.processEvents()
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=300)
@@ -188,6 +259,11 @@ def main() -> int:
     results["stall"] = stall
     print(f"while timing {stall['spec']} ({stall['run_s']:.1f} s): longest GUI-thread gap "
           f"{stall['max_gap_ms']:.1f} ms (p99 {stall['p99_gap_ms']:.1f} ms, {stall['ticks']} ticks of a 5 ms timer)")
+    changes = stalls_on_spec_changes(app)
+    results["spec_change_stalls"] = changes
+    for figures in changes:
+        print(f"{figures['change']}: longest GUI-thread gap {figures['max_gap_ms']:.0f} ms "
+              f"(all drawn after {figures['done_s']:.1f} s){'; ' + figures['error'] if figures['error'] else ''}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2, ensure_ascii=False))
     return 0

@@ -9,6 +9,13 @@ from ..core import ConvSpecError
 from ..session.session import check_drawable
 
 
+def _qt_application():
+    """The running QApplication, or None (without starting Qt when it is not loaded yet)."""
+    if "PyQt6.QtWidgets" not in sys.modules:
+        return None
+    return sys.modules["PyQt6.QtWidgets"].QApplication.instance()
+
+
 def _application():
     from PyQt6 import QtWidgets
 
@@ -119,7 +126,8 @@ def run_gui(spec=None, screenshot: str | None = None, step=None, select=None, sc
         if drawn is not None:
             check_drawable(drawn)
     if screenshot is not None:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        if _qt_application() is None:
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot never opens a window
         problem = save_screenshot(screenshot, spec, size=window_size or DEFAULT_SIZE, step=step, select=select,
                                   scene=scene, compare=compare, presentation=presentation)
         if problem is None:
@@ -127,10 +135,18 @@ def run_gui(spec=None, screenshot: str | None = None, step=None, select=None, sc
             return 0
         print(f"convviz: {problem}", file=sys.stderr)
         return 1
+    from .display import display_problem
     from .settings import open_settings
 
+    problem = display_problem() if _qt_application() is None else None
+    if problem:
+        print(f"convviz: {problem}", file=sys.stderr)
+        return 2
+    notes: list[str] = []
+    settings = open_settings(notes)
     app = _application()
-    window = make_window(spec, settings=open_settings(), restore=True, compare=compare)
+    window = make_window(spec, settings=settings, restore=True, compare=compare)
+    window.show_settings_notes(notes)
     if spec is not None:
         window.session.set_spec(spec)
     if window_size is not None:

@@ -105,6 +105,7 @@ class CellGrid(pg.GraphicsLayoutWidget):
         (or None; colours and subtexts may be None). It is called only for the cells on screen,
         when they are large enough to read."""
         height, width = rgba.shape[:2]
+        # drop the old texts first: setting the view range below can ask for texts at once
         self._pending = None
         self._clear_texts()
         self.image.setImage(rgba, autoLevels=False, levels=None)
@@ -333,15 +334,22 @@ def colour_cells(values: np.ndarray, colormap: str = "viridis", low=None, high=N
                  lightness: float = 0.55) -> tuple[np.ndarray, np.ndarray]:
     """RGBA colours of `values` on a colormap, softened towards white so text stays readable,
     and whether each cell wants dark text. (A 256-entry table, so a million cells take
-    milliseconds.)"""
+    milliseconds.) NaN (not computed yet) is light grey."""
     values = np.asarray(values, dtype=np.float64)
-    low = float(np.nanmin(values)) if low is None else low
-    high = float(np.nanmax(values)) if high is None else high
+    known = ~np.isnan(values)
+    everything = bool(known.all())
+    finite = values if everything else values[known]
+    low = (float(finite.min()) if finite.size else 0.0) if low is None else low
+    high = (float(finite.max()) if finite.size else 1.0) if high is None else high
     span = high - low if high > low else 1.0
     fraction = np.nan_to_num(np.clip((values - low) / span, 0.0, 1.0))
     table, dark_table = _colour_table(colormap, lightness)
     index = np.rint(fraction * (COLOUR_LEVELS - 1)).astype(np.intp)
-    return table[index], dark_table[index]
+    rgba, dark = table[index], dark_table[index]
+    if not everything:
+        rgba[~known, :3] = 235
+        dark[~known] = True
+    return rgba, dark
 
 
 COLOUR_LEVELS = 256

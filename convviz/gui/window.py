@@ -19,6 +19,7 @@ from .render import png_bytes
 from .session_view import EVERYTHING, SessionView
 from .theme import theme_for
 from .timing_panel import TimingPanel
+from .worker import GeneratorWorker
 
 WIDE_ENOUGH_TO_COMPARE_WITH_SETTINGS = 1600
 """Compare mode in a narrower window closes the settings dock (F9 opens it) so that two sessions
@@ -37,21 +38,28 @@ class MainWindow(QtWidgets.QMainWindow):
         super().__init__()
         self.settings = settings
         restored_geometry = None
+        self.settings_notes: list[str] = []
+        """What could not be restored from the stored settings, and why (shown in the status bar)."""
+        notes = self.settings_notes
+        self._output_worker = None
+        self._queued_output = None
         if session is None:
             session = Session()
+            session.output_runner = self.run_output
             if settings is not None and restore:
-                spec = stored.load_spec(settings)
-                if spec is not None:
-                    session.set_spec(spec)
-                session.set_preset(stored.load_preset(settings, session.preset))
-                session.set_pattern(stored.load_pattern(settings, session.pattern))
+                spec = stored.load_spec(settings, notes)
+                if spec is not None and not session.set_spec(spec):
+                    notes.append(f"the remembered spec cannot be shown ({session.error}); using the default")
+                session.set_preset(stored.load_preset(settings, session.preset, notes))
+                session.set_pattern(stored.load_pattern(settings, session.pattern, notes))
                 session.clear_error()
         presentation = False
         if settings is not None and restore:
-            session.set_speed(stored.load_speed(settings, session.speed))
-            restored_geometry = stored.load_geometry(settings)
-            presentation = stored.load_presentation(settings)
+            session.set_speed(stored.load_speed(settings, session.speed, notes))
+            restored_geometry = stored.load_geometry(settings, notes)
+            presentation = stored.load_presentation(settings, notes)
         self.session = session
+        session.output_runner = self.run_output
         self.presentation = False
         self.comparison = None
         self.compare_panel = None
@@ -115,11 +123,19 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resizeDocks([self.controls_dock], [self.controls.sizeHint().width() + 24], QtCore.Qt.Orientation.Horizontal)
         if restored_geometry is not None:
             try:
-                self.restoreGeometry(restored_geometry)
+                if not self.restoreGeometry(restored_geometry):
+                    notes.append("ignored the remembered window geometry (it could not be read); using the default")
             except (TypeError, ValueError):
-                pass
+                notes.append("ignored the remembered window geometry (it could not be read); using the default")
         if presentation:
             self.set_presentation(True)
+        self.show_settings_notes()
+
+    def show_settings_notes(self, extra=()) -> None:
+        """Say in the status bar which stored settings were dropped or clamped, and why."""
+        self.settings_notes.extend(extra)
+        if self.settings_notes:
+            self.status.showMessage("Settings: " + "; ".join(self.settings_notes), 30000)
 
     # actions -----------------------------------------------------------------------------------
     def _action(self, text, shortcut, slot, menu, tip=""):
@@ -532,6 +548,32 @@ class MainWindow(QtWidgets.QMainWindow):
                     self._docks_shown[1] = False
 
     # closing -----------------------------------------------------------------------------------
+    def run_output(self, job, deliver) -> None:
+        """A session's `output_runner`: its shown convolution on a worker thread, the result
+        delivered back on the GUI thread. One runs at a time; of those asked for meanwhile only
+        the latest waits (each is superseded by the next spec change anyway)."""
+        if self._output_worker is not None:
+            self._queued_output = (job, deliver)
+            return
+
+        def compute():
+            return job()
+            yield  # noqa: B901 (one step: a generator for GeneratorWorker)
+
+        worker = self._output_worker = GeneratorWorker(compute)
+        worker.returned.connect(deliver)
+        worker.errored.connect(lambda error: self.status.showMessage(f"could not compute the output: {error}"))
+        worker.finished.connect(self._output_done)
+        worker.start(self)
+
+    def _output_done(self) -> None:
+        worker, self._output_worker = self._output_worker, None
+        if worker is not None:
+            worker.join(5000)
+        if self._queued_output is not None:
+            queued, self._queued_output = self._queued_output, None
+            self.run_output(*queued)
+
     def closeEvent(self, event) -> None:
         self.compare_timer.stop()
         for view in self.views:
@@ -542,4 +584,8 @@ class MainWindow(QtWidgets.QMainWindow):
             stored.save(self.settings, self.session, self.saveGeometry())
             stored.save_presentation(self.settings, self.presentation)
         self.timing.shutdown()
+        self._queued_output = None
+        if self._output_worker is not None and not self._output_worker.join(3000):
+            self._output_worker.park()  # one convolution cannot be interrupted: left to finish
+        self._output_worker = None
         super().closeEvent(event)

@@ -162,6 +162,8 @@ def input_pattern(name: str, size: tuple[int, int], seed: int = 0, image: np.nda
 def format_value(value: float) -> str:
     """A cell's value in at most about four characters: 3, −1.5, 0.11, 1e+03."""
     value = float(value)
+    if np.isnan(value):
+        return "…"  # not computed yet
     if not np.isfinite(value):
         return str(value)
     if value == int(value) and abs(value) < 10000:

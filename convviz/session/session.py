@@ -12,6 +12,9 @@ kernel, stride, padding, dilation and mode; channels and batch only matter to th
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
+
 import numpy as np
 
 from ..core import ConvSpec, ConvSpecError, plan
@@ -28,10 +31,26 @@ MAX_ANIMATION_VALUES = 2**24
 grid is kept for the step's arithmetic."""
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
 """Playback speeds offered, in steps per second."""
+BACKGROUND_WORK = 2 * 10**7
+"""Multiply-adds of the shown convolution from which a session with an `output_runner` computes
+it off the caller's thread (below: about 20 ms of NumPy, done at once)."""
+MIN_SPEED = 0.01
+"""Slowest playback a session takes (one step in 100 s)."""
 
 # what changed, as passed to observers
 SPEC, DATA, STEP, PLAYING, SPEED, ERROR = "spec", "data", "step", "playing", "speed", "error"
 SELECTION = "selection"
+
+
+def _shown_output(x, w, summed, backend: str, bias) -> np.ndarray:
+    """(Ho, Wo) the shown output channel, by `backend` (NumPy when that one cannot run here)."""
+    from ..backends import convolve
+
+    try:
+        result = convolve(x, w, summed, backend=backend, bias=bias)
+    except RuntimeError:
+        result = convolve(x, w, summed, backend="numpy", bias=bias)
+    return np.asarray(result, dtype=np.float64)[0, 0]
 
 
 def check_drawable(spec: ConvSpec) -> None:
@@ -68,6 +87,13 @@ class Session:
     def __init__(self, spec: ConvSpec | None = None, pattern: str = "random integers",
                  preset: str = "sobel x", backend: str = "numpy", seed: int = 0):
         self._observers: list = []
+        self.output_runner = None
+        """None: the shown output is computed at once. Else `runner(job, deliver)`, which runs
+        `job()` elsewhere and calls `deliver(result)` back on this session's thread; used for
+        convolutions of at least BACKGROUND_WORK multiply-adds (the GUI runs them on a worker)."""
+        self.output_pending = False
+        """True while the shown output is being computed elsewhere (its cells are NaN)."""
+        self._data_generation = 0
         self.spec = DEFAULT_SPEC if spec is None else spec
         check_drawable(self.spec)
         self.plan = plan(self.spec)
@@ -259,8 +285,6 @@ class Session:
     def _refresh_data(self) -> None:
         """Every input channel, the shown output channel's weights (one slice per input channel)
         and its output map, computed by the chosen backend."""
-        from ..backends import convolve
-
         spec = self.spec
         channels = spec.in_channels
         self.out_channel = min(self.out_channel, spec.out_channels - 1)
@@ -283,12 +307,29 @@ class Session:
         x = self.inputs[None].astype(np.float64)
         w = kernels[None].astype(np.float64)
         bias = None if self.bias is None else np.array([self.bias])
-        try:
-            result = convolve(x, w, summed, backend=self.backend, bias=bias)
-        except RuntimeError:
-            result = convolve(x, w, summed, backend="numpy", bias=bias)
-        self.output = np.asarray(result, dtype=np.float64)[0, 0]
-        """(Ho, Wo) the shown output channel."""
+        job = partial(_shown_output, x, w, summed, self.backend, bias)
+        self._data_generation += 1
+        if self.output_runner is None or summed.flops // 2 < BACKGROUND_WORK:
+            self.output, self.output_pending = job(), False
+            return
+        # NaN until the result arrives: panels show those cells as not computed yet
+        self.output, self.output_pending = np.full(summed.output_size, np.nan), True
+        generation = self._data_generation
+        self.output_runner(job, lambda result: self._deliver_output(generation, result))
+
+    def _output_grid(self):
+        grid = frames.output_grid(self.plan, self.output, self.out_channel)
+        if self.output_pending:
+            grid = replace(grid, title=grid.title + "  ·  computing the output…")
+        return grid
+
+    def _deliver_output(self, generation: int, result: np.ndarray) -> None:
+        """The output computed off the caller's thread, if nothing changed since it was asked for."""
+        if generation != self._data_generation:
+            return
+        self.output, self.output_pending = result, False
+        self._grids = None
+        self._notify(DATA)
 
     # the selection -----------------------------------------------------------------------------
     def select(self, target) -> None:
@@ -369,7 +410,7 @@ class Session:
         if self._grids is None:
             pictorial = self.pattern in ("sample image", "image file")
             self._grids = (frames.input_grid(self.plan, self.padded, pictorial, self.in_channel),
-                           frames.output_grid(self.plan, self.output, self.out_channel),
+                           self._output_grid(),
                            frames.coverage_grid(self.plan),
                            frames.kernel_grid(self.plan, self.weights, self.out_channel, self.in_channel, self.bias))
         terms = frames.step_terms(self.plan, self.padded_inputs, self.kernels, step, self.bias, self.out_channel)
@@ -449,7 +490,7 @@ class Session:
         speed = float(steps_per_second)
         if not np.isfinite(speed) or speed <= 0:
             raise ValueError(f"speed must be a positive number of steps per second (got {steps_per_second!r})")
-        speed = min(speed, 240.0)
+        speed = min(max(speed, MIN_SPEED), 240.0)  # Qt timers take at most 2^31 ms
         if speed != self.speed:
             self.speed = speed
             self._notify(SPEED)
