@@ -43,6 +43,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--steps", metavar="A:B", help="steps A to B, both included, counted from 1 as the window counts them: 1:10, 5:, :8")
     parser.add_argument("--no-compare", action="store_true",
                         help="of a scene that compares two specs, only the first (default: both, side by side)")
+    parser.add_argument("--presentation", action="store_true",
+                        help="draw as presentation mode does: large fonts, thick lines, colour-blind-safe maps")
     parser.add_argument("--panel", choices=PANEL_CHOICES, default="panels",
                         help="what a frame shows: every panel (default), one panel, or (PNG only) the whole window")
 
@@ -96,7 +98,8 @@ def _run(args) -> int:
         return 0
     if kind == "png":
         target.check(1, size)
-        return _export_png(session, target, steps[0] if args.steps else None, size, args.panel, scene, second)
+        return _export_png(session, target, steps[0] if args.steps else None, size, args.panel, scene, second,
+                           args.presentation)
     fps = session.speed if args.fps is None else args.fps
     if not 0 < fps <= MAX_FPS[kind]:
         raise ExportError(f"--fps must be above 0 and at most {MAX_FPS[kind]} for {kind.upper()} (got {fps:g})")
@@ -105,25 +108,28 @@ def _run(args) -> int:
     target.check(len(steps), size)
     from ..gui.app import offscreen_application
     from ..gui.export import export_animation
+    from ..gui.theme import theme_for
 
     app = offscreen_application()  # noqa: F841 (the widgets need it alive)
-    for done, total in export_animation(session, target, steps, fps, size, args.panel, second):
+    theme = theme_for(args.presentation)
+    for done, total in export_animation(session, target, steps, fps, size, args.panel, second, theme):
         progress_bar(done, total)
     width, height = size
     print(f"convviz: wrote {target.path} ({len(steps)} frames, {width}×{height}, {fps:g} per second)")
     return 0
 
 
-def _export_png(session, target, step, size, panel, scene, second) -> int:
+def _export_png(session, target, step, size, panel, scene, second, presentation) -> int:
     from ..gui.app import export_window_png, offscreen_application
     from ..gui.export import export_png
+    from ..gui.theme import theme_for
 
     app = offscreen_application()  # noqa: F841
     if panel == "window":
         if step is not None:
             session.set_step(step)
-        written = export_window_png(session, target, size, scene)
+        written = export_window_png(session, target, size, scene, presentation)
     else:
-        written = export_png(session, target, step, size, panel, second)
+        written = export_png(session, target, step, size, panel, second, theme_for(presentation))
     print(f"convviz: wrote {written}")
     return 0

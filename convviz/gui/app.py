@@ -189,7 +189,7 @@ def _leave_now(code: int) -> None:
     os._exit(code)
 
 
-def export_window_png(session, target, size=(1500, 980), scene=None):
+def export_window_png(session, target, size=(1500, 980), scene=None, presentation: bool = False):
     """The whole window (controls, panels, timing; the lesson and its comparison when `scene` is
     given) on `session`, drawn offscreen, as a PNG at `target` (an ExportTarget)."""
     from PyQt6 import QtCore, QtWidgets
@@ -203,6 +203,7 @@ def export_window_png(session, target, size=(1500, 980), scene=None):
     with AtomicFile(target):
         pass
     window = MainWindow(session=session, settings=None, restore=False)
+    window.set_presentation(presentation)
     if scene is not None:
         window.lessons.show_scene(scene)
     window.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)

@@ -61,13 +61,15 @@ class Renderer:
 class FrameRenderer(Renderer):
     """One detached view (or panel) at a fixed size, reused for every frame of an export."""
 
-    def __init__(self, session, size=(960, 540), panel: str = "panels"):
+    def __init__(self, session, size=(960, 540), panel: str = "panels", theme=None):
         if panel not in PANELS:
             raise ExportError(f"no panel called {panel!r}; choose one of {', '.join(PANELS)}")
         self.session = session
         self.size = (int(size[0]), int(size[1]))
         widget_class = PANELS[panel]
         self.widget = SessionView(session, live=False) if widget_class is None else widget_class()
+        if theme is not None:
+            self.widget.apply_theme(theme)
         self.widget.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
         self.widget.resize(int(size[0]), int(size[1]))
         self.widget.show()
@@ -92,11 +94,11 @@ class PairRenderer(Renderer):
     """Two sessions side by side, as compare mode shows them: A on the left, B on the right, each
     at half the width. Frame k shows step k of each, or its last step when it has fewer."""
 
-    def __init__(self, first, second, size=(960, 540), panel: str = "panels"):
+    def __init__(self, first, second, size=(960, 540), panel: str = "panels", theme=None):
         width, height = int(size[0]), int(size[1])
         self.size = (width, height)
-        self.halves = (FrameRenderer(first, (width // 2, height), panel),
-                       FrameRenderer(second, (width - width // 2, height), panel))
+        self.halves = (FrameRenderer(first, (width // 2, height), panel, theme),
+                       FrameRenderer(second, (width - width // 2, height), panel, theme))
         for half, name in zip(self.halves, "AB"):
             if isinstance(half.widget, SessionView):
                 half.widget.set_caption(f"{name}: {half.session.spec.describe()}")
@@ -121,9 +123,12 @@ class PairRenderer(Renderer):
             half.close()
 
 
-def renderer(session, size=(960, 540), panel: str = "panels", second=None) -> Renderer:
-    """A renderer of `session`, or of `session` and `second` side by side."""
-    return FrameRenderer(session, size, panel) if second is None else PairRenderer(session, second, size, panel)
+def renderer(session, size=(960, 540), panel: str = "panels", second=None, theme=None) -> Renderer:
+    """A renderer of `session`, or of `session` and `second` side by side; `theme`
+    (convviz.gui.theme, None: the normal one) as the window's presentation mode draws."""
+    if second is None:
+        return FrameRenderer(session, size, panel, theme)
+    return PairRenderer(session, second, size, panel, theme)
 
 
 def fitted(image: QtGui.QImage, size, background: QtGui.QColor) -> QtGui.QImage:
@@ -144,13 +149,13 @@ def fitted(image: QtGui.QImage, size, background: QtGui.QColor) -> QtGui.QImage:
 
 
 def export_animation(session, target: ExportTarget, steps, fps: float, size=(960, 540), panel: str = "panels",
-                     second=None):
+                     second=None, theme=None):
     """Render `steps` of `session` (beside `second`'s, when given) into a GIF or MP4 at `target`;
     yields (frames done, total). The file appears only when every frame is written; closing the
     generator early leaves none."""
     steps = list(steps)
     target.check(len(steps), size)
-    with AnimationWriter(target, fps) as writer, renderer(session, size, panel, second) as frames:
+    with AnimationWriter(target, fps) as writer, renderer(session, size, panel, second, theme) as frames:
         for done, step in enumerate(steps, 1):
             writer.append(frames.array(step))
             yield done, len(steps)
@@ -158,14 +163,14 @@ def export_animation(session, target: ExportTarget, steps, fps: float, size=(960
 
 
 def export_png(session, target: ExportTarget, step: int | None = None, size=(960, 540), panel: str = "panels",
-               second=None):
+               second=None, theme=None):
     """One frame of `session` (its current step by default; beside `second`'s, when given) as a
     PNG at `target`."""
     target.check(1, size)
     with AtomicFile(target):  # the folder takes a file: known before rendering
         pass
     step = session.step if step is None else step
-    with renderer(session, size, panel, second) as frames:
+    with renderer(session, size, panel, second, theme) as frames:
         data = png_bytes(frames.image(step))
     if data is None:
         raise ExportError(f"could not encode the {panel} as PNG")

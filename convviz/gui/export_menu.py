@@ -11,6 +11,7 @@ from PyQt6 import QtCore, QtWidgets
 
 from ..session.export import KINDS, MAX_FPS, MIN_SIDE, ExportError, ExportTarget
 from .export import export_animation, export_png
+from .theme import theme_for
 
 PANEL_NAMES = {"panels": "All panels", "animation": "Animation panel", "output": "Output panel",
                "coverage": "Coverage panel"}
@@ -42,6 +43,10 @@ class Exporter(QtCore.QObject):
         comparison = self.window.comparison
         return None if comparison is None else comparison.b
 
+    def theme(self):
+        """The window's theme: frames look as the window does (presentation mode's too)."""
+        return theme_for(self.window.presentation)
+
     def frame_size(self) -> tuple[int, int]:
         """The size the panels (of both sessions, comparing) have in the window now (even, for MP4)."""
         size = (self.window.central if self.second() is not None else self.window.view).size()
@@ -69,7 +74,7 @@ class Exporter(QtCore.QObject):
             steps = range(session.steps if second is None else max(session.steps, second.steps))
         try:
             target = ExportTarget.of(path, kind)
-            frames = export_animation(session, target, steps, fps, size, second=second)
+            frames = export_animation(session, target, steps, fps, size, second=second, theme=self.theme())
             total = len(steps)
             self._cancelled = False
             self.progress = QtWidgets.QProgressDialog(f"Rendering {total} frames to {target.path.name}…", "Cancel",
@@ -117,7 +122,8 @@ class Exporter(QtCore.QObject):
             widget = window.view if panel == "panels" else getattr(window.view, panel)
             size = (max(MIN_SIDE, widget.width() * (1 if second is None else 2)), max(MIN_SIDE, widget.height()))
         try:
-            written = export_png(window.session, ExportTarget.of(path, "png"), size=size, panel=panel, second=second)
+            written = export_png(window.session, ExportTarget.of(path, "png"), size=size, panel=panel, second=second,
+                                 theme=self.theme())
         except ExportError as error:
             window._file_failed(str(error))
             return False

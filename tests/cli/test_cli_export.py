@@ -246,3 +246,18 @@ def test_an_export_through_a_symlink_replaces_the_file_it_names(tmp_path, capsys
     assert code == 0, err
     assert link.is_symlink() and imageio.imread(real, index=None).shape == (4, 150, 200, 3)
     assert sorted(os.listdir(tmp_path)) == ["link.gif", "real.gif"]
+
+
+def test_presentation_frames_are_drawn_in_the_presentation_theme(tmp_path, capsys, qapp):
+    from convviz.gui.export import FrameRenderer
+    from convviz.gui.theme import PRESENTATION
+
+    plain, large = tmp_path / "plain.png", tmp_path / "large.png"
+    for path, extra in ((plain, []), (large, ["--presentation"])):
+        code, out, err = _run(capsys, "--lesson", "valid-padding", "--png", str(path), "--size", "640x480", *extra)
+        assert code == 0, err
+    with FrameRenderer(load_lesson("valid-padding").session(), (640, 480), theme=PRESENTATION) as renderer:
+        expected = renderer.array(0)
+    picture = imageio.imread(large)[..., :3]
+    assert np.array_equal(picture, expected)
+    assert _difference(picture, imageio.imread(plain)[..., :3]) > 5
