@@ -56,6 +56,9 @@ MAX_CHANNEL_TABS = 64
 """Input channels get a tab each up to this many; past it, a spin box."""
 
 
+MAX_MERGED_UNREAD = 32
+"""Unread rows and columns up to which their hatching is merged into one outline."""
+
 class ChannelChooser(QtWidgets.QWidget):
     """Which channel a panel shows: tabs for a few channels, a spin box for many; hidden for one."""
 
@@ -327,7 +330,10 @@ class AnimationPanel(QtWidgets.QWidget):
         for col in picture.unread_cols:
             path.addRect(QtCore.QRectF(left + col, top, 1, height))
         path.setFillRule(QtCore.Qt.FillRule.WindingFill)
-        self.unread.setPath(path.simplified())
+        # simplified() is far from linear (hundreds of rows and columns took seconds to minutes);
+        # with the winding rule crossings fill once anyway, so only few rectangles are merged
+        few = len(picture.unread_rows) + len(picture.unread_cols) <= MAX_MERGED_UNREAD
+        self.unread.setPath(path.simplified() if few else path)
 
     def _draw_step(self, frame) -> None:
         top, left, height, width = frame.window
