@@ -1,3 +1,4 @@
+import gc
 import os
 import shutil
 import sys
@@ -12,6 +13,11 @@ if ROOT not in sys.path:
 
 
 import pytest  # noqa: E402
+from helpers.strategies import LOAD_TOLERANT  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("convviz", deadline=None, suppress_health_check=LOAD_TOLERANT)
+settings.load_profile("convviz")
 
 BUILT_AHEAD = ("test_cupy_backend.py", "test_cuda_emulation.py", "test_cuda_compile.py")
 """Modules whose kernel builds start in the background when collection ends; they run last, in
@@ -76,6 +82,25 @@ def emulation_builds():
     """The session's g++ builds of emulated CUDA kernels, shared by the emulation test and the
     stand-in CuPy so no variant is built twice."""
     return _emulation_builds()
+
+
+@pytest.fixture(autouse=True)
+def qt_garbage_on_the_main_thread(request):
+    """Qt tests: no automatic garbage collection while they run, one collection on the main thread
+    after their windows are closed. The background builds' threads (helpers/ahead.py, the emulation
+    builds) allocate too, and a collection one of them triggers would destroy the test's Qt objects
+    from the wrong thread: a crash, later, in Qt's event processing. A zero threshold stops the
+    automatic collections without touching gc.isenabled(), which the worker's own hold is tested by."""
+    if not {"qtbot", "qapp"} & set(request.fixturenames):
+        yield
+        return
+    threshold = gc.get_threshold()
+    gc.set_threshold(0)
+    try:
+        yield
+    finally:
+        gc.collect()
+        gc.set_threshold(*threshold)
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,8 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from helpers.strategies import conv_specs
-from hypothesis import HealthCheck, given, settings
+from helpers.strategies import LOAD_TOLERANT, conv_specs
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convviz.backends import convolve, get_backend, numpy_strategies
@@ -85,7 +85,7 @@ def test_every_strategy_matches_reference(spec, budget, dtype):
     _check_every_strategy(spec, BACKENDS[budget], dtype, abs(hash(spec.describe())) % 2**32, calls=2)
 
 
-RANDOM = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+RANDOM = settings(max_examples=60, deadline=None, suppress_health_check=LOAD_TOLERANT)
 
 
 def _random_case(spec_strategy):

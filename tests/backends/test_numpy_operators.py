@@ -3,9 +3,9 @@ always and against PyTorch when it is installed."""
 
 import numpy as np
 import pytest
-from helpers.strategies import operation_specs
+from helpers.strategies import LOAD_TOLERANT, operation_specs
 from helpers.torch_ops import torch_forward
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from convviz import ConvSpec, ConvSpecError, forward, plan
@@ -13,7 +13,7 @@ from convviz.backends import convolve, get_backend
 from convviz.core.reference import reference_conv2d
 from convviz.profiling.peers import get_peer
 
-SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=LOAD_TOLERANT)
 
 
 def _arrays(spec, dtype, seed):

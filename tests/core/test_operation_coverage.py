@@ -4,15 +4,15 @@ cell; for max pooling also how many windows each cell wins on the current input.
 
 import numpy as np
 import pytest
-from helpers.strategies import operation_specs
-from hypothesis import HealthCheck, given, settings
+from helpers.strategies import LOAD_TOLERANT, operation_specs
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convviz import ConvSpec, plan
 from convviz.core.reference import reference_conv2d
 from convviz.core.wins import win_counts
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=LOAD_TOLERANT)
 
 
 def _one_channel(spec):

@@ -3,9 +3,9 @@ PyTorch's output and weight shapes, and refuses the rest in words."""
 
 import numpy as np
 import pytest
-from helpers.strategies import operation_specs, operation_values
+from helpers.strategies import LOAD_TOLERANT, operation_specs, operation_values
 from helpers.torch_ops import torch_forward, torch_weight_shape
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convviz import ConvSpec, ConvSpecError, plan
@@ -28,7 +28,7 @@ def _pool_size(n, k, s, p, d, ceil_mode):
     return size
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=LOAD_TOLERANT)
 @given(operation_specs())
 def test_output_size_follows_the_operations_formula(spec):
     rows, cols = plan(spec).axes
@@ -45,7 +45,7 @@ def test_output_size_follows_the_operations_formula(spec):
         assert axis.formula().endswith(f"= {expected}") or "dropped" in axis.formula()
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=300, deadline=None, suppress_health_check=LOAD_TOLERANT)
 @given(operation_values())
 def test_convviz_accepts_what_pytorch_accepts(values):
     pytest.importorskip("torch", reason="PyTorch is not installed: the comparison with it is skipped")
@@ -68,7 +68,7 @@ def test_convviz_accepts_what_pytorch_accepts(values):
     assert ours.weight_shape == shape
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=LOAD_TOLERANT)
 @given(operation_specs(max_size=7, max_channels=4), st.integers(0, 2**32 - 1))
 def test_reference_matches_pytorch(spec, seed):
     pytest.importorskip("torch", reason="PyTorch is not installed: the comparison with it is skipped")

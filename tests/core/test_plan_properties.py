@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 from helpers.brute_force import all_reads, rows_of
-from helpers.strategies import conv_specs
-from hypothesis import HealthCheck, given, settings
+from helpers.strategies import LOAD_TOLERANT, conv_specs
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convviz import convolve, plan
@@ -12,7 +12,7 @@ from convviz.backends import get_backend
 from convviz.backends.numpy_backend import unsupported
 from convviz.core import reference_conv2d
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=LOAD_TOLERANT)
 
 
 def random_arrays(spec, dtype, seed):

@@ -3,6 +3,7 @@ the values written in the cells (the texts are built while the view range change
 
 import numpy as np
 import pytest
+from helpers.strategies import LOAD_TOLERANT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +24,7 @@ def _texts(height, width):
     return make
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[*LOAD_TOLERANT, HealthCheck.function_scoped_fixture])
 @given(shapes=st.lists(SHAPES, min_size=2, max_size=6), forced=st.sampled_from([True, None]))
 def test_cell_grid_survives_any_sequence_of_shapes(qtbot, shapes, forced):
     from convviz.gui.grid import CellGrid
@@ -45,7 +46,7 @@ def test_cell_grid_survives_any_sequence_of_shapes(qtbot, shapes, forced):
     grid.close()
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[*LOAD_TOLERANT, HealthCheck.function_scoped_fixture])
 @given(shapes=st.lists(st.tuples(st.integers(1, 120), st.integers(1, 120), st.integers(1, 5)), min_size=2,
                        max_size=4))
 def test_the_window_survives_switching_between_random_shapes(qtbot, window, shapes):

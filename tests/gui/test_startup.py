@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from helpers import ROOT
+from helpers.strategies import LOAD_TOLERANT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -57,7 +58,7 @@ def test_a_hostile_stored_value_is_dropped_or_clamped_with_a_note(qtbot, tmp_pat
         assert session.speed in stored.SPEED_RANGE  # clamped, kept
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[*LOAD_TOLERANT, HealthCheck.function_scoped_fixture])
 @given(values=st.dictionaries(st.sampled_from(["spec", "speed", "preset", "pattern", "geometry"]),
                               st.one_of(st.text(max_size=60), st.floats(allow_nan=True), st.integers(),
                                         st.binary(max_size=40), st.lists(st.integers(), max_size=4))))

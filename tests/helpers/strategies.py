@@ -1,8 +1,12 @@
 """Hypothesis strategies shared by the tests: specs the core must accept."""
 
+from hypothesis import HealthCheck
 from hypothesis import strategies as st
 
 from convviz.core import ConvSpec, ConvSpecError
+
+LOAD_TOLERANT = [HealthCheck.too_slow, HealthCheck.filter_too_much]
+"""Health checks that trip on how fast a shared, loaded machine generates examples, not on the test."""
 
 
 @st.composite
