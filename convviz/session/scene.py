@@ -200,11 +200,12 @@ def lesson_names() -> list[str]:
 
 
 def lesson_path(name: str) -> Path:
-    """The file of lesson `name` ("03-border-information", or just "border-information"), or a
-    scene file's own path when `name` is one."""
+    """The file of lesson `name` ("03-border-information", "border-information", or its number
+    "03" / "3"), or a scene file's own path when `name` is one."""
     names = lesson_names()
     for stem in names:
-        if name in (stem, stem.split("-", 1)[-1]):
+        number, _, title = stem.partition("-")
+        if name in (stem, title) or (name.isdigit() and number.isdigit() and int(name) == int(number)):
             return lessons_dir() / f"{stem}.json"
     if name.endswith(".json") and Path(name).is_file():
         return Path(name)

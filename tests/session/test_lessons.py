@@ -140,6 +140,9 @@ def test_the_stride_2_lesson_shows_outputs_that_differ():
 
 def test_a_lesson_is_found_by_its_name_with_or_without_its_number_and_unknown_names_are_listed(tmp_path):
     assert lesson_path("07-stride-past-kernel") == lesson_path("stride-past-kernel")
+    assert lesson_path("07") == lesson_path("7") == lesson_path("stride-past-kernel")
+    with pytest.raises(ConvSpecError, match="no lesson called '99'"):
+        lesson_path("99")
     with pytest.raises(ConvSpecError, match="no lesson called 'strides'; the lessons are 01-valid-padding"):
         lesson_path("strides")
 
