@@ -312,20 +312,41 @@ class CellGrid(pg.GraphicsLayoutWidget):
                 axis.setStyle(tickFont=font)
 
     def set_axis_labels(self, rows: list[str], cols: list[str]) -> None:
-        """Tick labels at cell centres: rows[r] beside row r, cols[c] above column c ('' for none)."""
+        """Tick labels at cell centres: rows[r] beside row r, cols[c] above column c ('' for none),
+        thinned to what fits at the current zoom (again whenever the view moves or resizes)."""
+        self._axis_labels = (list(rows), list(cols))
+        if not getattr(self, "_ticks_follow_view", False):
+            self._ticks_follow_view = True
+            self.view.sigRangeChanged.connect(self._place_ticks)
+            self.view.sigResized.connect(self._place_ticks)
+        self._place_ticks()
+
+    def _place_ticks(self, *_) -> None:
         left, top = self.plot.getAxis("left"), self.plot.getAxis("top")
-        if left is None or top is None:
+        labels = getattr(self, "_axis_labels", None)
+        if left is None or top is None or labels is None:
             return
-        left.setTicks([_thin(rows), []])
-        top.setTicks([_thin(cols), []])
+        rows, cols = labels
+        (x0, x1), (y0, y1) = self.view.viewRange()
+        metrics = QtGui.QFontMetricsF(top.style.get("tickFont") or QtGui.QFont())
+        widest = metrics.horizontalAdvance(max(cols, key=len, default=""))
+        column_px = self.view.width() / (x1 - x0) if x1 > x0 else 0.0
+        row_px = self.view.height() / (y1 - y0) if y1 > y0 else 0.0
+        top.setTicks([_thin(cols, column_px, widest + metrics.horizontalAdvance("0")), []])
+        left.setTicks([_thin(rows, row_px, metrics.height()), []])
 
 
-def _thin(labels: list[str]) -> list[tuple[float, str]]:
-    """Tick (position, label) pairs, every label for short axes, every 2nd/5th/10th… index for long ones."""
+def _thin(labels: list[str], cell_px: float = 0.0, label_px: float = 0.0) -> list[tuple[float, str]]:
+    """Tick (position, label) pairs at every 1st/2nd/5th/10th… index: the smallest step at which
+    labels `label_px` wide on cells `cell_px` apart do not overlap (by count when sizes are unknown)."""
     count = sum(1 for label in labels if label)
     longest = max((len(label) for label in labels), default=1)
     most = 14 if longest <= 2 else 7 if longest == 3 else 5
-    every = next((step for step in (1, 2, 5, 10, 20, 50, 100, 200, 500) if count / step <= most), 1000)
+    steps = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+    if cell_px > 0 and label_px > 0:
+        every = next((step for step in steps if step * cell_px >= label_px), 10000)
+    else:
+        every = next((step for step in steps if count / step <= most), 10000)
     return [(index + 0.5, label) for index, label in enumerate(labels)
             if label and (not label.lstrip("-").isdigit() or int(label) % every == 0)]
 
