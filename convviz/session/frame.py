@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .framework_code import torch_explicit_padding
 from .patterns import format_value
 from .selection import SelectionTarget
 
@@ -399,15 +400,8 @@ def framework_refusal(conv_plan) -> str:
     spec = conv_plan.spec
     if spec.padding != "same" or spec.stride == (1, 1):
         return ""
-    top, bottom, left, right = conv_plan.pads
-    mode = spec.padding_mode
-    if top == bottom and left == right:
-        explicit = f"padding=({top}, {left})" + ("" if mode == "zeros" else f", padding_mode='{mode}'")
-    else:
-        pad_mode = {"zeros": "constant"}.get(mode, mode)
-        explicit = f"F.pad(x, ({left}, {right}, {top}, {bottom}), mode='{pad_mode}') then padding=0"
     return (f"⚠ PyTorch refuses padding='same' at stride {spec.stride[0]}×{spec.stride[1]} (it takes 'same' "
-            f"only at stride 1). These pads (TensorFlow's rule) in PyTorch: {explicit}")
+            f"only at stride 1). These pads (TensorFlow's rule) in PyTorch: {torch_explicit_padding(spec)}")
 
 
 def output_grid(conv_plan, output: np.ndarray, channel: int = 0) -> OutputGrid:

@@ -99,6 +99,16 @@ def _torch_padding(spec: ConvSpec) -> tuple[str, str | None, list[str]]:
     return "0", call, [why]
 
 
+def torch_explicit_padding(spec: ConvSpec) -> str:
+    """The spec's pads as PyTorch takes them: Conv2d's numbers, or F.pad first (the same choice the
+    generated code makes)."""
+    padding, call, _ = _torch_padding(spec)
+    if call is None:
+        mode = spec.padding_mode
+        return f"padding={padding}" + ("" if mode == "zeros" else f", padding_mode='{mode}'")
+    return call.split("  #")[0] + " then padding=0"
+
+
 OPERATION_LAYERS = {"conv": "Conv2d", "conv_transpose": "ConvTranspose2d", "max_pool": "MaxPool2d",
                     "avg_pool": "AvgPool2d"}
 WEIGHT_AXES = {"conv": "(out_channels, in_channels/groups, kernel height, kernel width)",
