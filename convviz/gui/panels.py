@@ -12,11 +12,11 @@ from ..session import DATA, SELECTION, SPEC, STEP
 from ..session.patterns import format_value
 from .grid import CellGrid, colour_cells
 from .highlight import Highlight
+from .textures import coverage_colours, fill, input_colours, output_colours
 from .theme import NORMAL, Theme
 
 UNREAD_HATCH = "#c92a2a"
 SELECTION_COLOUR = "#1c7ed6"
-ZERO_PAD = (226, 226, 226, 255)
 EMPTY = (255, 255, 255, 255)
 
 
@@ -58,6 +58,9 @@ MAX_CHANNEL_TABS = 64
 
 MAX_MERGED_UNREAD = 32
 """Unread rows and columns up to which their hatching is merged into one outline."""
+SHOWN_TERMS = 1024
+"""The labels list a step's products up to this many (a 32×32 kernel on one channel), past it
+one sum per channel: laying out the 3,721 products of a 61×61 kernel took Qt about 0.3 s a step."""
 
 class ChannelChooser(QtWidgets.QWidget):
     """Which channel a panel shows: tabs for a few channels, a spin box for many; hidden for one."""
@@ -187,7 +190,9 @@ class AnimationPanel(QtWidgets.QWidget):
         self.window_rect = self.grid.add_rect(NORMAL.window_colour, 3.5)
         self.taps = pg.ItemGroup()
         self.taps.setParentItem(self.grid.overlay_layer)
-        self._tap_items: list = []
+        self.tap_marks = QtWidgets.QGraphicsPathItem(self.taps)
+        """Every tap of the kernel's window, one path (a 63×63 kernel is 3,969 squares: as items
+        they took a fifth of a second to make and remove on each spec change)."""
         self.unread = QtWidgets.QGraphicsPathItem(self.grid.overlay_layer)
         self.unread.setBrush(QtGui.QBrush(QtGui.QColor(UNREAD_HATCH), QtCore.Qt.BrushStyle.BDiagPattern))
         unread_pen = QtGui.QPen(QtGui.QColor(UNREAD_HATCH))
@@ -263,20 +268,14 @@ class AnimationPanel(QtWidgets.QWidget):
         how = "pinned · Esc clears" if picked.pinned else "click to pin"
         text = f"{picked.text}  ({how})"
         if terms is not None:
-            text += "\n" + terms.text()
+            text += "\n" + terms.text(SHOWN_TERMS)
         self.selection_text.setText(text)
         self.selection_text.setVisible(True)
 
     def _draw_grid(self, picture) -> None:
-        padded, mask, mode = picture.values, picture.padding, picture.mode
+        mask, mode = picture.padding, picture.mode
         theme = self.theme
-        if picture.pictorial:
-            rgba, dark = colour_cells(padded, theme.picture_map, lightness=0.9)  # a picture looks like one in grey
-        else:
-            rgba, dark = colour_cells(padded, theme.input_map, lightness=0.6)
-        rgba[mask] = (0.55 * rgba[mask] + 0.45 * np.array([190, 170, 250, 255])).astype(np.uint8)
-        if mode == "zeros":
-            rgba[mask] = ZERO_PAD
+        rgba, dark = input_colours(picture, theme)
 
         pad_text_colour = "#8a8a8a" if mode == "zeros" else "#4c2a9e"
 
@@ -288,20 +287,16 @@ class AnimationPanel(QtWidgets.QWidget):
         self.grid.set_axis_labels(picture.row_labels, picture.col_labels)
         top, left, height, width = picture.input_rect
         self.input_border.setRect(QtCore.QRectF(left, top, width, height))
-        _remove(self._tap_items)
         row_offsets, col_offsets = picture.tap_offsets
         fill_colour = QtGui.QColor(theme.window_colour)
         fill_colour.setAlpha(70)
-        fill = QtGui.QBrush(fill_colour)
-        pen = _outline(theme.window_colour, theme.line(1.5))
-        self._tap_items = []
+        marks = QtGui.QPainterPath()
         for row_offset in row_offsets:
             for col_offset in col_offsets:
-                item = QtWidgets.QGraphicsRectItem(float(col_offset) + 0.06, float(row_offset) + 0.06, 0.88, 0.88,
-                                                   self.taps)
-                item.setBrush(fill)
-                item.setPen(pen)
-                self._tap_items.append(item)
+                marks.addRect(float(col_offset) + 0.06, float(row_offset) + 0.06, 0.88, 0.88)
+        self.tap_marks.setPath(marks)
+        self.tap_marks.setBrush(QtGui.QBrush(fill_colour))
+        self.tap_marks.setPen(_outline(theme.window_colour, theme.line(1.5)))
         self._draw_unread(picture)
         self.title.setText(picture.title)
         if not picture.has_padding:
@@ -339,7 +334,7 @@ class AnimationPanel(QtWidgets.QWidget):
         top, left, height, width = frame.window
         self.window_rect.setRect(QtCore.QRectF(left, top, width, height))
         self.taps.setPos(left, top)
-        self.arithmetic.setText(frame.arithmetic)
+        self.arithmetic.setText(frame.arithmetic_listing(SHOWN_TERMS))
 
 
 class OutputPanel(QtWidgets.QWidget):
@@ -389,7 +384,7 @@ class OutputPanel(QtWidgets.QWidget):
 
     def _draw_grid(self, frame) -> None:
         picture = self._picture = frame.output
-        self._rgba, dark = colour_cells(picture.values, self.theme.output_map, lightness=0.6)
+        self._rgba, dark = output_colours(picture, self.theme)
 
         def texts(rows, cols):
             return picture.cell_texts(rows, cols), np.where(dark[rows, cols], "#111", "#fff").tolist(), None
@@ -397,7 +392,7 @@ class OutputPanel(QtWidgets.QWidget):
         step = frame.step
         self.grid.text_shown = lambda row, col: picture.cell_steps[row, col] <= step
         self._display = self._rgba.copy()
-        self._display[picture.cell_steps > step] = EMPTY
+        fill(self._display, picture.cell_steps > step, EMPTY)
         self.grid.set_cells(self._display, texts)
         self.grid.set_axis_labels(picture.row_labels, picture.col_labels)
         self._shown = step  # cells and texts are shown up to this step
@@ -477,9 +472,8 @@ class CoveragePanel(QtWidgets.QWidget):
 
     def _draw_grid(self, picture) -> None:
         most = max(picture.most, 1)
-        rgba, dark = colour_cells(picture.counts, self.theme.coverage_map, low=0, high=most, lightness=1.0)
+        rgba, dark = coverage_colours(picture, self.theme)
         unread = picture.unread
-        rgba[unread] = self.theme.unread_colour
 
         def texts(rows, cols):
             colours = np.where(unread[rows, cols] | ~dark[rows, cols], "#fff", "#111").tolist()

@@ -81,6 +81,16 @@ def check_drawable(spec: ConvSpec) -> None:
         )
 
 
+def _static_grids(conv_plan, padded, pictorial: bool, in_channel: int, output, output_pending: bool,
+                  out_channel: int, weights, bias) -> tuple:
+    """The grids of a frame that do not change with the step: input, output, coverage, kernel."""
+    output_grid = frames.output_grid(conv_plan, output, out_channel)
+    if output_pending:
+        output_grid = replace(output_grid, title=output_grid.title + "  ·  computing the output…")
+    return (frames.input_grid(conv_plan, padded, pictorial, in_channel), output_grid,
+            frames.coverage_grid(conv_plan), frames.kernel_grid(conv_plan, weights, out_channel, in_channel, bias))
+
+
 class Session:
     """Current spec, plan, arrays, animation step and playback; observers hear of every change."""
 
@@ -119,6 +129,8 @@ class Session:
         """Kernel slices the user typed, by (output channel, input channel)."""
         self._named_preset = preset if preset in KERNEL_PRESETS else "box blur"
         self._grids: tuple | None = None
+        self._grids_token = 0
+        """Counts the times the grids were dropped: `grids_job` hands it out, `adopt_grids` checks it."""
         self._selection: frames.Selection | None = None
         self._hover: frames.Selection | None = None
         self._refresh_data()
@@ -230,7 +242,7 @@ class Session:
             if recompute:
                 self._refresh_data()
             else:
-                self._grids = None
+                self._forget_grids()
             self._notify(DATA)
 
     @property
@@ -289,7 +301,7 @@ class Session:
         channels = spec.in_channels
         self.out_channel = min(self.out_channel, spec.out_channels - 1)
         self.in_channel = min(self.in_channel, channels - 1)
-        self._grids = None
+        self._forget_grids()
         self.inputs = input_channels(self.pattern, spec.input_size, channels, seed=self.seed, image=self.source_image)
         self._custom_weights = {key: value for key, value in self._custom_weights.items()
                                 if value.shape == tuple(spec.kernel_size)}
@@ -317,18 +329,39 @@ class Session:
         generation = self._data_generation
         self.output_runner(job, lambda result: self._deliver_output(generation, result))
 
-    def _output_grid(self):
-        grid = frames.output_grid(self.plan, self.output, self.out_channel)
-        if self.output_pending:
-            grid = replace(grid, title=grid.title + "  ·  computing the output…")
-        return grid
+    def _forget_grids(self) -> None:
+        self._grids = None
+        self._grids_token += 1
+
+    def grids_job(self):
+        """(token, job), or None when the grids are built: `job()` builds the grids that do not
+        change with the step (input, output, coverage, kernel) from what the session holds now,
+        without reading the session again, so it can run on another thread; `adopt_grids(token,
+        grids)` then keeps them unless the session moved on meanwhile."""
+        if self._grids is not None:
+            return None
+        return self._grids_token, partial(
+            _static_grids, self.plan, self.padded, self.pattern in ("sample image", "image file"), self.in_channel,
+            self.output, self.output_pending, self.out_channel, self.weights, self.bias)
+
+    def adopt_grids(self, token, grids) -> bool:
+        """Keep grids a `grids_job` built; False (and nothing kept) when the session changed since."""
+        if token != self._grids_token:
+            return False
+        self._grids = grids
+        return True
+
+    @property
+    def grids_built(self) -> bool:
+        """Whether `frame()` has its step-independent grids at hand (else it builds them first)."""
+        return self._grids is not None
 
     def _deliver_output(self, generation: int, result: np.ndarray) -> None:
         """The output computed off the caller's thread, if nothing changed since it was asked for."""
         if generation != self._data_generation:
             return
         self.output, self.output_pending = result, False
-        self._grids = None
+        self._forget_grids()
         self._notify(DATA)
 
     # the selection -----------------------------------------------------------------------------
@@ -408,11 +441,7 @@ class Session:
         """What the panels show at `step` (the current step by default), with the current selection."""
         step = self.step if step is None else max(0, min(int(step), self.plan.steps - 1))
         if self._grids is None:
-            pictorial = self.pattern in ("sample image", "image file")
-            self._grids = (frames.input_grid(self.plan, self.padded, pictorial, self.in_channel),
-                           self._output_grid(),
-                           frames.coverage_grid(self.plan),
-                           frames.kernel_grid(self.plan, self.weights, self.out_channel, self.in_channel, self.bias))
+            self._grids = self.grids_job()[1]()
         terms = frames.step_terms(self.plan, self.padded_inputs, self.kernels, step, self.bias, self.out_channel)
         i, j = terms.position
         top, left, height, width = self.plan.window_extent(i, j)
