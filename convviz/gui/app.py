@@ -35,8 +35,12 @@ def make_window(spec=None, settings=None, restore=True, compare=None, presentati
 
     session = None
     if spec is not None:
-        session = Session(spec)
+        check_drawable(spec)
+        session = Session()  # `spec` once the window runs its output: a large one is computed off the GUI thread
     window = MainWindow(session=session, settings=settings, restore=restore)
+    if spec is not None and not session.set_spec(spec):
+        window.deleteLater()
+        raise ConvSpecError(session.error)
     if presentation is not None:
         window.set_presentation(presentation)
     if compare is not None:

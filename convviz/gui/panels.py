@@ -199,6 +199,13 @@ class AnimationPanel(QtWidgets.QWidget):
         unread_pen.setCosmetic(True)
         unread_pen.setWidthF(1.5)
         self.unread.setPen(unread_pen)
+        self.unread_fill = pg.ImageItem(axisOrder="row-major")
+        """Many unread rows and columns as a tint per cell: Qt fills a path of n overlapping
+        rectangles in time that grows as n² (seconds for a few hundred, on every repaint)."""
+        self.unread_fill.setParentItem(self.grid.overlay_layer)
+        self.unread_fill.setLookupTable(np.array([(0, 0, 0, 0), (*QtGui.QColor(UNREAD_HATCH).getRgb()[:3], 110)],
+                                                 dtype=np.uint8))
+        self.unread_fill.setVisible(False)
         self.picked = Highlight(self.grid, SELECTION_COLOUR, z=2)
         """Padded cells the selection reads (with how often, for a picked input cell)."""
         self.copies = Highlight(self.grid, SELECTION_COLOUR, width=2.0, dashed=True, z=2)
@@ -325,10 +332,17 @@ class AnimationPanel(QtWidgets.QWidget):
         for col in picture.unread_cols:
             path.addRect(QtCore.QRectF(left + col, top, 1, height))
         path.setFillRule(QtCore.Qt.FillRule.WindingFill)
-        # simplified() is far from linear (hundreds of rows and columns took seconds to minutes);
-        # with the winding rule crossings fill once anyway, so only few rectangles are merged
+        # simplified() and the fill itself are far from linear in the rectangles (hundreds of rows
+        # and columns took seconds to minutes): few are merged into one outline, many are a tint
         few = len(picture.unread_rows) + len(picture.unread_cols) <= MAX_MERGED_UNREAD
-        self.unread.setPath(path.simplified() if few else path)
+        self.unread.setPath(path.simplified() if few else QtGui.QPainterPath())
+        self.unread_fill.setVisible(not few)
+        if not few:
+            mask = np.zeros((height, width), dtype=np.uint8)
+            mask[list(picture.unread_rows), :] = 1
+            mask[:, list(picture.unread_cols)] = 1
+            self.unread_fill.setImage(mask, autoLevels=False, levels=(0, 1))
+            self.unread_fill.setRect(QtCore.QRectF(left, top, width, height))
 
     def _draw_step(self, frame) -> None:
         top, left, height, width = frame.window
