@@ -210,6 +210,7 @@ class AnimationPanel(QtWidgets.QWidget):
         """Padded cells the selection reads (with how often, for a picked input cell)."""
         self.copies = Highlight(self.grid, SELECTION_COLOUR, width=2.0, dashed=True, z=2)
         """A picked input cell and its padding copies, read or not."""
+        self._drawn_input = None
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -233,6 +234,7 @@ class AnimationPanel(QtWidgets.QWidget):
     def apply_theme(self, theme: Theme) -> None:
         """Colours, line widths and font sizes of `theme`; the next full draw uses its maps."""
         self.theme = theme
+        self._drawn_input = None
         scale_labels(self, theme)
         font = self.arithmetic.font()
         font.setPointSizeF(theme.arithmetic_points)
@@ -243,7 +245,9 @@ class AnimationPanel(QtWidgets.QWidget):
 
     def draw(self, frame, changes) -> None:
         if SPEC in changes or DATA in changes:
-            self._draw_grid(frame.input)
+            if frame.input is not self._drawn_input:  # new data can leave the input as it was
+                self._draw_grid(frame.input)
+                self._drawn_input = frame.input
             self.channels.show_channels(frame.in_channels, frame.in_channel)
         if changes & {SPEC, DATA, STEP}:
             self._draw_step(frame)

@@ -31,9 +31,10 @@ MAX_ANIMATION_VALUES = 2**24
 grid is kept for the step's arithmetic."""
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
 """Playback speeds offered, in steps per second."""
-BACKGROUND_WORK = 2 * 10**7
+BACKGROUND_WORK = 2 * 10**6
 """Multiply-adds of the shown convolution from which a session with an `output_runner` computes
-it off the caller's thread (below: about 20 ms of NumPy, done at once)."""
+it off the caller's thread (below: a few milliseconds of NumPy, done at once; 2·10⁷, a 64×64
+input with a 61×61 kernel, took 50–100 ms of the GUI thread on a loaded machine)."""
 MIN_SPEED = 0.01
 """Slowest playback a session takes (one step in 100 s)."""
 
@@ -82,11 +83,14 @@ def check_drawable(spec: ConvSpec) -> None:
 
 
 def _static_grids(conv_plan, padded, pictorial: bool, in_channel: int, output, output_pending: bool,
-                  out_channel: int, weights, bias) -> tuple:
-    """The grids of a frame that do not change with the step: input, output, coverage, kernel."""
+                  out_channel: int, weights, bias, kept: tuple | None = None) -> tuple:
+    """The grids of a frame that do not change with the step: input, output, coverage, kernel
+    (with `kept` grids: theirs but for the output)."""
     output_grid = frames.output_grid(conv_plan, output, out_channel)
     if output_pending:
         output_grid = replace(output_grid, title=output_grid.title + "  ·  computing the output…")
+    if kept is not None:
+        return kept[0], output_grid, kept[2], kept[3]
     return (frames.input_grid(conv_plan, padded, pictorial, in_channel), output_grid,
             frames.coverage_grid(conv_plan), frames.kernel_grid(conv_plan, weights, out_channel, in_channel, bias))
 
@@ -130,6 +134,7 @@ class Session:
         self._named_preset = preset if preset in KERNEL_PRESETS else "box blur"
         self._grids: tuple | None = None
         self._grids_token = 0
+        self._grids_kept: tuple | None = None
         """Counts the times the grids were dropped: `grids_job` hands it out, `adopt_grids` checks it."""
         self._selection: frames.Selection | None = None
         self._hover: frames.Selection | None = None
@@ -329,8 +334,10 @@ class Session:
         generation = self._data_generation
         self.output_runner(job, lambda result: self._deliver_output(generation, result))
 
-    def _forget_grids(self) -> None:
-        self._grids = None
+    def _forget_grids(self, keep: tuple | None = None) -> None:
+        """Drop the grids; `keep`: those whose input, coverage and kernel still hold (only the
+        output changed), reused by the next build."""
+        self._grids, self._grids_kept = None, keep
         self._grids_token += 1
 
     def grids_job(self):
@@ -342,7 +349,7 @@ class Session:
             return None
         return self._grids_token, partial(
             _static_grids, self.plan, self.padded, self.pattern in ("sample image", "image file"), self.in_channel,
-            self.output, self.output_pending, self.out_channel, self.weights, self.bias)
+            self.output, self.output_pending, self.out_channel, self.weights, self.bias, self._grids_kept)
 
     def adopt_grids(self, token, grids) -> bool:
         """Keep grids a `grids_job` built; False (and nothing kept) when the session changed since."""
@@ -361,7 +368,7 @@ class Session:
         if generation != self._data_generation:
             return
         self.output, self.output_pending = result, False
-        self._forget_grids()
+        self._forget_grids(keep=self._grids or self._grids_kept)
         self._notify(DATA)
 
     # the selection -----------------------------------------------------------------------------
