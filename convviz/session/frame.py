@@ -233,12 +233,12 @@ class InputGrid:
     """Input rows (columns) no window reads."""
     pictorial: bool
     """The input is a picture (grey levels), not a grid of small numbers."""
-    upsample: tuple[int, int] = (1, 1)
-    """Grid cells from one input row (column) to the next: a transposed convolution's stride."""
     title: str
     kernel_text: str
     row_labels: list[str]
     col_labels: list[str]
+    upsample: tuple[int, int] = (1, 1)
+    """Grid cells from one input row (column) to the next: a transposed convolution's stride."""
 
     @property
     def has_padding(self) -> bool:
