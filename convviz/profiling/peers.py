@@ -123,7 +123,8 @@ class TorchCpuPeer(TorchPeer):
     def memory_estimate(self, conv_plan, dtype, algorithm: str):
         """Input, weights, output and padded copy, plus what PyTorch allocates inside, as measured
         (peak RSS, PyTorch 2.13 CPU): float32 convolutions go through oneDNN, which copies the
-        input and the output into its blocked layout; other dtypes through ATen's im2col, whose
+        input and the output into its blocked layout (and the heap may keep the larger copy
+        between calls); other dtypes through ATen's im2col, whose
         columns hold one group of every image at once, and the heap keeps as much again between
         calls (a dilated one goes image by image, with two more output-sized buffers, yet peaked
         as high); grouped ones build each group's output before joining them. Pooling adds
@@ -143,6 +144,7 @@ class TorchCpuPeer(TorchPeer):
         if np.dtype(dtype) == np.float32:
             scratch = {"oneDNN input layout": parts["padded input"] or parts["input"],
                        "oneDNN output layout": parts["output"]}
+            scratch["freed blocks kept by the allocator"] = max(scratch.values())
             if spec.operation == "conv_transpose":
                 scratch["im2col columns"] = image_columns
             elif spec.kernel_size == spec.stride == spec.dilation == (1, 1):
