@@ -17,6 +17,9 @@ from .grid import colour_cells
 
 PADDING_TINT = np.array([190, 170, 250, 255])
 ZERO_PAD = (226, 226, 226, 255)
+INSERTED = (255, 236, 179, 255)
+"""Zeros a transposed convolution's stride inserts between input cells: pale amber, apart from the
+grey border padding and from the input's blues."""
 KEPT = 16
 """Colourings kept (a few frames' worth of grids, for every view)."""
 
@@ -49,16 +52,21 @@ def fill(rgba: np.ndarray, mask: np.ndarray, colour) -> None:
 
 def input_colours(picture, theme) -> tuple[np.ndarray, np.ndarray]:
     """(rgba, dark) of an InputGrid: a picture in grey, numbers on the theme's input map, padding
-    tinted violet (grey for zero padding)."""
+    tinted violet (grey for zero padding), max pooling's −∞ padding uncoloured, a transposed
+    convolution's inserted zeros amber."""
     colormap, lightness = (theme.picture_map, 0.9) if picture.pictorial else (theme.input_map, 0.6)
 
     def make():
-        mask = picture.padding
-        rgba, dark = colour_cells(picture.values, colormap, lightness=lightness)
+        mask, values = picture.padding, picture.values
+        infinite = np.isinf(values)
+        rgba, dark = colour_cells(np.where(infinite, np.nan, values) if infinite.any() else values, colormap,
+                                  lightness=lightness)
         if picture.mode == "zeros":
             fill(rgba, mask, ZERO_PAD)
         else:
             rgba[mask] = (0.55 * rgba[mask] + 0.45 * PADDING_TINT).astype(np.uint8)
+        if picture.inserted is not None:
+            fill(rgba, picture.inserted, INSERTED)
         return rgba, dark
 
     return _once(picture, ("input", colormap, lightness), make)
