@@ -61,6 +61,9 @@ MAX_CHANNEL_TABS = 64
 
 MAX_MERGED_UNREAD = 32
 """Unread rows and columns up to which their hatching is merged into one outline."""
+MAX_DOTTED_LINES = 128
+"""Inserted rows and columns dotted at once: those in view, while at most this many are (Qt fills
+a path of n overlapping rectangles in time growing as n²: 400 a side took half a second a repaint)."""
 SHOWN_TERMS = 1024
 """The labels list a step's products up to this many (a 32×32 kernel on one channel), past it
 one sum per channel: laying out the 3,721 products of a 61×61 kernel took Qt about 0.3 s a step."""
@@ -166,6 +169,11 @@ class AnimationPanel(QtWidgets.QWidget):
         words_layout.setContentsMargins(0, 0, 0, 0)
         words_layout.addWidget(self.selection_text)  # what the pointer is on comes first
         words_layout.addWidget(self.arithmetic)
+        self.notes = _label(size=10)
+        self.notes.setObjectName("grid_notes")
+        self.notes.setStyleSheet("color: #555")
+        self.notes.setVisible(False)
+        words_layout.addWidget(self.notes)
         words_layout.addStretch(1)
         self.arithmetic_scroll = QtWidgets.QScrollArea()
         self.arithmetic_scroll.setWidget(words)
@@ -227,6 +235,11 @@ class AnimationPanel(QtWidgets.QWidget):
         self.unread_fill.setLookupTable(np.array([(0, 0, 0, 0), (*QtGui.QColor(UNREAD_HATCH).getRgb()[:3], 110)],
                                                  dtype=np.uint8))
         self.unread_fill.setVisible(False)
+        self.inserted_marks = QtWidgets.QGraphicsPathItem(self.grid.overlay_layer)
+        self.inserted_marks.setBrush(QtGui.QBrush(QtGui.QColor(INSERTED_TEXT), QtCore.Qt.BrushStyle.Dense6Pattern))
+        self.inserted_marks.setPen(QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
+        """Dots over the inserted zeros: a mark that does not rely on their colour."""
+        self.grid.view.sigRangeChanged.connect(self._place_inserted)
         self.picked = Highlight(self.grid, SELECTION_COLOUR, z=2)
         """Padded cells the selection reads (with how often, for a picked input cell)."""
         self.copies = Highlight(self.grid, SELECTION_COLOUR, width=2.0, dashed=True, z=2)
@@ -333,6 +346,7 @@ class AnimationPanel(QtWidgets.QWidget):
         self.tap_marks.setBrush(QtGui.QBrush(fill_colour))
         self.tap_marks.setPen(_outline(theme.window_colour, theme.line(1.5)))
         self._draw_unread(picture)
+        self._draw_inserted(picture)
         self.title.setText(picture.title)
         if not picture.has_padding:
             pad_text = ""
@@ -348,17 +362,41 @@ class AnimationPanel(QtWidgets.QWidget):
             unread_text = (f" &nbsp; <span style='color:{UNREAD_HATCH}'><b>▨ red hatching</b></span>: "
                            f"{picture.unread_text}")
         if picture.inserted is not None and picture.inserted.any():
-            pad_text += ("<span style='background:#ffecb3'>&nbsp;amber&nbsp;</span> zeros inserted "
+            pad_text += ("<span style='background:#ffecb3'>&nbsp;dotted amber&nbsp;</span> zeros inserted "
                          "between input cells &nbsp; ")
         taps = "the window's taps" if picture.operation in ("max_pool", "avg_pool") else "the kernel's taps"
         winner = (f" &nbsp; <span style='color:{WINNER_COLOUR}'><b>▣ green</b></span>: the window's winner "
                   "(first largest)" if picture.operation == "max_pool" else "")
-        notes = f"<br>{picture.notes}" if picture.notes else ""
+        self.notes.setText(picture.notes)
+        self.notes.setVisible(bool(picture.notes))
         self.legend.setText(
             f"<span style='color:{theme.input_border}'><b>▭ {theme.border_name}</b></span>: the input &nbsp; "
             f"{pad_text}<span style='color:{theme.window_colour}'><b>■ {theme.window_name}</b></span>: "
-            f"{taps}, {picture.kernel_text}{winner}{unread_text}{notes}"
+            f"{taps}, {picture.kernel_text}{winner}{unread_text}"
         )
+
+    def _draw_inserted(self, picture) -> None:
+        """Dot the rows and columns of zeros a transposed convolution's stride inserts, across the input."""
+        self._inserted_picture = picture
+        self._place_inserted()
+
+    def _place_inserted(self, *_) -> None:
+        """The dots of the inserted rows and columns in view, while at most MAX_DOTTED_LINES are."""
+        picture, path = getattr(self, "_inserted_picture", None), QtGui.QPainterPath()
+        if picture is not None:
+            top, left, height, width = picture.input_rect
+            (x0, x1), (y0, y1) = self.grid.view.viewRange()
+            rows, cols = (np.asarray(lines, dtype=np.int64) for lines in picture.inserted_lines)
+            rows, cols = rows[(rows >= y0 - 1) & (rows <= y1)], cols[(cols >= x0 - 1) & (cols <= x1)]
+            if len(rows) + len(cols) <= MAX_DOTTED_LINES:
+                across = max(float(left), np.floor(x0)), min(float(left + width), np.ceil(x1))
+                down = max(float(top), np.floor(y0)), min(float(top + height), np.ceil(y1))
+                for row in rows.tolist():
+                    path.addRect(QtCore.QRectF(across[0], float(row), across[1] - across[0], 1))
+                for col in cols.tolist():
+                    path.addRect(QtCore.QRectF(float(col), down[0], 1, down[1] - down[0]))
+                path.setFillRule(QtCore.Qt.FillRule.WindingFill)
+        self.inserted_marks.setPath(path)
 
     def _draw_unread(self, picture) -> None:
         """Hatch the input rows and columns no window reads, on the input itself."""
