@@ -270,10 +270,11 @@ class AnimationPanel(QtWidgets.QWidget):
     def _draw_grid(self, picture) -> None:
         padded, mask, mode = picture.values, picture.padding, picture.mode
         theme = self.theme
+        shades = np.where(np.isinf(padded), np.nan, padded)  # max pooling's −∞ padding takes no colour
         if picture.pictorial:
-            rgba, dark = colour_cells(padded, theme.picture_map, lightness=0.9)  # a picture looks like one in grey
+            rgba, dark = colour_cells(shades, theme.picture_map, lightness=0.9)  # a picture looks like one in grey
         else:
-            rgba, dark = colour_cells(padded, theme.input_map, lightness=0.6)
+            rgba, dark = colour_cells(shades, theme.input_map, lightness=0.6)
         rgba[mask] = (0.55 * rgba[mask] + 0.45 * np.array([190, 170, 250, 255])).astype(np.uint8)
         if mode == "zeros":
             rgba[mask] = ZERO_PAD
@@ -325,10 +326,11 @@ class AnimationPanel(QtWidgets.QWidget):
         """Hatch the input rows and columns no window reads, on the input itself."""
         top, left, height, width = picture.input_rect
         path = QtGui.QPainterPath()
+        down, across = picture.upsample
         for row in picture.unread_rows:
-            path.addRect(QtCore.QRectF(left, top + row, width, 1))
+            path.addRect(QtCore.QRectF(left, top + row * down, width, 1))
         for col in picture.unread_cols:
-            path.addRect(QtCore.QRectF(left + col, top, 1, height))
+            path.addRect(QtCore.QRectF(left + col * across, top, 1, height))
         path.setFillRule(QtCore.Qt.FillRule.WindingFill)
         # simplified() is far from linear (hundreds of rows and columns took seconds to minutes);
         # with the winding rule crossings fill once anyway, so only few rectangles are merged

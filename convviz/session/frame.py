@@ -81,6 +81,12 @@ class StepTerms:
     bias: float | None = None
     out_channel: int = 0
     out_channels: int = 1
+    channels: tuple[int, ...] | None = None
+    """The input channel each slice of `inputs` is (None: 0, 1, 2, ...): a group's channels."""
+
+    @property
+    def channel_numbers(self) -> tuple[int, ...]:
+        return tuple(range(len(self.inputs))) if self.channels is None else tuple(self.channels)
 
     @property
     def partials(self) -> np.ndarray:
@@ -114,16 +120,73 @@ class StepTerms:
                 return f"{name} = {products(0)} = {total}"
             return f"{name} = {products(0)}{bias} = {total}"
         sums = [_fixed(value, partial_decimals) for value in partials]
-        lines = [f"{name} = Σ over {channels} input channels of Σ x·w" + (" + bias" if self.bias is not None else "")]
+        numbers = self.channel_numbers
+        which = "" if numbers == tuple(range(channels)) else f" (c={ranges_text(list(numbers))}, its group's)"
+        lines = [f"{name} = Σ over {channels} input channels{which} of Σ x·w"
+                 + (" + bias" if self.bias is not None else "")]
         for channel in range(channels):
             body = products(channel) if listed else f"Σ x·w over {self.inputs[channel].size:,} taps"
-            lines.append(f"  c={channel}: {body} = {sums[channel]}")
+            lines.append(f"  c={numbers[channel]}: {body} = {sums[channel]}")
         if not listed:
             lines.append(f"  (every product of {self.inputs.size:,} is too many to list; one sum per channel)")
         parts = [*sums, *([] if self.bias is None else [_fixed(self.bias, partial_decimals)])]
         total = _fixed(self.total, _sum_decimals(parts, self.total, total_decimals))
         lines.append(f"  {name} = {' + '.join(_bracket(text) for text in sums)}{bias} = {total}")
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class PoolTerms:
+    """The arithmetic of one pooling step: the max of the window's taps (padding is −∞), or their
+    sum over the divisor PyTorch uses."""
+
+    step: int
+    position: tuple[int, int]
+    rows: np.ndarray
+    cols: np.ndarray
+    inputs: np.ndarray
+    """(kh, kw) the padded values under the taps: −∞ (max) or 0 (average) on padding."""
+    inside: np.ndarray
+    """(kh, kw) True where a tap is on the input, not on padding."""
+    operation: str
+    total: float
+    divisor: int = 1
+    divisor_text: str = ""
+    """Why the divisor is what it is (average pooling)."""
+    winner: tuple[int, int] | None = None
+    """The tap (r, s) whose value max pooling passes on: the first largest, row-major, as PyTorch."""
+    channel: int = 0
+    channels: int = 1
+
+    def text(self, max_terms: int = MAX_LISTED_TERMS) -> str:
+        i, j = self.position
+        name = f"y[{i},{j}]" if self.channels == 1 else f"y[k={self.channel}][{i},{j}]"
+        decimals = _decimals_of_total(self.total)
+        listed = self.inputs.size <= max_terms
+        if self.operation == "max_pool":
+            shown = [("−∞" if not inside else _fixed(value, decimals))
+                     for value, inside in zip(self.inputs.ravel(), self.inside.ravel())]
+            body = f"max({', '.join(shown)})" if listed else f"max over {self.inputs.size:,} taps"
+            text = f"{name} = {body} = {_fixed(self.total, decimals)}"
+            if self.winner is not None:
+                text += f"   (first largest: tap {self.winner[0]},{self.winner[1]}, framed)"
+            if not self.inside.all():
+                text += "\npadding is −∞: it never wins"
+            return text
+        values = self.inputs[self.inside]
+        total_sum = float(values.sum())
+        sum_decimals = shown_decimals(values, np.ones_like(values), np.array([total_sum]), decimals) if listed else 0
+        parts = [_bracket(_fixed(value, sum_decimals)) for value in values]
+        padded = int((~self.inside).sum())
+        if listed:
+            body = " + ".join(parts) if parts else "0"
+            body = f"({body})" if len(parts) > 1 else body
+        else:
+            body = f"(Σ over {values.size:,} taps)"
+        sum_text = _fixed(total_sum, sum_decimals)
+        pads = f"; its {_plural(padded, 'padding tap')} add 0" if padded else ""
+        return (f"{name} = {body} / {self.divisor} = {sum_text} / {self.divisor} = {_fixed(self.total, decimals)}"
+                f"\n{self.divisor_text}{pads}")
 
 
 def _bracket(text: str) -> str:
@@ -174,6 +237,8 @@ class InputGrid:
     kernel_text: str
     row_labels: list[str]
     col_labels: list[str]
+    upsample: tuple[int, int] = (1, 1)
+    """Grid cells from one input row (column) to the next: a transposed convolution's stride."""
 
     @property
     def has_padding(self) -> bool:
@@ -225,13 +290,27 @@ class KernelGrid:
     """The kernel weights the animation multiplies by."""
 
     values: np.ndarray
-    """(kh, kw) the weights."""
+    """(kh, kw) the weights in the order the taps apply them: flipped for a transposed convolution;
+    ones for pooling (a window without weights)."""
     title: str
     row_labels: list[str]
     col_labels: list[str]
+    flipped: bool = False
+    """Cell (r, s) shows weight (kh−1−r, kw−1−s): a transposed convolution's kernel as applied."""
+    weighted: bool = True
+    """False for pooling: the cells are the window's taps and show no numbers."""
 
     def cell_texts(self, rows: slice = slice(None), cols: slice = slice(None)) -> list[list[str]]:
+        if not self.weighted:
+            return [["" for _ in row] for row in self.values[rows, cols]]
         return _value_texts(self.values[rows, cols])
+
+    def weight_of(self, row: int, col: int) -> tuple[int, int]:
+        """The weight index (PyTorch's) cell (row, col) shows."""
+        if not self.flipped:
+            return row, col
+        height, width = self.values.shape
+        return height - 1 - row, width - 1 - col
 
 
 @dataclass(frozen=True)
@@ -384,13 +463,15 @@ def input_grid(conv_plan, padded: np.ndarray, pictorial: bool, channel: int = 0)
     kernel_text = f"{kh}×{kw} kernel, stride {sh}×{sw}" + (f", dilation {dh}×{dw}" if (dh, dw) != (1, 1) else "")
     mask = conv_plan.padding_mask
     rows, cols = conv_plan.row_source, conv_plan.col_source
+    span = (conv_plan.rows.input_span, conv_plan.cols.input_span)  # with the inserted zeros
     return InputGrid(
         values=padded, padding=mask, source_rows=rows, source_cols=cols, mode=spec.padding_mode,
-        input_rect=(top, left, height, width), tap_offsets=conv_plan.tap_offsets,
+        input_rect=(top, left, *span), tap_offsets=conv_plan.tap_offsets,
+        upsample=(conv_plan.rows.upsample, conv_plan.cols.upsample),
         unread_rows=conv_plan.unread_rows, unread_cols=conv_plan.unread_cols, pictorial=pictorial,
         title=title, kernel_text=kernel_text,
-        row_labels=["" if pad else str(int(index)) for index, pad in zip(rows, mask.all(axis=1))],
-        col_labels=["" if pad else str(int(index)) for index, pad in zip(cols, mask.all(axis=0))],
+        row_labels=["" if pad or index < 0 else str(int(index)) for index, pad in zip(rows, mask.all(axis=1))],
+        col_labels=["" if pad or index < 0 else str(int(index)) for index, pad in zip(cols, mask.all(axis=0))],
     )
 
 
@@ -433,17 +514,42 @@ def output_grid(conv_plan, output: np.ndarray, channel: int = 0) -> OutputGrid:
 
 def kernel_grid(conv_plan, weights: np.ndarray, out_channel: int = 0, in_channel: int = 0,
                 bias: float | None = None) -> KernelGrid:
-    """The kernel slice w[out_channel, in_channel] (its values `weights`)."""
+    """The kernel slice that multiplies input channel `in_channel` for output channel `out_channel`
+    (its values `weights`, PyTorch's order), as the taps apply it; for pooling, the window."""
     spec = conv_plan.spec
     kh, kw = spec.kernel_size
-    k, c = spec.out_channels, spec.in_channels
-    if k == c == 1:
+    k, c, groups = spec.out_channels, spec.in_channels, spec.groups
+    if spec.is_pooling:
+        kind = "Max" if spec.operation == "max_pool" else "Average"
+        return KernelGrid(values=np.ones((kh, kw)), title=f"{kind}-pooling window {kh}×{kw}: no weights",
+                          row_labels=_labels(kh), col_labels=_labels(kw), weighted=False)
+    transposed = spec.operation == "conv_transpose"
+    shape = "×".join(map(str, spec.weight_shape))
+    if transposed:
+        local = out_channel - (out_channel // (k // groups)) * (k // groups)
+        names = "C×K/g×kh×kw" if groups > 1 else "C×K×kh×kw"
+        index = f"w[c={in_channel}, {local}]" if groups > 1 else f"w[c={in_channel}, k={out_channel}]"
+    else:
+        local = in_channel - (in_channel // (c // groups)) * (c // groups)
+        names = "K×C/g×kh×kw" if groups > 1 else "K×C×kh×kw"
+        index = f"w[k={out_channel}, {local}] (input c={in_channel})" if groups > 1 else \
+            f"w[k={out_channel}, c={in_channel}]"
+    if k == c == 1 and groups == 1:
         title = f"Kernel {kh}×{kw}"
     else:
-        title = f"Weights {k}×{c}×{kh}×{kw} (K×C×kh×kw)\nshown: w[k={out_channel}, c={in_channel}]"
+        title = f"Weights {shape} ({names})"
+        if groups > 1:
+            title += f", groups {groups}" + (" — depthwise" if groups == c else "")
+        title += f"\nshown: {index}"
+    if transposed:
+        title += "\nshown flipped, as the direct view applies it"
     if bias is not None:
         title += f"  ·  bias {format_value(bias)}"
-    return KernelGrid(values=np.asarray(weights), title=title, row_labels=_labels(kh), col_labels=_labels(kw))
+    values = np.asarray(weights)
+    row_labels, col_labels = _labels(kh), _labels(kw)
+    if transposed:
+        values, row_labels, col_labels = values[::-1, ::-1], row_labels[::-1], col_labels[::-1]
+    return KernelGrid(values=values, title=title, row_labels=row_labels, col_labels=col_labels, flipped=transposed)
 
 
 def coverage_grid(conv_plan) -> CoverageGrid:
@@ -484,7 +590,7 @@ def selection(conv_plan, target, pinned: bool = True) -> Selection:
     if target.kind == "output":
         reads = rows.reads_of_window(row), cols.reads_of_window(col)
     elif target.kind == "weight":
-        reads = rows.reads_of_tap(row), cols.reads_of_tap(col)
+        reads = rows.reads_of_tap(rows.weight_tap(row)), cols.reads_of_tap(cols.weight_tap(col))
     else:
         reads = rows.reads_of_input(row), cols.reads_of_input(col)
     counts = _axis_counts(rows, reads[0]), _axis_counts(cols, reads[1])
@@ -528,15 +634,53 @@ def _selection_text(picked: Selection, conv_plan) -> str:
 
 
 def step_terms(conv_plan, padded: np.ndarray, weights: np.ndarray, step: int, bias: float | None = None,
-               out_channel: int = 0) -> StepTerms:
-    """Σ_c Σ x·w (+ bias) of `step`, from the padded grids (C, Hp, Wp) and the kernel slices
-    (C, kh, kw) of the shown output channel (2-D arrays: one channel)."""
+               out_channel: int = 0, channels=None):
+    """The arithmetic of `step` from the padded grids (C, Hp, Wp) of the input channels that feed the
+    shown output channel and their kernel slices (C, kh, kw) (2-D arrays: one channel); `channels`
+    names those input channels. Convolution: Σ_c Σ x·w (+ bias); transposed convolution: the same
+    over the zero-inserted input with the kernel flipped, as it is applied; pooling: `PoolTerms`."""
     padded, weights = np.asarray(padded), np.asarray(weights)
     if padded.ndim == 2:
         padded, weights = padded[None], weights[None]
     i, j = conv_plan.step_position(step)
     rows, cols = conv_plan.taps(i, j)
     inputs = padded[:, rows[:, None], cols[None, :]]
+    spec = conv_plan.spec
+    if spec.is_pooling:
+        return pool_terms(conv_plan, inputs[0], step, out_channel)
+    if spec.operation == "conv_transpose":
+        weights = weights[:, ::-1, ::-1]
     total = float((inputs * weights).sum()) + (0.0 if bias is None else float(bias))
     return StepTerms(step, (i, j), rows, cols, inputs, weights, total, bias, out_channel,
-                     conv_plan.spec.out_channels)
+                     conv_plan.spec.out_channels, None if channels is None else tuple(channels))
+
+
+def pool_terms(conv_plan, inputs: np.ndarray, step: int, channel: int = 0) -> PoolTerms:
+    """Max or average pooling of `step`'s window, whose tap values are `inputs` (kh, kw)."""
+    spec = conv_plan.spec
+    i, j = conv_plan.step_position(step)
+    rows, cols = conv_plan.taps(i, j)
+    row_axis, col_axis = conv_plan.axes
+    inside = (row_axis.source[rows] >= 0)[:, None] & (col_axis.source[cols] >= 0)[None, :]
+    common = dict(step=step, position=(i, j), rows=rows, cols=cols, inputs=inputs, inside=inside,
+                  operation=spec.operation, channel=channel, channels=spec.out_channels)
+    if spec.operation == "max_pool":
+        values = np.where(inside, inputs, -np.inf)
+        best = int(np.argmax(values))
+        winner = divmod(best, values.shape[1]) if inside.any() else None
+        return PoolTerms(total=float(values.max()), winner=winner, **common)
+    rows_pad, rows_in = row_axis.divisors[0][i], row_axis.divisors[1][i]
+    cols_pad, cols_in = col_axis.divisors[0][j], col_axis.divisors[1][j]
+    if spec.count_include_pad:
+        down, across = int(rows_pad), int(cols_pad)
+        why = "the window's taps on the input and its padding (count_include_pad)"
+    else:
+        down, across = int(rows_in), int(cols_in)
+        why = "the window's taps on the input only (count_include_pad off)"
+    divisor = down * across
+    overhang = spec.kernel_size[0] * spec.kernel_size[1] - int(rows_pad) * int(cols_pad)
+    text = f"divisor {divisor} = {down}×{across}: {why}"
+    if overhang:
+        text += f"; its {_plural(overhang, 'tap')} past the padding (ceil mode) never count"
+    total = float(inputs[inside].sum()) / divisor if divisor else 0.0
+    return PoolTerms(total=total, divisor=divisor, divisor_text=text, **common)
