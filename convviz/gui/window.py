@@ -427,7 +427,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def on_change(self, changes) -> None:
         session = self.session
         if SPEC in changes:
-            self.status.showMessage(f"{session.spec.describe()}  ·  {session.frame().output.shape_text}")
+            self.status.showMessage(f"{session.spec.describe()}  ·  {session.frame().shape_text}")
         if ERROR in changes and session.error:
             self.status.showMessage("not applied: " + session.error, 8000)
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from .frame import Selection, ranges_text
 from .patterns import format_value
-from .scatter import ScatterPlan, ScatterTerms
+from .scatter import ScatterPlan, ScatterTerms, scatter_plan
 
 
 def _labels(count: int) -> list[str]:
@@ -82,14 +82,13 @@ class ScatterGrids:
 def overlap_summary(scatter: ScatterPlan) -> str:
     """Which overlap counts occur, and why they are uneven where the kernel is not a multiple of
     the stride."""
-    counts = np.unique(scatter.overlap)
-    text = f"Each output cell is written by {_either(counts.tolist())} input cells"
-    reasons = []
-    for axis, name in ((scatter.rows, "height"), (scatter.cols, "width")):
-        if axis.dilation == 1 and axis.kernel % axis.stride:
-            reasons.append(f"{name}: kernel {axis.kernel} is not a multiple of stride {axis.stride}")
-    if reasons:
-        text += f" ({'; '.join(reasons)}: neighbouring cells get uneven overlap, the checkerboard)"
+    counts = np.unique(scatter.overlap).tolist()
+    text = f"Each output cell is written by {_either(counts)} input cell{'s' if counts != [1] else ''}"
+    uneven = {(axis.kernel, axis.stride) for axis in (scatter.rows, scatter.cols)
+              if axis.dilation == 1 and axis.kernel % axis.stride}
+    if uneven:
+        reasons = " and ".join(f"{kernel} is not a multiple of stride {stride}" for kernel, stride in sorted(uneven))
+        text += f": kernel {reasons}, so neighbours overlap unevenly (the checkerboard)"
     return text + "."
 
 
@@ -98,7 +97,7 @@ def scatter_grids(conv_plan, inputs: np.ndarray, kernels: np.ndarray, channels, 
     """The scatter view's fixed parts for output channel `out_channel`, fed by input channels
     `channels` (values `inputs` (C', H, W), kernel slices `kernels` (C', kh, kw)); `in_channel`
     (one of `channels`) is the one drawn."""
-    scatter = ScatterPlan(conv_plan)
+    scatter = scatter_plan(conv_plan)
     spec = conv_plan.spec
     channels = tuple(int(channel) for channel in channels)
     shown = channels.index(in_channel)
@@ -149,6 +148,10 @@ class ScatterFrame:
     terms: ScatterTerms
     selection: Selection | None = field(default=None)
     selection_text: str = ""
+    selected_inputs: tuple[np.ndarray, np.ndarray] | None = None
+    selected_outputs: tuple[np.ndarray, np.ndarray] | None = None
+    """Per-axis counts (rows, columns) of the input and output cells the selection involves in
+    the scatter: an output cell's writers, an input cell's targets, a weight's products."""
     in_channel: int = 0
     in_channels: int = 1
     out_channel: int = 0
@@ -162,6 +165,11 @@ class ScatterFrame:
     @property
     def step_label(self) -> str:
         return f"step {self.step + 1} / {self.steps}"
+
+    @property
+    def shape_text(self) -> str:
+        (ho, wo), (h, w) = self.partial.shape, self.grids.scatter.input_size
+        return f"output {ho}×{wo} ({self.steps} steps: the {h}×{w} input cells scatter)"
 
     @property
     def arithmetic(self) -> str:
@@ -191,9 +199,31 @@ def scatter_frame(grids: ScatterGrids, step: int, selection: Selection | None = 
     written = scatter.partial_output(np.ones_like(grids.contributions), done).round().astype(np.int64)
     cell = scatter.step_cell(step)
     terms = scatter.step_terms(grids.inputs, grids.kernels, step, grids.channels)
-    text = selection_text(grids, selection) if selection is not None else ""
+    text, inputs, outputs = "", None, None
+    if selection is not None:
+        text = selection_text(grids, selection)
+        inputs, outputs = selected_cells(scatter, selection)
     return ScatterFrame(grids, step, scatter.steps, cell, scatter.window(*cell), partial, written, terms,
-                        selection, text, in_channel, in_channels, out_channel, out_channels)
+                        selection, text, inputs, outputs, in_channel, in_channels, out_channel, out_channels)
+
+
+def selected_cells(scatter: ScatterPlan, picked: Selection):
+    """(input, output) per-axis counts of what the picked cell involves in the scatter. The
+    direct view's selection reads zeros too (inserted or padding); the scatter has only real
+    input cells, so a weight involves the input cells its tap lands inside the output from."""
+    if picked.kind != "weight":
+        return (picked.rows.input, picked.cols.input), (picked.rows.output, picked.cols.output)
+    row, col = picked.cell
+    inputs, outputs = [], []
+    for axis, tap in ((scatter.rows, row), (scatter.cols, col)):
+        run = axis.tap_run(tap)
+        used, written = np.zeros(axis.size, np.int64), np.zeros(axis.output_size, np.int64)
+        if run.count:
+            used[run.inputs] = 1
+            written[run.outputs] = 1
+        inputs.append(used)
+        outputs.append(written)
+    return tuple(inputs), tuple(outputs)
 
 
 def selection_text(grids: ScatterGrids, picked: Selection) -> str:
