@@ -235,8 +235,8 @@ def selection_text(grids: ScatterGrids, picked: Selection) -> str:
         writes = scatter.writers_of_output(row, col)
         if not len(writes):
             return f"y[{row},{col}]: no input cell writes it (output padding: it stays 0 + bias)"
-        terms = " + ".join(f"x[{a},{b}]·w[{r},{s}]" for (a, b), (r, s) in zip(writes.input.tolist(),
-                                                                              writes.weight.tolist()))
+        pairs = sorted(zip(map(tuple, writes.input.tolist()), map(tuple, writes.weight.tolist())))
+        terms = " + ".join(f"x[{a},{b}]·w[{r},{s}]" for (a, b), (r, s) in pairs)
         count = len(writes)
         return (f"y[{row},{col}] is written by {count} input cell{'s' if count != 1 else ''}: {terms} "
                 f"= {format_value(grids.final[row, col] - (grids.bias or 0.0))}"
