@@ -62,6 +62,7 @@ class SessionView(QtWidgets.QWidget):
             stack.addWidget(direct)
             stack.addWidget(scatter)
             self._stacks.append(stack)
+        self._show_page(0)
         self.scattering = False
         """Whether the scatter panels are shown (the frame drawn last was a ScatterFrame)."""
         self.results = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
@@ -128,6 +129,15 @@ class SessionView(QtWidgets.QWidget):
     def _scatter_input_clicked(self, row: int, col: int) -> None:
         self.session.set_step(row * self.session.spec.input_size[1] + col)
         self._pin("input", row, col)
+
+    def _show_page(self, index: int) -> None:
+        """Show the direct (0) or scatter (1) panels; the hidden ones take no part in the sizes."""
+        ignored, preferred = QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred
+        for stack in self._stacks:
+            for page in range(stack.count()):
+                policy = preferred if page == index else ignored
+                stack.widget(page).setSizePolicy(policy, policy)
+            stack.setCurrentIndex(index)
 
     def set_caption(self, text: str) -> None:
         """A name over the view ("A", "B" in compare mode); empty: none."""
@@ -233,8 +243,7 @@ class SessionView(QtWidgets.QWidget):
         scattering = isinstance(frame, ScatterFrame)
         if scattering != self.scattering:
             self.scattering = scattering
-            for stack in self._stacks:
-                stack.setCurrentIndex(1 if scattering else 0)
+            self._show_page(1 if scattering else 0)
             changes |= EVERYTHING
         panels = (self.scatter_input, self.scatter_output, self.overlap) if scattering else \
             (self.animation, self.output, self.coverage)
