@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from PyQt6 import QtCore, QtWidgets
 
-from ..session import DATA, PLAYING, SELECTION, SPEC, SPEED, STEP, SelectionTarget, Session
+from ..session import COVERAGE, DATA, PLAYING, SELECTION, SPEC, SPEED, STEP, SelectionTarget, Session
 from ..session.scatter_frame import ScatterFrame
 from .panels import AnimationPanel, CoveragePanel, OutputPanel
 from .playback import PlaybackBar
 from .scatter_panels import OverlapPanel, ScatterInputPanel, ScatterOutputPanel
 
-EVERYTHING = frozenset({SPEC, DATA, STEP, SELECTION, PLAYING, SPEED})
+EVERYTHING = frozenset({SPEC, DATA, STEP, SELECTION, PLAYING, SPEED, COVERAGE})
 
 
 MIN_PANEL = (190, 180)
@@ -103,6 +103,7 @@ class SessionView(QtWidgets.QWidget):
             self.animation.grid.cell_clicked.connect(self._padded_clicked)
             self.animation.channels.chosen.connect(lambda c: session.show_channels(in_channel=c))
             self.output.channels.chosen.connect(lambda k: session.show_channels(out_channel=k))
+            self.coverage.wins.toggled.connect(lambda on: session.set_coverage_view("wins" if on else "reads"))
             self.output.grid.cell_hovered.connect(lambda row, col: self._hover("output", row, col))
             self.coverage.grid.cell_hovered.connect(lambda row, col: self._hover("input", row, col))
             self.kernel.grid.cell_hovered.connect(lambda row, col: self._hover("weight", *self._weight_at(row, col)))

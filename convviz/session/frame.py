@@ -21,6 +21,8 @@ MAX_LISTED_TERMS = 4096
 """The arithmetic lists every product up to this many (a 63×63 kernel on one channel); past it,
 one sum per input channel."""
 MAX_DECIMALS = 12
+MAX_LISTED_GROUPS = 8
+"""Groups listed one by one in the groups line; past it, only the shown output channel's."""
 
 
 def _decimals_of_total(total: float) -> int:
@@ -83,6 +85,9 @@ class StepTerms:
     out_channels: int = 1
     channels: tuple[int, ...] | None = None
     """The input channel each slice of `inputs` is (None: 0, 1, 2, ...): a group's channels."""
+    real: np.ndarray | None = None
+    """(kh, kw) True where a tap reads an input value, False where it reads a zero inserted by the
+    stride or padding (transposed convolution); None: every product is listed."""
 
     @property
     def channel_numbers(self) -> tuple[int, ...]:
@@ -107,9 +112,16 @@ class StepTerms:
         listed = self.inputs.size <= max_terms
         decimals = shown_decimals(self.inputs, self.weights, partials, partial_decimals) if listed else 0
 
+        real = np.ones(self.inputs.shape[1:], bool) if self.real is None else self.real
+
         def products(channel: int) -> str:
-            return " + ".join(f"{_bracket(_fixed(x, decimals))}·{_bracket(_fixed(w, decimals))}"
-                              for x, w in zip(self.inputs[channel].ravel(), self.weights[channel].ravel()))
+            pairs = [f"{_bracket(_fixed(x, decimals))}·{_bracket(_fixed(w, decimals))}"
+                     for x, w in zip(self.inputs[channel][real], self.weights[channel][real])]
+            return " + ".join(pairs) if pairs else "0"
+
+        zeros = int(real.size - real.sum())
+        note = "" if not zeros else (f"\n({zeros} of the {real.size} taps read zeros inserted by the stride "
+                                     "or padding: each 0·w adds 0, left out)")
 
         total = _fixed(self.total, total_decimals)
         bias = "" if self.bias is None else f" + {_bracket(_fixed(self.bias, partial_decimals))}"
@@ -117,8 +129,8 @@ class StepTerms:
             if not listed:
                 return f"{name} = Σ x·w over {self.inputs.size:,} taps{bias} = {total}"
             if self.bias is None:
-                return f"{name} = {products(0)} = {total}"
-            return f"{name} = {products(0)}{bias} = {total}"
+                return f"{name} = {products(0)} = {total}{note}"
+            return f"{name} = {products(0)}{bias} = {total}{note}"
         sums = [_fixed(value, partial_decimals) for value in partials]
         numbers = self.channel_numbers
         which = "" if numbers == tuple(range(channels)) else f" (c={ranges_text(list(numbers))}, its group's)"
@@ -132,7 +144,7 @@ class StepTerms:
         parts = [*sums, *([] if self.bias is None else [_fixed(self.bias, partial_decimals)])]
         total = _fixed(self.total, _sum_decimals(parts, self.total, total_decimals))
         lines.append(f"  {name} = {' + '.join(_bracket(text) for text in sums)}{bias} = {total}")
-        return "\n".join(lines)
+        return "\n".join(lines) + (note if listed else "")
 
 
 @dataclass(frozen=True)
@@ -157,6 +169,13 @@ class PoolTerms:
     """The tap (r, s) whose value max pooling passes on: the first largest, row-major, as PyTorch."""
     channel: int = 0
     channels: int = 1
+
+    @property
+    def winner_cell(self) -> tuple[int, int] | None:
+        """The padded (row, col) of the winning tap (max pooling), or None."""
+        if self.winner is None:
+            return None
+        return int(self.rows[self.winner[0]]), int(self.cols[self.winner[1]])
 
     def text(self, max_terms: int = MAX_LISTED_TERMS) -> str:
         i, j = self.position
@@ -239,6 +258,11 @@ class InputGrid:
     col_labels: list[str]
     upsample: tuple[int, int] = (1, 1)
     """Grid cells from one input row (column) to the next: a transposed convolution's stride."""
+    operation: str = "conv"
+    inserted: np.ndarray | None = None
+    """(Hp, Wp) True on the zeros a transposed convolution's stride inserts between input cells."""
+    notes: str = ""
+    """How this grid was made from the input, in words (transposed convolution, pooling)."""
 
     @property
     def has_padding(self) -> bool:
@@ -323,6 +347,11 @@ class CoverageGrid:
     summary: str
     row_labels: list[str]
     col_labels: list[str]
+    title: str = "Coverage: reads per input cell (click one)"
+    kind: str = "reads"
+    """"reads" (the geometry's counts) or "wins" (max pooling's winners on the current input)."""
+    wins_available: bool = False
+    """Max pooling: the panel offers the wins on the current input."""
 
     def cell_texts(self, rows: slice = slice(None), cols: slice = slice(None)) -> list[list[str]]:
         return [[str(int(value)) for value in row] for row in self.counts[rows, cols]]
@@ -436,6 +465,33 @@ class Frame:
     in_channels: int = 1
     out_channel: int = 0
     out_channels: int = 1
+    group_ranges: tuple[tuple[range, range], ...] = ()
+    """(input channels, output channels) of each group when there are several (groups > 1)."""
+
+    @property
+    def in_groups(self) -> list[int]:
+        """The group of each input channel (empty without groups)."""
+        return [group for group, (inputs, _) in enumerate(self.group_ranges) for _ in inputs]
+
+    @property
+    def out_groups(self) -> list[int]:
+        """The group of each output channel (empty without groups)."""
+        return [group for group, (_, outputs) in enumerate(self.group_ranges) for _ in outputs]
+
+    @property
+    def groups_text(self) -> str:
+        """Which input channels feed which output channels, in words ('' without groups)."""
+        count = len(self.group_ranges)
+        if not count:
+            return ""
+        depthwise = all(len(inputs) == 1 for inputs, _ in self.group_ranges)
+        head = f"{count} groups" + (", depthwise" if depthwise else "")
+        shown = [(group, inputs, outputs) for group, (inputs, outputs) in enumerate(self.group_ranges)]
+        if count > MAX_LISTED_GROUPS:
+            shown = [entry for entry in shown if self.out_channel in entry[2]]
+        parts = [f"c={ranges_text(list(inputs))} → k={ranges_text(list(outputs))}"
+                 for group, inputs, outputs in shown]
+        return f"{head}: " + "; ".join(parts) + ("" if count <= MAX_LISTED_GROUPS else f" (of {count})")
 
     @property
     def arithmetic(self) -> str:
@@ -456,7 +512,13 @@ def input_grid(conv_plan, padded: np.ndarray, pictorial: bool, channel: int = 0)
     height, width = spec.input_size
     top, bottom, left, right = conv_plan.pads
     ph, pw = conv_plan.padded_shape
-    if any(conv_plan.pads):
+    if spec.operation == "conv_transpose":
+        title = f"Input {height}×{width}, zeros inserted and padded to {ph}×{pw}  ·  direct view"
+    elif spec.is_pooling and any(conv_plan.pads):
+        overhang = "  + ceil-mode overhang" if conv_plan.rows.overhang or conv_plan.cols.overhang else ""
+        title = (f"Input {height}×{width}, padded to {ph}×{pw}  ·  padding {conv_plan.rows.padding}×"
+                 f"{conv_plan.cols.padding}{overhang}")
+    elif any(conv_plan.pads):
         title = (f"Input {height}×{width}, padded to {ph}×{pw}  ·  "
                  f"padding top {top}, bottom {bottom}, left {left}, right {right}")
     else:
@@ -468,15 +530,60 @@ def input_grid(conv_plan, padded: np.ndarray, pictorial: bool, channel: int = 0)
     mask = conv_plan.padding_mask
     rows, cols = conv_plan.row_source, conv_plan.col_source
     span = (conv_plan.rows.input_span, conv_plan.cols.input_span)  # with the inserted zeros
+    inserted = None
+    if spec.operation == "conv_transpose":
+        inserted = ~mask & (conv_plan.rows.is_inserted[:, None] | conv_plan.cols.is_inserted[None, :])
+        kernel_text = f"{kh}×{kw} kernel flipped, stride 1" + (f", dilation {dh}×{dw}" if (dh, dw) != (1, 1) else "")
     return InputGrid(
         values=padded, padding=mask, source_rows=rows, source_cols=cols, mode=spec.padding_mode,
         input_rect=(top, left, *span), tap_offsets=conv_plan.tap_offsets,
         upsample=(conv_plan.rows.upsample, conv_plan.cols.upsample),
+        operation=spec.operation, inserted=inserted, notes=_grid_notes(conv_plan),
         unread_rows=conv_plan.unread_rows, unread_cols=conv_plan.unread_cols, pictorial=pictorial,
         title=title, kernel_text=kernel_text,
         row_labels=["" if pad or index < 0 else str(int(index)) for index, pad in zip(rows, mask.all(axis=1))],
         col_labels=["" if pad or index < 0 else str(int(index)) for index, pad in zip(cols, mask.all(axis=0))],
     )
+
+
+def _axis_notes(axis, side: str) -> str:
+    """How one axis of a transposed convolution's or a pooling's grid is made, with its numbers;
+    `side` names the axis' far end ("the bottom")."""
+    if axis.operation == "conv_transpose":
+        d, k, p = axis.dilation, axis.kernel, axis.padding
+        zeros = axis.upsample - 1
+        text = (f"{_plural(zeros, 'zero')} between input cells (stride {axis.upsample} − 1), "
+                f"border d·(k−1) − p = {d}·({k}−1) − {p} = {axis.before}")
+        if axis.before < 0:
+            text += f" (a crop: {-axis.before} input {'row' if axis.name == 'height' else 'column'}s' worth cut)"
+        if axis.output_padding:
+            text += f", + output padding {axis.output_padding} at {side}"
+        return text
+    text = f"padding {axis.padding} a side"
+    if axis.overhang:
+        text += f", + {axis.overhang} past it at {side} for the ceil-mode window"
+    return text
+
+
+def _grid_notes(conv_plan) -> str:
+    """Transposed convolution: how the direct view's grid comes from the input; pooling: padding and
+    the ceil-mode overhang, in words with the numbers ('' for convolution)."""
+    spec = conv_plan.spec
+    if spec.operation == "conv":
+        return ""
+    rows, cols = conv_plan.axes
+    if _axis_notes(rows, "the end") == _axis_notes(cols, "the end"):
+        body = f"rows and columns: {_axis_notes(rows, 'the bottom and right')}"
+    else:
+        body = f"rows: {_axis_notes(rows, 'the bottom')}; columns: {_axis_notes(cols, 'the right')}"
+    if spec.operation == "conv_transpose":
+        return ("Transposed convolution as a stride-1 convolution with the kernel flipped over the input "
+                f"with zeros inserted: {body}.")
+    pads = "−∞ (it never wins)" if spec.operation == "max_pool" else "0"
+    return f"{OPERATION_WORDS[spec.operation]}: {body}; padding holds {pads}."
+
+
+OPERATION_WORDS = {"max_pool": "Max pooling", "avg_pool": "Average pooling"}
 
 
 def framework_refusal(conv_plan) -> str:
@@ -506,8 +613,11 @@ def output_grid(conv_plan, output: np.ndarray, channel: int = 0) -> OutputGrid:
     title = f"Output {ho}×{wo}  ·  {conv_plan.steps} steps"
     if spec.out_channels > 1:
         title = f"Output channel k={channel} of {spec.out_channels}: {ho}×{wo}  ·  {conv_plan.steps} steps"
-    if spec.in_channels > 1:
-        title += f"  ·  each cell sums {spec.in_channels} channels × {spec.kernel_size[0] * spec.kernel_size[1]} taps"
+    taps = spec.kernel_size[0] * spec.kernel_size[1]
+    if spec.is_pooling:
+        title += f"  ·  each cell is {'the max' if spec.operation == 'max_pool' else 'the average'} of {taps} taps"
+    elif spec.in_channels // spec.groups > 1:
+        title += f"  ·  each cell sums {spec.in_channels // spec.groups} channels × {taps} taps"
     return OutputGrid(
         values=output, cell_steps=cell_steps, step_cells=step_cells,
         title=title, shape_text=f"output {ho}×{wo} ({conv_plan.steps} steps)",
@@ -556,23 +666,47 @@ def kernel_grid(conv_plan, weights: np.ndarray, out_channel: int = 0, in_channel
     return KernelGrid(values=values, title=title, row_labels=row_labels, col_labels=col_labels, flipped=transposed)
 
 
-def coverage_grid(conv_plan) -> CoverageGrid:
+def coverage_grid(conv_plan, image: np.ndarray | None = None, channel: int = 0) -> CoverageGrid:
+    """How many multiplications read each input cell (convolution, transposed convolution: the
+    gradient of the sum of the outputs with every weight 1), or how many windows include it
+    (pooling); with `image` (max pooling), how many windows each of its cells wins."""
+    spec = conv_plan.spec
+    height, width = spec.input_size
+    labels = dict(row_labels=_labels(height), col_labels=_labels(width))
+    max_pool = spec.operation == "max_pool"
+    if image is not None and max_pool:
+        from ..core.wins import win_counts
+
+        counts = win_counts(conv_plan, image)
+        most = int(counts.max())
+        never = int((counts == 0).sum())
+        summary = (f"windows each cell wins (the first largest of its window) on input channel c={channel}: "
+                   f"max {most}; {_plural(never, 'cell')} of {height * width:,} never {'wins' if never == 1 else 'win'}")
+        return CoverageGrid(counts=counts, unread=conv_plan.coverage == 0, most=most, summary=summary,
+                            title="Coverage: wins per input cell on this input (click one)", kind="wins",
+                            wins_available=True, **labels)
     counts = conv_plan.coverage
     low, high = conv_plan.coverage_range
     rows, cols = conv_plan.unread_rows, conv_plan.unread_cols
-    summary = f"reads per input cell: min {low}, max {high}"
+    if spec.is_pooling:
+        summary, title = f"windows per input cell: min {low}, max {high}", "Coverage: windows per input cell (click one)"
+    elif spec.operation == "conv_transpose":
+        summary = f"products per input cell: min {low}, max {high} (= ∂Σy/∂x with every weight 1)"
+        title = "Coverage: products per input cell (click one)"
+    else:
+        summary, title = f"reads per input cell: min {low}, max {high}", CoverageGrid.title
     if rows or cols:
         parts = ([f"rows {ranges_text(rows)}"] if rows else []) + ([f"columns {ranges_text(cols)}"] if cols else [])
         summary += " · never read: " + ", ".join(parts)
     else:
         summary += " · every input cell is read"
-    spec = conv_plan.spec
-    if spec.in_channels > 1 or spec.out_channels > 1:
-        summary += (f"<br>per input channel, for one output channel; over all {spec.out_channels} output "
-                    f"channels each cell is read {spec.out_channels}× as often")
-    height, width = conv_plan.spec.input_size
-    return CoverageGrid(counts=counts, unread=counts == 0, most=high, summary=summary,
-                        row_labels=_labels(height), col_labels=_labels(width))
+    fed = 1 if spec.is_pooling else spec.out_channels // spec.groups
+    if fed > 1:
+        which = f"all {fed}" if spec.groups == 1 else f"the {fed} of its group"
+        summary += (f"<br>per input channel, for one output channel; over {which} output "
+                    f"channels each cell is read {fed}× as often")
+    return CoverageGrid(counts=counts, unread=counts == 0, most=high, summary=summary, title=title,
+                        wins_available=max_pool, **labels)
 
 
 def _times(count: int) -> str:
@@ -652,11 +786,13 @@ def step_terms(conv_plan, padded: np.ndarray, weights: np.ndarray, step: int, bi
     spec = conv_plan.spec
     if spec.is_pooling:
         return pool_terms(conv_plan, inputs[0], step, out_channel)
+    real = None
     if spec.operation == "conv_transpose":
         weights = weights[:, ::-1, ::-1]
+        real = (conv_plan.rows.source[rows] >= 0)[:, None] & (conv_plan.cols.source[cols] >= 0)[None, :]
     total = float((inputs * weights).sum()) + (0.0 if bias is None else float(bias))
     return StepTerms(step, (i, j), rows, cols, inputs, weights, total, bias, out_channel,
-                     conv_plan.spec.out_channels, None if channels is None else tuple(channels))
+                     conv_plan.spec.out_channels, None if channels is None else tuple(channels), real)
 
 
 def pool_terms(conv_plan, inputs: np.ndarray, step: int, channel: int = 0) -> PoolTerms:

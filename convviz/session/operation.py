@@ -42,6 +42,15 @@ def fed_channels(spec: ConvSpec, in_channel: int) -> range:
     return range(group * per_group, (group + 1) * per_group)
 
 
+def group_ranges(spec: ConvSpec) -> tuple[tuple[range, range], ...]:
+    """(input channels, output channels) of each group; empty without groups (or for pooling)."""
+    if spec.is_pooling or spec.groups == 1:
+        return ()
+    per_in, per_out = spec.in_channels // spec.groups, spec.out_channels // spec.groups
+    return tuple((range(g * per_in, (g + 1) * per_in), range(g * per_out, (g + 1) * per_out))
+                 for g in range(spec.groups))
+
+
 def shown_spec(spec: ConvSpec) -> ConvSpec:
     """The spec of one image and one output channel, with the input channels that feed it: what the
     session computes to show one output map."""

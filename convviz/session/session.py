@@ -19,7 +19,7 @@ import numpy as np
 
 from ..core import ConvSpec, ConvSpecError, plan
 from . import frame as frames
-from .operation import fed_channels, feeding_channels, shown_spec, shown_weight
+from .operation import fed_channels, feeding_channels, group_ranges, shown_spec, shown_weight
 from .patterns import INPUT_PATTERNS, KERNEL_PRESETS, input_channels, kernel_slices
 from .scatter import scatter_plan
 from .scatter_frame import ScatterGrids, scatter_frame, scatter_grids
@@ -43,6 +43,10 @@ MIN_SPEED = 0.01
 # what changed, as passed to observers
 SPEC, DATA, STEP, PLAYING, SPEED, ERROR = "spec", "data", "step", "playing", "speed", "error"
 SELECTION = "selection"
+COVERAGE = "coverage"
+COVERAGE_VIEWS = ("reads", "wins")
+"""What the coverage panel counts: reads (windows, for pooling) per input cell, or, for max pooling,
+the windows each cell wins on the current input."""
 TRANSPOSED_VIEW = "transposed_view"
 TRANSPOSED_VIEWS = ("direct", "scatter")
 """How a transposed convolution is drawn: the direct convolution over the zero-inserted input, or
@@ -122,6 +126,8 @@ class Session:
         """The output channel shown: its output map and its weights w[k]."""
         self.transposed_view = "direct"
         """How a transposed convolution is drawn: one of TRANSPOSED_VIEWS."""
+        self.coverage_view = "reads"
+        """What the coverage panel counts: one of COVERAGE_VIEWS ("wins" applies to max pooling)."""
         self._biases: dict[int, float] = {}
         self._custom_weights: dict[tuple[int, int], np.ndarray] = {}
         """Kernel slices the user typed, by (output channel, input channel)."""
@@ -300,6 +306,15 @@ class Session:
         """Whether the animation is a transposed convolution drawn as a scatter (one step per input cell)."""
         return self.spec.operation == "conv_transpose" and self.transposed_view == "scatter"
 
+    def set_coverage_view(self, view: str) -> None:
+        """Count "reads" per input cell, or (max pooling) the windows each cell "wins" on this input."""
+        if view not in COVERAGE_VIEWS:
+            raise ConvSpecError(f"coverage counts {' or '.join(COVERAGE_VIEWS)} (got {view!r})")
+        if view != self.coverage_view:
+            self.coverage_view = view
+            self._grids = None
+            self._notify(COVERAGE)
+
     def set_backend(self, name: str) -> bool:
         from ..backends import get_backend
 
@@ -464,7 +479,7 @@ class Session:
             pictorial = self.pattern in ("sample image", "image file")
             self._grids = (frames.input_grid(self.plan, self.padded, pictorial, self.in_channel),
                            self._output_grid(),
-                           frames.coverage_grid(self.plan),
+                           self._coverage_grid(),
                            frames.kernel_grid(self.plan, self.weights, self.out_channel, self.in_channel, self.bias))
         terms = self._terms(step)
         i, j = terms.position
@@ -478,7 +493,13 @@ class Session:
                             position=(i, j), window=(top, left, height, width), terms=terms,
                             selection=picked, selection_terms=picked_terms, kernel=kernel_grid,
                             in_channel=self.in_channel, in_channels=spec.in_channels,
-                            out_channel=self.out_channel, out_channels=spec.out_channels)
+                            out_channel=self.out_channel, out_channels=spec.out_channels,
+                            group_ranges=group_ranges(spec))
+
+    def _coverage_grid(self):
+        if self.coverage_view == "wins" and self.spec.operation == "max_pool":
+            return frames.coverage_grid(self.plan, self.inputs[self.out_channel], self.out_channel)
+        return frames.coverage_grid(self.plan)
 
     def _scatter_frame(self, step: int):
         if not isinstance(self._grids, ScatterGrids):

@@ -94,3 +94,44 @@ def test_pins_and_hovers_on_every_operation(window, spec):
     kh, kw = spec.kernel_size
     assert (row, col) == ((kh - 1, kw - 1) if spec.operation == "conv_transpose" else (0, 0))
     assert np.isfinite(session.output).all()
+
+
+def test_channel_tabs_carry_their_group_colour(window):
+    from convviz.gui.theme import NORMAL
+
+    session, view = window.session, window.view
+    assert session.set_spec(ConvSpec((1, 4, 5, 5), 6, (3, 3), groups=2)), session.error
+    for chooser, groups in ((view.animation.channels, [0, 0, 1, 1]), (view.output.channels, [0, 0, 0, 1, 1, 1])):
+        assert chooser.tabs.count() == len(groups)
+        for index, group in enumerate(groups):
+            pixel = chooser.tabs.tabIcon(index).pixmap(10, 10).toImage().pixelColor(5, 5)
+            assert pixel.name().lower() == NORMAL.series(group)[0].lower()
+    assert view.output.groups_label.isVisible()
+    assert "c=2–3 → k=3–5" in view.output.groups_label.text()
+    view.output.channels.tabs.setCurrentIndex(4)  # an output of group 1 shows an input of group 1
+    assert session.out_channel == 4 and session.in_channel in (2, 3)
+    assert session.set_spec(ConvSpec((1, 4, 5, 5), 4, (3, 3))), session.error
+    assert view.output.channels.tabs.tabIcon(0).isNull() and not view.output.groups_label.isVisible()
+
+
+def test_max_pool_frames_the_winner_and_counts_wins_on_request(window, qtbot):
+    session, view = window.session, window.view
+    assert session.set_spec(ConvSpec((1, 1, 6, 6), None, (2, 2), stride=2, operation="max_pool")), session.error
+    for step in range(session.steps):
+        session.set_step(step)
+        terms = session.frame().terms
+        row, col = terms.winner_cell
+        rect = view.animation.winner.rect()
+        assert view.animation.winner.isVisible()
+        assert (int(rect.top()), int(rect.left())) == (row, col)
+        assert session.padded[row, col] == terms.total
+    coverage = view.coverage
+    assert coverage.wins.isVisibleTo(view) and not coverage.wins.isChecked()
+    coverage.wins.setChecked(True)
+    assert session.coverage_view == "wins"
+    assert coverage.title.text().startswith("Coverage: wins")
+    assert int(session.frame().coverage.counts.sum()) == session.steps  # every window has one winner
+    session.reseed(5)  # new input, new winners: the panel follows
+    assert "wins" in coverage.summary.text()
+    assert session.set_spec(ConvSpec((1, 1, 6, 6), 1, (3, 3))), session.error
+    assert not coverage.wins.isVisibleTo(view) and coverage.title.text().startswith("Coverage: reads")

@@ -2,6 +2,8 @@
 reference (built from the full PyTorch-shaped weight), max pooling's winner is the first largest of
 its window, average pooling's divisor follows count_include_pad, groups feed the right channels."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -14,6 +16,7 @@ from convviz.session.operation import fed_channels, feeding_channels
 from tests.helpers.strategies import LOAD_TOLERANT, operation_specs
 
 CHECKED_STEPS = 12
+PRODUCT = re.compile(r"\(?−?\d+(?:\.\d+)?\)?·\(?−?\d+(?:\.\d+)?\)?")
 
 
 def full_weight(session: Session) -> np.ndarray | None:
@@ -194,3 +197,82 @@ def test_a_transposed_weight_multiplies_the_inputs_it_scatters_to_the_output(spe
     assert {tuple(map(int, cell)) for cell in picked.cells("input")} == expected
     outputs = {(a * sh - ph + r * dh, b * sw - pw + s * dw) for a, b in expected}
     assert set(picked.readers) >= outputs
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=LOAD_TOLERANT)
+@given(spec=operation_specs("conv_transpose", max_size=6, max_channels=1))
+def test_transposed_grid_marks_the_inserted_zeros_apart_from_the_border(spec):
+    """From the user's numbers: padded index q holds input index (q − e)/s when that is whole and
+    inside, with e = d·(k−1) − p; an inserted zero lies between two input indices."""
+    session = Session(spec)
+    grid = session.frame().input
+    marks = []
+    for n, k, s, d, p, length in zip(spec.input_size, spec.kernel_size, spec.stride, spec.dilation, spec.padding,
+                                     grid.values.shape):
+        edge = d * (k - 1) - p
+        logical = np.arange(length) - edge
+        marks.append(((logical > 0) & (logical < (n - 1) * s) & (logical % s != 0),
+                      (logical >= 0) & (logical <= (n - 1) * s)))
+    (row_inserted, row_inside), (col_inserted, col_inside) = marks
+    expected = (row_inserted[:, None] & col_inside[None, :]) | (row_inside[:, None] & col_inserted[None, :])
+    np.testing.assert_array_equal(grid.inserted, expected)
+    assert not (grid.inserted & grid.padding).any()
+    assert (grid.values[grid.inserted] == 0).all()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=LOAD_TOLERANT)
+@given(spec=operation_specs("conv_transpose", max_size=6, max_channels=1), data=st.data())
+def test_transposed_arithmetic_lists_the_real_products_and_counts_the_zeros(spec, data):
+    session = Session(spec, preset="random")
+    step = data.draw(st.integers(0, session.steps - 1))
+    terms = session.frame(step).terms
+    text = terms.text()
+    zeros = int((~terms.real).sum())
+    assert len(PRODUCT.findall(text)) == int(terms.real.sum()) * len(terms.inputs)
+    if zeros:
+        assert f"{zeros} of the {terms.real.size} taps read zeros inserted" in text
+    assert (terms.inputs[0][~terms.real] == 0).all()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=LOAD_TOLERANT)
+@given(spec=operation_specs("max_pool", max_size=8, max_channels=1), seed=st.integers(0, 20))
+def test_pooling_coverage_counts_windows_and_max_pooling_wins(spec, seed):
+    session = Session(spec, seed=seed)
+    image = session.inputs[0]
+    windows_of = np.zeros(spec.input_size, int)
+    wins = np.zeros(spec.input_size, int)
+    for _, taps in windows(spec):
+        inside = [tap for tap in taps if tap is not None]
+        for tap in inside:
+            windows_of[tap] += 1
+        if inside:
+            wins[max(inside, key=lambda tap: (image[tap], -taps.index(tap)))] += 1
+    coverage = session.frame().coverage
+    np.testing.assert_array_equal(coverage.counts, windows_of)
+    assert coverage.kind == "reads" and coverage.wins_available
+    session.set_coverage_view("wins")
+    coverage = session.frame().coverage
+    assert coverage.kind == "wins"
+    np.testing.assert_array_equal(coverage.counts, wins)
+    with pytest.raises(ConvSpecError, match="reads or wins"):
+        session.set_coverage_view("losses")
+
+
+def test_wins_apply_to_max_pooling_only():
+    session = Session(ConvSpec((1, 1, 6, 6), None, (2, 2), operation="avg_pool"))
+    session.set_coverage_view("wins")
+    coverage = session.frame().coverage
+    assert coverage.kind == "reads" and not coverage.wins_available
+
+
+@pytest.mark.parametrize("c, k, groups", [(4, 6, 2), (3, 3, 3), (6, 12, 3), (2, 2, 1)])
+def test_group_ranges_say_which_inputs_feed_which_outputs(c, k, groups):
+    spec = ConvSpec((1, c, 4, 4), k, (3, 3), groups=groups)
+    frame = Session(spec).frame()
+    if groups == 1:
+        assert frame.group_ranges == () and frame.groups_text == ""
+        return
+    # PyTorch: output k belongs to group k // (K/g) and reads the inputs c with c // (C/g) equal to it
+    assert frame.in_groups == [channel // (c // groups) for channel in range(c)]
+    assert frame.out_groups == [out // (k // groups) for out in range(k)]
+    assert frame.groups_text.startswith(f"{groups} groups" + (", depthwise" if c == groups else ""))
