@@ -133,7 +133,7 @@ class Controls(QtWidgets.QWidget):
         form.addRow("", sides)
         form.addRow("Padding mode", self.mode)
         self.output_padding_row = _pair_row(self.output_padding_h, self.output_padding_w)
-        form.addRow("Output padding", self.output_padding_row)
+        form.addRow("Output pad", self.output_padding_row)
         form.addRow("", self.ceil_mode)
         form.addRow("", self.count_include_pad)
         form.addRow("Channels", _pair_row(self.channels, self.out_channels, "→"))

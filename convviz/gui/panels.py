@@ -166,6 +166,11 @@ class AnimationPanel(QtWidgets.QWidget):
         words_layout.setContentsMargins(0, 0, 0, 0)
         words_layout.addWidget(self.selection_text)  # what the pointer is on comes first
         words_layout.addWidget(self.arithmetic)
+        self.notes = _label(size=10)
+        self.notes.setObjectName("grid_notes")
+        self.notes.setStyleSheet("color: #555")
+        self.notes.setVisible(False)
+        words_layout.addWidget(self.notes)
         words_layout.addStretch(1)
         self.arithmetic_scroll = QtWidgets.QScrollArea()
         self.arithmetic_scroll.setWidget(words)
@@ -352,11 +357,12 @@ class AnimationPanel(QtWidgets.QWidget):
         taps = "the window's taps" if picture.operation in ("max_pool", "avg_pool") else "the kernel's taps"
         winner = (f" &nbsp; <span style='color:{WINNER_COLOUR}'><b>▣ green</b></span>: the window's winner "
                   "(first largest)" if picture.operation == "max_pool" else "")
-        notes = f"<br>{picture.notes}" if picture.notes else ""
+        self.notes.setText(picture.notes)
+        self.notes.setVisible(bool(picture.notes))
         self.legend.setText(
             f"<span style='color:{theme.input_border}'><b>▭ {theme.border_name}</b></span>: the input &nbsp; "
             f"{pad_text}<span style='color:{theme.window_colour}'><b>■ {theme.window_name}</b></span>: "
-            f"{taps}, {picture.kernel_text}{winner}{unread_text}{notes}"
+            f"{taps}, {picture.kernel_text}{winner}{unread_text}"
         )
 
     def _draw_unread(self, picture) -> None:

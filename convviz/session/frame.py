@@ -120,8 +120,7 @@ class StepTerms:
             return " + ".join(pairs) if pairs else "0"
 
         zeros = int(real.size - real.sum())
-        note = "" if not zeros else (f"\n({zeros} of the {real.size} taps read zeros inserted by the stride "
-                                     "or padding: each 0·w adds 0, left out)")
+        note = "" if not zeros else f"\n({zeros} of {real.size} taps read inserted zeros or padding: 0·w, left out)"
 
         total = _fixed(self.total, total_decimals)
         bias = "" if self.bias is None else f" + {_bracket(_fixed(self.bias, partial_decimals))}"
@@ -548,42 +547,40 @@ def input_grid(conv_plan, padded: np.ndarray, pictorial: bool, channel: int = 0)
 
 def _axis_notes(axis, side: str) -> str:
     """How one axis of a transposed convolution's or a pooling's grid is made, with its numbers;
-    `side` names the axis' far end ("the bottom")."""
+    `side` names the axis' far end ("the bottom"). '' for a pooling axis without overhang."""
     if axis.operation == "conv_transpose":
         d, k, p = axis.dilation, axis.kernel, axis.padding
-        zeros = axis.upsample - 1
-        text = (f"{_plural(zeros, 'zero')} between input cells (stride {axis.upsample} − 1), "
-                f"border d·(k−1) − p = {d}·({k}−1) − {p} = {axis.before}")
+        text = (f"{_plural(axis.upsample - 1, 'zero')} between input cells (stride {axis.upsample}), "
+                f"border d(k−1)−p = {d}·({k}−1)−{p} = {axis.before}")
         if axis.before < 0:
-            text += f" (a crop: {-axis.before} input {'row' if axis.name == 'height' else 'column'}s' worth cut)"
+            text += " (negative: a crop)"
         if axis.output_padding:
-            text += f", + output padding {axis.output_padding} at {side}"
+            text += f", output padding {axis.output_padding} at {side}"
         return text
-    text = f"padding {axis.padding} a side"
-    if axis.overhang:
-        text += f", + {axis.overhang} past it at {side} for the ceil-mode window"
-    return text
+    if not axis.overhang:
+        return ""
+    return f"{axis.overhang} past the padding at {side} for the ceil-mode window"
 
 
 def _grid_notes(conv_plan) -> str:
-    """Transposed convolution: how the direct view's grid comes from the input; pooling: padding and
-    the ceil-mode overhang, in words with the numbers ('' for convolution)."""
+    """Transposed convolution: how the direct view's grid comes from the input; pooling: the
+    ceil-mode overhang, in words with the numbers ('' when there is nothing to say)."""
     spec = conv_plan.spec
     if spec.operation == "conv":
         return ""
     rows, cols = conv_plan.axes
     if _axis_notes(rows, "the end") == _axis_notes(cols, "the end"):
-        body = f"rows and columns: {_axis_notes(rows, 'the bottom and right')}"
+        both = _axis_notes(rows, "the bottom and right")
+        body = f"rows and columns: {both}" if both else ""
     else:
-        body = f"rows: {_axis_notes(rows, 'the bottom')}; columns: {_axis_notes(cols, 'the right')}"
-    if spec.operation == "conv_transpose":
-        return ("Transposed convolution as a stride-1 convolution with the kernel flipped over the input "
-                f"with zeros inserted: {body}.")
-    pads = "−∞ (it never wins)" if spec.operation == "max_pool" else "0"
-    return f"{OPERATION_WORDS[spec.operation]}: {body}; padding holds {pads}."
-
-
-OPERATION_WORDS = {"max_pool": "Max pooling", "avg_pool": "Average pooling"}
+        parts = [(name, _axis_notes(axis, side)) for name, axis, side in
+                 (("rows", rows, "the bottom"), ("columns", cols, "the right"))]
+        body = "; ".join(f"{name}: {text}" for name, text in parts if text)
+    if not body:
+        return ""
+    if spec.operation == "avg_pool":
+        body += " (never counted in the divisor)"
+    return body[0].upper() + body[1:] + "."
 
 
 def framework_refusal(conv_plan) -> str:
@@ -656,7 +653,7 @@ def kernel_grid(conv_plan, weights: np.ndarray, out_channel: int = 0, in_channel
             title += f", groups {groups}" + (" — depthwise" if groups == c else "")
         title += f"\nshown: {index}"
     if transposed:
-        title += "\nshown flipped, as the direct view applies it"
+        title += ", flipped as applied" if "\n" in title else " flipped, as applied"
     if bias is not None:
         title += f"  ·  bias {format_value(bias)}"
     values = np.asarray(weights)
@@ -740,34 +737,49 @@ def selection(conv_plan, target, pinned: bool = True) -> Selection:
 def _selection_text(picked: Selection, conv_plan) -> str:
     row, col = picked.cell
     total = picked.multiplications
-    channels, outputs = conv_plan.spec.in_channels, conv_plan.spec.out_channels
+    spec = conv_plan.spec
+    channels = spec.in_channels // spec.groups if not spec.is_pooling else 1
+    outputs = spec.out_channels // spec.groups if not spec.is_pooling else 1
+    pooling = spec.is_pooling
+    zero_words = "inserted zeros or padding" if spec.operation == "conv_transpose" else "zero padding"
+    if pooling:
+        zero_words = "padding"
     if picked.kind == "output":
         zeros = total - int(picked.counts("input").sum())
-        text = (f"output ({row}, {col}) sums {_plural(total, 'product')}: its window reads padded rows "
-                f"{ranges_text(picked.axes_of('padded')[0].tolist())}, columns "
-                f"{ranges_text(picked.axes_of('padded')[1].tolist())}")
-        text += f"; {zeros} of them read zero padding" if zeros else ""
+        rows, cols = (ranges_text(axis.tolist()) for axis in picked.axes_of("padded"))
+        if pooling:
+            kind = "largest" if spec.operation == "max_pool" else "average"
+            text = f"output ({row}, {col}) is the {kind} of {_plural(total, 'tap')}: padded rows {rows}, columns {cols}"
+            return text + (f"; {zeros} of them on padding" if zeros else "")
+        text = f"output ({row}, {col}) sums {_plural(total, 'product')}: its window reads padded rows {rows}, columns {cols}"
+        text += f"; {zeros} of them read {zero_words}" if zeros else ""
         if channels > 1:
             text += f" — in each of {channels} input channels: {_plural(channels * total, 'product')} in all"
         return text
     if picked.kind == "weight":
         cells = picked.cell_count("input")
         zeros = total - int(picked.counts("input").sum())
+        if pooling:
+            text = (f"window tap ({row}, {col}) reads {_plural(total, 'cell')}, one per output cell: "
+                    f"{_plural(cells, 'distinct input cell')}")
+            return text + (f", and padding {_times(zeros)}" if zeros else "")
         text = (f"weight ({row}, {col}) multiplies {_plural(total, 'input value')}, one per output "
                 f"cell: {_plural(cells, 'distinct input cell')}")
-        text += f", and zero padding {_times(zeros)}" if zeros else ""
+        text += f", and {zero_words} {_times(zeros)}" if zeros else ""
         if channels > 1 or outputs > 1:
-            text += " — the same cells for every slice w[k, c], each in its own input channel c"
+            text += " — the same cells for every slice of the weights, each in its own input channel"
         return text
     readers = picked.cell_count("output")
     if not total:
         return f"input ({row}, {col}) is read by no window"
     copies = len(picked.copy_cells) - 1
+    if pooling:
+        return f"input ({row}, {col}) is in {_plural(readers, 'window')}"
     text = f"input ({row}, {col}) is read {_times(total)} by {_plural(readers, 'output')}"
     if copies:
         text += f" (itself and {copies} padding {'copy' if copies == 1 else 'copies'})"
     if outputs > 1:
-        text += f" of each output channel: {_times(total * outputs)} over all {outputs}"
+        text += f" of each output channel it feeds: {_times(total * outputs)} over all {outputs}"
     return text
 
 
