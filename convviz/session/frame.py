@@ -502,6 +502,10 @@ class Frame:
     def step_label(self) -> str:
         return f"step {self.step + 1} / {self.steps}"
 
+    @property
+    def shape_text(self) -> str:
+        return self.output.shape_text
+
 
 def input_grid(conv_plan, padded: np.ndarray, pictorial: bool, channel: int = 0) -> InputGrid:
     """The padded grid of input channel `channel` (its values `padded`)."""
