@@ -18,6 +18,8 @@ from .theme import NORMAL, Theme
 UNREAD_HATCH = "#c92a2a"
 SELECTION_COLOUR = "#1c7ed6"
 INSERTED_TEXT = "#9c6d00"
+DOTS_MIN_PIXELS = 14
+"""Cell size (screen pixels) from which the inserted zeros are dotted; smaller, only tinted."""
 WINNER_COLOUR = "#009E73"
 """Okabe–Ito bluish green: max pooling's winning cell."""
 EMPTY = (255, 255, 255, 255)
@@ -61,9 +63,6 @@ MAX_CHANNEL_TABS = 64
 
 MAX_MERGED_UNREAD = 32
 """Unread rows and columns up to which their hatching is merged into one outline."""
-MAX_DOTTED_LINES = 128
-"""Inserted rows and columns dotted at once: those in view, while at most this many are (Qt fills
-a path of n overlapping rectangles in time growing as n²: 400 a side took half a second a repaint)."""
 SHOWN_TERMS = 1024
 """The labels list a step's products up to this many (a 32×32 kernel on one channel), past it
 one sum per channel: laying out the 3,721 products of a 61×61 kernel took Qt about 0.3 s a step."""
@@ -238,8 +237,10 @@ class AnimationPanel(QtWidgets.QWidget):
         self.inserted_marks = QtWidgets.QGraphicsPathItem(self.grid.overlay_layer)
         self.inserted_marks.setBrush(QtGui.QBrush(QtGui.QColor(INSERTED_TEXT), QtCore.Qt.BrushStyle.Dense6Pattern))
         self.inserted_marks.setPen(QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
+        self.inserted_marks.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         """Dots over the inserted zeros: a mark that does not rely on their colour."""
-        self.grid.view.sigRangeChanged.connect(self._place_inserted)
+        self.grid.view.sigRangeChanged.connect(self._update_inserted_visibility)
+        self.grid.view.sigResized.connect(self._update_inserted_visibility)
         self.picked = Highlight(self.grid, SELECTION_COLOUR, z=2)
         """Padded cells the selection reads (with how often, for a picked input cell)."""
         self.copies = Highlight(self.grid, SELECTION_COLOUR, width=2.0, dashed=True, z=2)
@@ -377,26 +378,21 @@ class AnimationPanel(QtWidgets.QWidget):
 
     def _draw_inserted(self, picture) -> None:
         """Dot the rows and columns of zeros a transposed convolution's stride inserts, across the input."""
-        self._inserted_picture = picture
-        self._place_inserted()
-
-    def _place_inserted(self, *_) -> None:
-        """The dots of the inserted rows and columns in view, while at most MAX_DOTTED_LINES are."""
-        picture, path = getattr(self, "_inserted_picture", None), QtGui.QPainterPath()
-        if picture is not None:
-            top, left, height, width = picture.input_rect
-            (x0, x1), (y0, y1) = self.grid.view.viewRange()
-            rows, cols = (np.asarray(lines, dtype=np.int64) for lines in picture.inserted_lines)
-            rows, cols = rows[(rows >= y0 - 1) & (rows <= y1)], cols[(cols >= x0 - 1) & (cols <= x1)]
-            if len(rows) + len(cols) <= MAX_DOTTED_LINES:
-                across = max(float(left), np.floor(x0)), min(float(left + width), np.ceil(x1))
-                down = max(float(top), np.floor(y0)), min(float(top + height), np.ceil(y1))
-                for row in rows.tolist():
-                    path.addRect(QtCore.QRectF(across[0], float(row), across[1] - across[0], 1))
-                for col in cols.tolist():
-                    path.addRect(QtCore.QRectF(float(col), down[0], 1, down[1] - down[0]))
-                path.setFillRule(QtCore.Qt.FillRule.WindingFill)
+        top, left, height, width = picture.input_rect
+        rows, cols = picture.inserted_lines
+        path = QtGui.QPainterPath()
+        for row in rows:
+            path.addRect(QtCore.QRectF(left, float(row), width, 1))
+        for col in cols:
+            path.addRect(QtCore.QRectF(float(col), top, 1, height))
+        path.setFillRule(QtCore.Qt.FillRule.WindingFill)
         self.inserted_marks.setPath(path)
+        self._update_inserted_visibility()
+
+    def _update_inserted_visibility(self, *args) -> None:
+        """The dots only where cells are big enough to show them (painting them over a fitted
+        1000-cell grid took a quarter of a second a frame)."""
+        self.inserted_marks.setVisible(self.grid.cell_pixels() >= DOTS_MIN_PIXELS)
 
     def _draw_unread(self, picture) -> None:
         """Hatch the input rows and columns no window reads, on the input itself."""
