@@ -123,14 +123,16 @@ CLAIMS = {
         and plan(c.replace(input_shape=[1, 1, 7, 7])).pads == (1, 1, 1, 1) else "7×7 differs",
     ],
     "12-transposed-checkerboard": lambda s, c: [
+        *(lambda c: [
+            f"Kernel {c.kernel_size[0]} at stride {c.stride[0]} without output padding (also {out(c)}) overlaps "
+            f"evenly: every cell away from the border is written by {interior_overlap(c)} input cells"
+        ])(s.spec.replace(kernel_size=4, output_padding=0)),
         f"each of the {s.spec.input_size[0] * s.spec.input_size[1]} input cells (one step each)",
         f"window moving {s.spec.stride[0]} cells per input cell",
         f"The output is {plan(s.spec).rows.formula()} per axis: {out(s.spec)}, twice the input",
         f"because {s.spec.kernel_size[0]} is not a multiple of {s.spec.stride[0]}: an output cell is written by "
         f"{overlaps(s.spec)} input cells",
         f"The pinned y[3,3] is the sum of {scatter_plan(plan(s.spec)).overlap[3, 3]} of them",
-        f"kernel {c.kernel_size[0]} at stride {c.stride[0]} (also {out(c)}) overlaps evenly: every cell away from "
-        f"the border is written by {interior_overlap(c)} input cells",
         f"with {s.spec.stride[0] - 1} zero inserted between cells, padded by {plan(s.spec).pads[0]} at the top and "
         f"left and {plan(s.spec).pads[1]} at the bottom and right",
     ],
@@ -198,8 +200,7 @@ def test_the_checkerboard_lesson_scatters_ones_so_an_even_input_gives_the_overla
     even = scatter.partial_output(scatter.contributions(np.full((1, 4, 4), 2.0), session.kernels), scatter.steps)
     np.testing.assert_array_equal(even, 2 * scatter.overlap)  # the checkerboard on an even input
     assert len(np.unique(scatter.overlap)) > 1
-    compare = scene.compare_session()
-    assert compare.scatter_shown and compare.steps == 16
+    assert scene.compare is None
 
 
 def test_the_depthwise_lesson_feeds_each_output_from_its_own_channel():
