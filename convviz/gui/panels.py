@@ -21,6 +21,8 @@ INSERTED = (255, 236, 179, 255)
 """Zeros a transposed convolution's stride inserts between input cells: pale amber, apart from the
 grey border padding and from the input's blues."""
 INSERTED_TEXT = "#9c6d00"
+DOTS_MIN_PIXELS = 14
+"""Cell size (screen pixels) from which the inserted zeros are dotted; smaller, only tinted."""
 WINNER_COLOUR = "#009E73"
 """Okabe–Ito bluish green: max pooling's winning cell."""
 EMPTY = (255, 255, 255, 255)
@@ -226,7 +228,10 @@ class AnimationPanel(QtWidgets.QWidget):
         self.inserted_marks = QtWidgets.QGraphicsPathItem(self.grid.overlay_layer)
         self.inserted_marks.setBrush(QtGui.QBrush(QtGui.QColor(INSERTED_TEXT), QtCore.Qt.BrushStyle.Dense6Pattern))
         self.inserted_marks.setPen(QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
+        self.inserted_marks.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         """Dots over the inserted zeros: a mark that does not rely on their colour."""
+        self.grid.view.sigRangeChanged.connect(self._update_inserted_visibility)
+        self.grid.view.sigResized.connect(self._update_inserted_visibility)
         self.picked = Highlight(self.grid, SELECTION_COLOUR, z=2)
         """Padded cells the selection reads (with how often, for a picked input cell)."""
         self.copies = Highlight(self.grid, SELECTION_COLOUR, width=2.0, dashed=True, z=2)
@@ -381,6 +386,12 @@ class AnimationPanel(QtWidgets.QWidget):
             path.addRect(QtCore.QRectF(float(col), top, 1, height))
         path.setFillRule(QtCore.Qt.FillRule.WindingFill)
         self.inserted_marks.setPath(path)
+        self._update_inserted_visibility()
+
+    def _update_inserted_visibility(self, *args) -> None:
+        """The dots only where cells are big enough to show them (painting them over a fitted
+        1000-cell grid took a quarter of a second a frame)."""
+        self.inserted_marks.setVisible(self.grid.cell_pixels() >= DOTS_MIN_PIXELS)
 
     def _draw_unread(self, picture) -> None:
         """Hatch the input rows and columns no window reads, on the input itself."""
