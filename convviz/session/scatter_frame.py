@@ -198,7 +198,7 @@ def scatter_frame(grids: ScatterGrids, step: int, selection: Selection | None = 
     partial = scatter.partial_output(grids.contributions, done)
     if done == scatter.steps and grids.bias is not None:
         partial = partial + grids.bias
-    written = scatter.partial_output(np.ones_like(grids.contributions), done).round().astype(np.int64)
+    written = scatter.written(done)
     cell = scatter.step_cell(step)
     terms = scatter.step_terms(grids.inputs, grids.kernels, step, grids.channels)
     text, inputs, weights, outputs = "", None, None, None
