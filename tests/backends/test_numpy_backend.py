@@ -46,6 +46,9 @@ BACKENDS = {
     "default": NumpyBackend(),
     "tiny blocks": NumpyBackend(scratch_budget=64, block_bytes=64),
     "small blocks": NumpyBackend(block_bytes=2000),
+    # copies and adds split over threads even for tiny arrays (numpy_threads)
+    "3 threads": NumpyBackend(threads=3, min_piece_bytes=1),
+    "2 threads, small blocks": NumpyBackend(block_bytes=2000, threads=2, min_piece_bytes=1),
 }
 
 
