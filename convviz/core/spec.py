@@ -195,6 +195,14 @@ def _geometry_problem(axes: tuple[Axis, Axis]) -> str | None:
     return f"padded input {padded} is smaller than the {'dilated ' if dilated else ''}kernel {kernel_text}"
 
 
+
+def _check_least(labelled_values, least: int = 1) -> None:
+    """Refuse the first (label, value) under `least`, in the words the user typed it with."""
+    for label, value in labelled_values:
+        if value < least:
+            rule = f"be at least {least}" if least else "not be negative"
+            raise ConvSpecError(f"{label} must {rule} (got {value})")
+
 @dataclass(frozen=True)
 class ConvSpec:
     """A 2-D convolution as the user describes it (cross-correlation, NCHW).
@@ -230,41 +238,29 @@ class ConvSpec:
             )
         names = ("batch", "input channels", "input height", "input width")
         shape = tuple(_whole(value, name) for value, name in zip(shape, names))
-        for value, name in zip(shape, names):
-            if value < 1:
-                raise ConvSpecError(f"{name} must be at least 1 (got {value})")
+        _check_least(zip(names, shape))
         operation = _operation(self.operation)
         pooling = operation in POOLING
         if self.out_channels is None:
             out_channels = shape[1] if pooling else 1
         else:
             out_channels = _whole(self.out_channels, "output channels")
-        if out_channels < 1:
-            raise ConvSpecError(f"output channels must be at least 1 (got {out_channels})")
+        _check_least([("output channels", out_channels)])
         kernel = _pair(self.kernel_size, "kernel size")
-        for axis, value in zip(AXIS_NAMES, kernel):
-            if value < 1:
-                raise ConvSpecError(f"kernel {axis} must be at least 1 (got {value})")
+        _check_least((f"kernel {axis}", value) for axis, value in zip(AXIS_NAMES, kernel))
         stride = _pair(self.stride, "stride") if self.stride is not None else (kernel if pooling else (1, 1))
-        for axis, value in zip(AXIS_NAMES, stride):
-            if value < 1:
-                raise ConvSpecError(f"stride ({axis}) must be at least 1 (got {value})")
+        _check_least((f"stride ({axis})", value) for axis, value in zip(AXIS_NAMES, stride))
         dilation = _pair(self.dilation, "dilation")
-        for axis, value in zip(AXIS_NAMES, dilation):
-            if value < 1:
-                raise ConvSpecError(f"dilation ({axis}) must be at least 1 (got {value})")
+        _check_least((f"dilation ({axis})", value) for axis, value in zip(AXIS_NAMES, dilation))
         mode = self.padding_mode
         if not isinstance(mode, str) or mode.strip().lower() not in PADDING_MODES:
             raise ConvSpecError(
                 f"padding mode {mode!r} is not one of {', '.join(PADDING_MODES)}"
             )
         groups = _whole(self.groups, "groups")
-        if groups < 1:
-            raise ConvSpecError(f"groups must be at least 1 (got {groups})")
+        _check_least([("groups", groups)])
         output_padding = _pair(self.output_padding, "output padding")
-        for axis, value in zip(AXIS_NAMES, output_padding):
-            if value < 0:
-                raise ConvSpecError(f"output padding ({axis}) must not be negative (got {value})")
+        _check_least(((f"output padding ({axis})", value) for axis, value in zip(AXIS_NAMES, output_padding)), 0)
         object.__setattr__(self, "operation", operation)
         object.__setattr__(self, "groups", groups)
         object.__setattr__(self, "output_padding", output_padding)

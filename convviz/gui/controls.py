@@ -10,8 +10,10 @@ from __future__ import annotations
 from PyQt6 import QtCore, QtWidgets
 
 from ..core import PADDING_MODES, ConvSpecError
+from ..core.spec import OPERATION_NAMES
 from ..session import DATA, ERROR, SPEC
 from ..session.patterns import INPUT_PATTERNS, KERNEL_PRESETS, format_value
+from ..session.session import TRANSPOSED_VIEW, TRANSPOSED_VIEWS
 
 PADDING_CHOICES = ("valid", "same", "full", "custom")
 MAX_WEIGHT_TABLE = 9
@@ -53,6 +55,37 @@ class Controls(QtWidgets.QWidget):
             "QLabel { color: #a61e1e; background: #fff0f0; border: 1px solid #e03131; padding: 4px; }")
         self.error_label.setVisible(False)
 
+        self.operation = QtWidgets.QComboBox()
+        self.operation.setObjectName("operation")
+        for operation, name in OPERATION_NAMES.items():
+            self.operation.addItem(name, operation)
+        self.operation.setToolTip("what slides over the input: a kernel (convolution), a kernel scattered "
+                                  "(transposed convolution) or a window without weights (pooling)")
+        self.groups = _spin(1, 4096, "groups g: output channel k sums only the C/g input channels of its "
+                                     "group; g = C is depthwise")
+        self.groups.setObjectName("groups")
+        self.output_padding_h = _spin(0, 63, "output padding (height): rows added at the bottom of a transposed "
+                                             "convolution's output; smaller than the stride or the dilation")
+        self.output_padding_w = _spin(0, 63, "output padding (width): columns added at the right")
+        self.ceil_mode = QtWidgets.QCheckBox("ceil mode")
+        self.ceil_mode.setObjectName("ceil_mode")
+        self.ceil_mode.setToolTip("round the output size up: a last window that overhangs the input is kept "
+                                  "when it starts inside the input or the left padding (as PyTorch)")
+        self.count_include_pad = QtWidgets.QCheckBox("count padding in the divisor")
+        self.count_include_pad.setObjectName("count_include_pad")
+        self.count_include_pad.setToolTip("count_include_pad: average pooling divides by the taps on the input and "
+                                          "its padding (on) or on the input only (off); the ceil-mode overhang "
+                                          "never counts")
+        self.transposed_view = QtWidgets.QComboBox()
+        self.transposed_view.setObjectName("transposed_view")
+        for view in TRANSPOSED_VIEWS:
+            self.transposed_view.addItem(view, view)
+        scatter = self.transposed_view.model().item(self.transposed_view.findData("scatter"))
+        scatter.setEnabled(False)
+        scatter.setToolTip("not drawn yet")
+        self.transposed_view.setToolTip("direct: the convolution over the input with stride−1 zeros inserted "
+                                        "and d(k−1)−p padding · scatter: each input cell adds its weighted "
+                                        "kernel to the output")
         self.input_h, self.input_w = _spin(1, 4096, "input height"), _spin(1, 4096, "input width")
         self.channels = _spin(1, 4096, "input channels C: every output cell sums over them (tabs above the input)")
         self.out_channels = _spin(1, 4096, "output channels K: weights K×C×kh×kw (choose one above the output)")
@@ -87,6 +120,8 @@ class Controls(QtWidgets.QWidget):
 
         form = QtWidgets.QFormLayout()
         form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Operation", self.operation)
+        form.addRow("Drawn as", self.transposed_view)
         form.addRow("Input H × W", _pair_row(self.input_h, self.input_w))
         form.addRow("Kernel H × W", _pair_row(self.kernel_h, self.kernel_w))
         form.addRow("Stride", _pair_row(self.stride_h, self.stride_w))
@@ -100,7 +135,12 @@ class Controls(QtWidgets.QWidget):
             sides_layout.addWidget(box, index // 2, 2 * (index % 2) + 1)
         form.addRow("", sides)
         form.addRow("Padding mode", self.mode)
+        self.output_padding_row = _pair_row(self.output_padding_h, self.output_padding_w)
+        form.addRow("Output pad", self.output_padding_row)
+        form.addRow("", self.ceil_mode)
+        form.addRow("", self.count_include_pad)
         form.addRow("Channels", _pair_row(self.channels, self.out_channels, "→"))
+        form.addRow("Groups", self.groups)
         form.addRow("Kernel", self.preset)
         form.addRow(self.weights)
         form.addRow("Bias", self.bias)
@@ -115,6 +155,7 @@ class Controls(QtWidgets.QWidget):
         profiling_form = QtWidgets.QFormLayout(profiling)
         profiling_form.addRow("Batch", self.batch)
 
+        self.form = form
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.error_label)
         layout.addLayout(form)
@@ -122,8 +163,13 @@ class Controls(QtWidgets.QWidget):
         layout.addStretch(1)
 
         for box in (self.input_h, self.input_w, self.channels, self.out_channels, self.batch, self.kernel_h,
-                    self.kernel_w, self.stride_h, self.stride_w, self.dilation_h, self.dilation_w, *self.pad_sides):
+                    self.kernel_w, self.stride_h, self.stride_w, self.dilation_h, self.dilation_w, *self.pad_sides,
+                    self.groups, self.output_padding_h, self.output_padding_w):
             box.valueChanged.connect(self._spec_edited)
+        self.operation.currentIndexChanged.connect(self._spec_edited)
+        self.ceil_mode.toggled.connect(self._spec_edited)
+        self.count_include_pad.toggled.connect(self._spec_edited)
+        self.transposed_view.currentIndexChanged.connect(self._view_chosen)
         self.padding.currentTextChanged.connect(self._spec_edited)
         self.mode.currentTextChanged.connect(self._spec_edited)
         self.preset.currentTextChanged.connect(self._preset_chosen)
@@ -149,7 +195,7 @@ class Controls(QtWidgets.QWidget):
 
     # session → widgets ---------------------------------------------------------------------------
     def on_change(self, changes) -> None:
-        if SPEC in changes or DATA in changes:
+        if SPEC in changes or DATA in changes or TRANSPOSED_VIEW in changes:
             self.sync()
         if ERROR in changes:
             self.show_error(self.session.error)
@@ -171,15 +217,20 @@ class Controls(QtWidgets.QWidget):
                      (self.dilation_h, spec.dilation[0]), (self.dilation_w, spec.dilation[1]))
             for box, value in pairs:
                 box.setValue(value)
+            self.operation.setCurrentIndex(max(0, self.operation.findData(spec.operation)))
+            self.groups.setValue(spec.groups)
+            self.output_padding_h.setValue(spec.output_padding[0])
+            self.output_padding_w.setValue(spec.output_padding[1])
+            self.ceil_mode.setChecked(spec.ceil_mode)
+            self.count_include_pad.setChecked(spec.count_include_pad)
+            self.transposed_view.setCurrentIndex(max(0, self.transposed_view.findData(session.transposed_view)))
+            self._show_operation_fields(spec.operation)
             if isinstance(spec.padding, str):
                 self.padding.setCurrentText(spec.padding)
             else:
                 self.padding.setCurrentText("custom")
-                for box, value in zip(self.pad_sides, session.plan.pads):
-                    box.setValue(value)
-            if isinstance(spec.padding, str):
-                for box, value in zip(self.pad_sides, session.plan.pads):
-                    box.setValue(value)
+            for box, value in zip(self.pad_sides, self._user_pads(spec, session.plan)):
+                box.setValue(value)
             for box in self.pad_sides:
                 box.setEnabled(self.padding.currentText() == "custom")
             self.mode.setCurrentText(spec.padding_mode)
@@ -192,7 +243,33 @@ class Controls(QtWidgets.QWidget):
         finally:
             self._syncing = False
 
+    @staticmethod
+    def _user_pads(spec, conv_plan) -> tuple[int, int, int, int]:
+        """(top, bottom, left, right) as the user gives them: a transposed convolution's padding
+        is its crop, not the direct view's padded border; pooling's leaves out the ceil-mode overhang."""
+        if spec.operation == "conv":
+            return conv_plan.pads
+        rows, cols = conv_plan.axes
+        return rows.padding, rows.padding, cols.padding, cols.padding
+
+    def _show_operation_fields(self, operation: str) -> None:
+        """Only the fields that apply to `operation`."""
+        pooling = operation in ("max_pool", "avg_pool")
+        shown = {self.transposed_view: operation == "conv_transpose",
+                 self.output_padding_row: operation == "conv_transpose",
+                 self.ceil_mode: pooling, self.count_include_pad: operation == "avg_pool",
+                 self.groups: not pooling, self.mode: operation == "conv",
+                 self.preset: not pooling, self.bias: not pooling}
+        for widget, visible in shown.items():
+            self.form.setRowVisible(widget, visible)
+        self.out_channels.setEnabled(not pooling)
+        if pooling:
+            self.weights.setVisible(False)
+
     def _show_weights(self) -> None:
+        if self.session.spec.is_pooling:
+            self.weights.setVisible(False)
+            return
         weights = self.session.weights
         rows, cols = weights.shape
         fits = rows <= MAX_WEIGHT_TABLE and cols <= MAX_WEIGHT_TABLE
@@ -230,14 +307,42 @@ class Controls(QtWidgets.QWidget):
             "dilation": [self.dilation_h.value(), self.dilation_w.value()],
             "padding": padding,
             "padding_mode": self.mode.currentText(),
+            **self._operation_values(),
         }
+
+    def _operation_values(self) -> dict:
+        """The operation's fields; those that do not apply to it at their defaults (hidden)."""
+        operation = self.operation.currentData()
+        pooling = operation in ("max_pool", "avg_pool")
+        values = {"operation": operation}
+        if operation != "conv":
+            values["padding_mode"] = "zeros"
+        if pooling:
+            values["out_channels"] = self.channels.value()
+            values["ceil_mode"] = self.ceil_mode.isChecked()
+        else:
+            values["groups"] = self.groups.value()
+        if operation == "conv_transpose":
+            values["output_padding"] = [self.output_padding_h.value(), self.output_padding_w.value()]
+        if operation == "avg_pool":
+            values["count_include_pad"] = self.count_include_pad.isChecked()
+        return values
 
     def _spec_edited(self, *args) -> None:
         if self._syncing:
             return
         for box in self.pad_sides:
             box.setEnabled(self.padding.currentText() == "custom")
+        self._show_operation_fields(self.operation.currentData())
         self.session.set_spec_dict(self.spec_values())
+
+    def _view_chosen(self, index: int) -> None:
+        if self._syncing:
+            return
+        try:
+            self.session.set_transposed_view(self.transposed_view.itemData(index))
+        except ConvSpecError as error:
+            self.show_error(str(error))
 
     def _preset_chosen(self, name: str) -> None:
         if self._syncing or name == "custom":

@@ -231,7 +231,7 @@ class CellGrid(pg.GraphicsLayoutWidget):
         item.setFont(self._font)
         item.setBrush(QtGui.QBrush(QtGui.QColor(color)))
         bounds = item.boundingRect()
-        scale = min(0.42 / bounds.height() * (0.8 if sub else 1.0), 0.86 / max(bounds.width(), 1.0))
+        scale = min(0.42 / max(bounds.height(), 1.0) * (0.8 if sub else 1.0), 0.86 / max(bounds.width(), 1.0))
         item.setScale(scale)
         centre_y = row + (0.36 if sub else 0.5)
         item.setPos(col + 0.5 - bounds.width() * scale / 2, centre_y - bounds.height() * scale / 2)

@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from ..session import DATA, SELECTION, SPEC, STEP
+from ..session import COVERAGE, DATA, SELECTION, SPEC, STEP
 from ..session.patterns import format_value
 from .grid import CellGrid, colour_cells
 from .highlight import Highlight
@@ -17,6 +17,12 @@ from .theme import NORMAL, Theme
 UNREAD_HATCH = "#c92a2a"
 SELECTION_COLOUR = "#1c7ed6"
 ZERO_PAD = (226, 226, 226, 255)
+INSERTED = (255, 236, 179, 255)
+"""Zeros a transposed convolution's stride inserts between input cells: pale amber, apart from the
+grey border padding and from the input's blues."""
+INSERTED_TEXT = "#9c6d00"
+WINNER_COLOUR = "#009E73"
+"""Okabe–Ito bluish green: max pooling's winning cell."""
 EMPTY = (255, 255, 255, 255)
 
 
@@ -88,7 +94,9 @@ class ChannelChooser(QtWidgets.QWidget):
         self.spin.valueChanged.connect(self._picked)
         self.setVisible(False)
 
-    def show_channels(self, count: int, current: int) -> None:
+    def show_channels(self, count: int, current: int, groups=(), colours=()) -> None:
+        """`count` channels, `current` chosen; with `groups` (each channel's group), each tab gets
+        its group's colour from `colours` and the count says the chosen one's group."""
         for widget in (self.tabs, self.spin):
             widget.blockSignals(True)
         tabbed = count <= MAX_CHANNEL_TABS
@@ -97,13 +105,19 @@ class ChannelChooser(QtWidgets.QWidget):
                 self.tabs.removeTab(0)
             for index in range(count):
                 self.tabs.addTab(f"{self.name}={index}")
+        if tabbed:
+            for index in range(count):
+                colour = colours[groups[index] % len(colours)] if len(groups) == count and colours else None
+                self.tabs.setTabIcon(index, _swatch(colour) if colour else QtGui.QIcon())
+                self.tabs.setTabToolTip(index, f"group {groups[index]}" if colour else "")
         self.tabs.setVisible(tabbed)
         self.spin.setVisible(not tabbed)
         self.spin.setRange(0, max(count - 1, 0))
         self.spin.setValue(current)
         if tabbed:
             self.tabs.setCurrentIndex(current)
-        self.count_label.setText(f"of {count}")
+        group = f" · group {groups[current]}" if len(groups) == count and count else ""
+        self.count_label.setText(f"of {count}{group}")
         self.count_label.setVisible(not tabbed)
         for widget in (self.tabs, self.spin):
             widget.blockSignals(False)
@@ -112,6 +126,13 @@ class ChannelChooser(QtWidgets.QWidget):
     def _picked(self, index: int) -> None:
         if index >= 0:
             self.chosen.emit(int(index))
+
+
+def _swatch(colour: str, side: int = 10) -> QtGui.QIcon:
+    """A small square of `colour`: a group's mark on a channel tab."""
+    pixmap = QtGui.QPixmap(side, side)
+    pixmap.fill(QtGui.QColor(colour))
+    return QtGui.QIcon(pixmap)
 
 
 def _remove(items) -> None:
@@ -145,6 +166,11 @@ class AnimationPanel(QtWidgets.QWidget):
         words_layout.setContentsMargins(0, 0, 0, 0)
         words_layout.addWidget(self.selection_text)  # what the pointer is on comes first
         words_layout.addWidget(self.arithmetic)
+        self.notes = _label(size=10)
+        self.notes.setObjectName("grid_notes")
+        self.notes.setStyleSheet("color: #555")
+        self.notes.setVisible(False)
+        words_layout.addWidget(self.notes)
         words_layout.addStretch(1)
         self.arithmetic_scroll = QtWidgets.QScrollArea()
         self.arithmetic_scroll.setWidget(words)
@@ -185,6 +211,9 @@ class AnimationPanel(QtWidgets.QWidget):
         layout.addLayout(bottom)
         self.input_border = self.grid.add_rect(NORMAL.input_border, 3.0)
         self.window_rect = self.grid.add_rect(NORMAL.window_colour, 3.5)
+        self.winner = self.grid.add_rect(WINNER_COLOUR, 4.0)
+        """Max pooling: the cell the step's window passes on."""
+        self.winner.setVisible(False)
         self.taps = pg.ItemGroup()
         self.taps.setParentItem(self.grid.overlay_layer)
         self._tap_items: list = []
@@ -232,12 +261,13 @@ class AnimationPanel(QtWidgets.QWidget):
     def draw(self, frame, changes) -> None:
         if SPEC in changes or DATA in changes:
             self._draw_grid(frame.input)
-            self.channels.show_channels(frame.in_channels, frame.in_channel)
+            self.channels.show_channels(frame.in_channels, frame.in_channel, frame.in_groups,
+                                        self.theme.series_colours)
         if changes & {SPEC, DATA, STEP}:
             self._draw_step(frame)
         if changes & {SPEC, DATA, SELECTION}:
-            self._draw_selection(frame.selection, frame.selection_terms,
-                                 None if frame.kernel is None else frame.kernel.values)
+            weighted = frame.kernel is not None and frame.kernel.weighted
+            self._draw_selection(frame.selection, frame.selection_terms, frame.kernel.values if weighted else None)
         self.kernel.draw(frame, changes)
 
     def _draw_selection(self, picked, terms=None, weights=None) -> None:
@@ -270,18 +300,22 @@ class AnimationPanel(QtWidgets.QWidget):
     def _draw_grid(self, picture) -> None:
         padded, mask, mode = picture.values, picture.padding, picture.mode
         theme = self.theme
+        shades = np.where(np.isinf(padded), np.nan, padded)  # max pooling's −∞ padding takes no colour
         if picture.pictorial:
-            rgba, dark = colour_cells(padded, theme.picture_map, lightness=0.9)  # a picture looks like one in grey
+            rgba, dark = colour_cells(shades, theme.picture_map, lightness=0.9)  # a picture looks like one in grey
         else:
-            rgba, dark = colour_cells(padded, theme.input_map, lightness=0.6)
+            rgba, dark = colour_cells(shades, theme.input_map, lightness=0.6)
         rgba[mask] = (0.55 * rgba[mask] + 0.45 * np.array([190, 170, 250, 255])).astype(np.uint8)
         if mode == "zeros":
             rgba[mask] = ZERO_PAD
+        inserted = picture.inserted if picture.inserted is not None else np.zeros_like(mask)
+        rgba[inserted] = INSERTED
 
         pad_text_colour = "#8a8a8a" if mode == "zeros" else "#4c2a9e"
 
         def texts(rows, cols):
             colours = np.where(mask[rows, cols], pad_text_colour, np.where(dark[rows, cols], "#111", "#fff"))
+            colours = np.where(inserted[rows, cols], INSERTED_TEXT, colours)
             return picture.cell_texts(rows, cols), colours.tolist(), picture.copy_labels(rows, cols)
 
         self.grid.set_cells(rgba, texts)
@@ -306,6 +340,8 @@ class AnimationPanel(QtWidgets.QWidget):
         self.title.setText(picture.title)
         if not picture.has_padding:
             pad_text = ""
+        elif picture.operation == "max_pool":
+            pad_text = "<span style='background:#e2e2e2'>&nbsp;grey&nbsp;</span> padding, −∞ &nbsp; "
         elif mode == "zeros":
             pad_text = "<span style='background:#e2e2e2'>&nbsp;grey&nbsp;</span> zero padding &nbsp; "
         else:
@@ -315,20 +351,29 @@ class AnimationPanel(QtWidgets.QWidget):
         if picture.unread_rows or picture.unread_cols:
             unread_text = (f" &nbsp; <span style='color:{UNREAD_HATCH}'><b>▨ red hatching</b></span>: "
                            f"{picture.unread_text}")
+        if picture.inserted is not None and picture.inserted.any():
+            pad_text += ("<span style='background:#ffecb3'>&nbsp;amber&nbsp;</span> zeros inserted "
+                         "between input cells &nbsp; ")
+        taps = "the window's taps" if picture.operation in ("max_pool", "avg_pool") else "the kernel's taps"
+        winner = (f" &nbsp; <span style='color:{WINNER_COLOUR}'><b>▣ green</b></span>: the window's winner "
+                  "(first largest)" if picture.operation == "max_pool" else "")
+        self.notes.setText(picture.notes)
+        self.notes.setVisible(bool(picture.notes))
         self.legend.setText(
             f"<span style='color:{theme.input_border}'><b>▭ {theme.border_name}</b></span>: the input &nbsp; "
             f"{pad_text}<span style='color:{theme.window_colour}'><b>■ {theme.window_name}</b></span>: "
-            f"the kernel's taps, {picture.kernel_text}{unread_text}"
+            f"{taps}, {picture.kernel_text}{winner}{unread_text}"
         )
 
     def _draw_unread(self, picture) -> None:
         """Hatch the input rows and columns no window reads, on the input itself."""
         top, left, height, width = picture.input_rect
         path = QtGui.QPainterPath()
+        down, across = picture.upsample
         for row in picture.unread_rows:
-            path.addRect(QtCore.QRectF(left, top + row, width, 1))
+            path.addRect(QtCore.QRectF(left, top + row * down, width, 1))
         for col in picture.unread_cols:
-            path.addRect(QtCore.QRectF(left + col, top, 1, height))
+            path.addRect(QtCore.QRectF(left + col * across, top, 1, height))
         path.setFillRule(QtCore.Qt.FillRule.WindingFill)
         # simplified() is far from linear (hundreds of rows and columns took seconds to minutes);
         # with the winding rule crossings fill once anyway, so only few rectangles are merged
@@ -340,6 +385,11 @@ class AnimationPanel(QtWidgets.QWidget):
         self.window_rect.setRect(QtCore.QRectF(left, top, width, height))
         self.taps.setPos(left, top)
         self.arithmetic.setText(frame.arithmetic)
+        winner = getattr(frame.terms, "winner_cell", None)
+        self.winner.setVisible(winner is not None)
+        if winner is not None:
+            row, col = winner
+            self.winner.setRect(QtCore.QRectF(col + 0.12, row + 0.12, 0.76, 0.76))
 
 
 class OutputPanel(QtWidgets.QWidget):
@@ -357,11 +407,16 @@ class OutputPanel(QtWidgets.QWidget):
         self.grid = CellGrid()
         self.channels = ChannelChooser("output channel:", "k")
         self.channels.setToolTip("The output channel shown: its map and its weights w[k]")
+        self.groups_label = _label(size=10)
+        self.groups_label.setObjectName("groups")
+        self.groups_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.groups_label.setVisible(False)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.shape_label)
         layout.addWidget(self.formula_label)
         layout.addWidget(self.channels)
+        layout.addWidget(self.groups_label)
         layout.addWidget(self.grid, 1)
         self.theme = NORMAL
         self.current = self.grid.add_rect(NORMAL.window_colour, 3.5)
@@ -376,7 +431,9 @@ class OutputPanel(QtWidgets.QWidget):
     def draw(self, frame, changes) -> None:
         if SPEC in changes or DATA in changes:
             self._draw_grid(frame)
-            self.channels.show_channels(frame.out_channels, frame.out_channel)
+            self.channels.show_channels(frame.out_channels, frame.out_channel, frame.out_groups,
+                                        self.theme.series_colours)
+            self._draw_groups(frame)
         if changes & {SPEC, DATA, STEP}:
             self._draw_step(frame)
         if changes & {SPEC, SELECTION}:
@@ -386,6 +443,15 @@ class OutputPanel(QtWidgets.QWidget):
             else:
                 self.picked.show(picked.rows.output, picked.cols.output, counts=picked.kind == "input",
                                  outline=picked.kind != "weight")
+
+    def _draw_groups(self, frame) -> None:
+        """Which input channels feed which output channels, the shown one's group marked in its colour."""
+        text = frame.groups_text
+        self.groups_label.setVisible(bool(text))
+        if text:
+            group = frame.out_groups[frame.out_channel]
+            colour, _ = self.theme.series(group)
+            self.groups_label.setText(f"<span style='color:{colour}'>■</span> group {group} · {text}")
 
     def _draw_grid(self, frame) -> None:
         picture = self._picture = frame.output
@@ -441,6 +507,12 @@ class CoveragePanel(QtWidgets.QWidget):
         self.title = _label("Coverage: reads per input cell (click one)", size=12, bold=True)
         self.summary = _label(size=11)
         self.summary.setObjectName("coverage_summary")
+        self.wins = QtWidgets.QCheckBox("wins on this input")
+        self.wins.setObjectName("coverage_wins")
+        self.wins.setToolTip("Max pooling: count the windows each cell wins (is the first largest of) on "
+                             "the current input, instead of the windows that include it")
+        self.wins.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.wins.setVisible(False)
         self.grid = CellGrid()
         self.colour_bar = pg.ColorBarItem(values=(0, 1), colorMap="viridis", interactive=False, width=16)
         self.grid.addItem(self.colour_bar)
@@ -450,7 +522,10 @@ class CoveragePanel(QtWidgets.QWidget):
         self.theme = NORMAL
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.title)
+        header = QtWidgets.QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(self.wins, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(header)
         layout.addWidget(self.summary)
         layout.addWidget(self.grid, 1)
 
@@ -461,8 +536,15 @@ class CoveragePanel(QtWidgets.QWidget):
         self.colour_bar.setColorMap(pg.colormap.get(theme.coverage_map))
 
     def draw(self, frame, changes) -> None:
-        if SPEC in changes:
-            self._draw_grid(frame.coverage)
+        coverage = frame.coverage
+        redraw = SPEC in changes or COVERAGE in changes or (DATA in changes and coverage.kind == "wins")
+        if redraw:
+            self._draw_grid(coverage)
+            self.title.setText(coverage.title)
+            self.wins.blockSignals(True)
+            self.wins.setChecked(coverage.kind == "wins")
+            self.wins.blockSignals(False)
+            self.wins.setVisible(coverage.wins_available)
         if changes & {SPEC, SELECTION}:
             picked = frame.selection
             if picked is None:
@@ -472,8 +554,8 @@ class CoveragePanel(QtWidgets.QWidget):
                 self.picked.show(np.arange(row + 1) == row, np.arange(col + 1) == col, counts=False)
             else:
                 self.picked.show(picked.rows.input, picked.cols.input)
-        if SPEC in changes:
-            self.summary.setText(frame.coverage.summary)
+        if redraw:
+            self.summary.setText(coverage.summary)
 
     def _draw_grid(self, picture) -> None:
         most = max(picture.most, 1)

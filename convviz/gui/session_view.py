@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from PyQt6 import QtCore, QtWidgets
 
-from ..session import DATA, PLAYING, SELECTION, SPEC, SPEED, STEP, SelectionTarget, Session
+from ..session import COVERAGE, DATA, PLAYING, SELECTION, SPEC, SPEED, STEP, SelectionTarget, Session
 from .panels import AnimationPanel, CoveragePanel, OutputPanel
 from .playback import PlaybackBar
 
-EVERYTHING = frozenset({SPEC, DATA, STEP, SELECTION, PLAYING, SPEED})
+EVERYTHING = frozenset({SPEC, DATA, STEP, SELECTION, PLAYING, SPEED, COVERAGE})
 
 
 MIN_PANEL = (190, 180)
@@ -84,13 +84,14 @@ class SessionView(QtWidgets.QWidget):
             self.timer.timeout.connect(session.tick)
             self.output.cell_clicked.connect(self._output_clicked)
             self.coverage.cell_clicked.connect(lambda row, col: self._pin("input", row, col))
-            self.kernel.grid.cell_clicked.connect(lambda row, col: self._pin("weight", row, col))
+            self.kernel.grid.cell_clicked.connect(lambda row, col: self._pin("weight", *self._weight_at(row, col)))
             self.animation.grid.cell_clicked.connect(self._padded_clicked)
             self.animation.channels.chosen.connect(lambda c: session.show_channels(in_channel=c))
             self.output.channels.chosen.connect(lambda k: session.show_channels(out_channel=k))
+            self.coverage.wins.toggled.connect(lambda on: session.set_coverage_view("wins" if on else "reads"))
             self.output.grid.cell_hovered.connect(lambda row, col: self._hover("output", row, col))
             self.coverage.grid.cell_hovered.connect(lambda row, col: self._hover("input", row, col))
-            self.kernel.grid.cell_hovered.connect(lambda row, col: self._hover("weight", row, col))
+            self.kernel.grid.cell_hovered.connect(lambda row, col: self._hover("weight", *self._weight_at(row, col)))
             self.animation.grid.cell_hovered.connect(
                 lambda row, col: self._hover("input", *self._input_cell_at(row, col)))
             session.subscribe(self.on_change)
@@ -148,6 +149,16 @@ class SessionView(QtWidgets.QWidget):
             return -1, -1
         row, col = int(picture.source_rows[padded_row]), int(picture.source_cols[padded_col])
         return (row, col) if row >= 0 and col >= 0 else (-1, -1)
+
+    def _weight_at(self, row: int, col: int) -> tuple[int, int]:
+        """The weight a kernel cell shows (a transposed convolution's kernel is drawn flipped)."""
+        kernel = self._frame.kernel if self._frame is not None else None
+        if kernel is None or row < 0 or col < 0:
+            return row, col
+        height, width = kernel.values.shape
+        if row >= height or col >= width:
+            return -1, -1
+        return kernel.weight_of(row, col)
 
     def _hover(self, kind: str, row: int, col: int) -> None:
         """Point at a cell; applied once the event queue is empty, so a fast pointer costs one

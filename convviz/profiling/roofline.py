@@ -4,11 +4,15 @@ CPU: the best of a few NumPy matmuls of square and convolution-like shapes
 (compute: OpenBLAS reaches its best on the latter here) and of large array
 copies (memory, counting read + write). GPU: the same through CuPy when it is
 installed and a device is present. Nothing here is a datasheet figure; a
-device whose peaks cannot be measured gets no roofline fraction (None).
+device whose peaks cannot be measured gets no roofline fraction (None), and neither does
+one whose peaks were measured while the machine was busy: other work slows the matmul and the
+copy, the peaks come out low and a fraction against them overstates (it reached 140 % here).
+Such peaks are measured again the next time they are asked for on a quiet machine.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -25,6 +29,8 @@ class Peaks:
     gflops: float
     gbps: float
     source: str
+    busy: bool = False
+    """Measured while the machine was busy: too low to judge a kernel against."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -42,7 +48,7 @@ def attainable_gflops(peaks: Peaks, flops: float, bytes_moved: float) -> float:
 
 
 def roofline_fraction(peaks: Peaks | None, gflops: float, flops: float, bytes_moved: float) -> float | None:
-    if peaks is None:
+    if peaks is None or peaks.busy:
         return None
     roof = attainable_gflops(peaks, flops, bytes_moved)
     return gflops / roof if roof > 0 else None
@@ -65,7 +71,7 @@ def measure_cpu_peaks(dtype="float32", threads: int | None = None) -> Peaks:
     dtype = np.dtype(dtype)
     key = ("cpu", dtype.str, threads)
     with _lock:
-        if key not in _cache:
+        if key not in _cache or (_cache[key].busy and busy_load() is None):
             _cache[key] = _measure_cpu(dtype)
         return _cache[key]
 
@@ -78,7 +84,18 @@ def peaks_known(dtype="float32", threads: int | None = None, gpu: bool = False) 
         return key in _cache
 
 
+def busy_load() -> float | None:
+    """The 1-minute load average when it is above the CPU count (the machine is busy), else None."""
+    from .machine import load_average
+    from .stats import busy_load as over_cpus
+
+    loads = load_average()
+    load = loads[0] if loads else None
+    return load if over_cpus(load, os.cpu_count()) else None
+
+
 def _measure_cpu(dtype) -> Peaks:
+    load_before = busy_load()
     rng = np.random.default_rng(0)
     best_gflops = 0.0
     for m, k, n in MATMUL_SHAPES:
@@ -94,8 +111,13 @@ def _measure_cpu(dtype) -> Peaks:
     best_copy = min(_wall(lambda: np.copyto(target, source)) for _ in range(TRIES))
     gbps = 2 * source.nbytes / best_copy / 1e9
     shapes = ", ".join("×".join(map(str, shape)) for shape in MATMUL_SHAPES)
-    return Peaks(best_gflops, gbps, f"measured: best NumPy matmul of {TRIES} tries each at {shapes} "
-                                    f"(M×K×N) and best {COPY_BYTES >> 20} MiB copy (read + write), {dtype.name}")
+    source = (f"measured: best NumPy matmul of {TRIES} tries each at {shapes} (M×K×N) and best "
+              f"{COPY_BYTES >> 20} MiB copy (read + write), {dtype.name}")
+    load = max((value for value in (load_before, busy_load()) if value is not None), default=None)
+    if load is not None:
+        source += (f"; the machine was busy (load {load:.1f} on {os.cpu_count()} CPUs), so these peaks are "
+                   "too low and no roofline % is given")
+    return Peaks(best_gflops, gbps, source, busy=load is not None)
 
 
 def measure_gpu_peaks(dtype="float32") -> Peaks | None:

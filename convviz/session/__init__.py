@@ -3,7 +3,20 @@ patterns and presets it animates, and the files it reads. Nothing here imports Q
 
 from .frame import Frame, StepTerms
 from .selection import SelectionTarget, format_selection, parse_selection
-from .session import DATA, ERROR, PLAYING, SELECTION, SPEC, SPEED, SPEEDS, STEP, Session, check_drawable
+from .session import (
+    COVERAGE,
+    DATA,
+    ERROR,
+    PLAYING,
+    SELECTION,
+    SPEC,
+    SPEED,
+    SPEEDS,
+    STEP,
+    TRANSPOSED_VIEW,
+    Session,
+    check_drawable,
+)
 
-__all__ = ["Frame", "DATA", "ERROR", "PLAYING", "SELECTION", "SPEC", "SPEED", "SPEEDS", "STEP", "Session", "StepTerms", "check_drawable",
+__all__ = ["Frame", "COVERAGE", "TRANSPOSED_VIEW", "DATA", "ERROR", "PLAYING", "SELECTION", "SPEC", "SPEED", "SPEEDS", "STEP", "Session", "StepTerms", "check_drawable",
            "SelectionTarget", "format_selection", "parse_selection"]

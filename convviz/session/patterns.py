@@ -164,8 +164,8 @@ def format_value(value: float) -> str:
     value = float(value)
     if np.isnan(value):
         return "…"  # not computed yet
-    if not np.isfinite(value):
-        return str(value)
+    if np.isinf(value):
+        return "−∞" if value < 0 else "∞"
     if value == int(value) and abs(value) < 10000:
         text = str(int(value))
     elif abs(value) >= 100:

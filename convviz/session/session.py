@@ -19,6 +19,7 @@ import numpy as np
 
 from ..core import ConvSpec, ConvSpecError, plan
 from . import frame as frames
+from .operation import fed_channels, feeding_channels, group_ranges, shown_spec, shown_weight
 from .patterns import INPUT_PATTERNS, KERNEL_PRESETS, input_channels, kernel_slices
 from .selection import SelectionTarget, parse_selection
 
@@ -40,32 +41,29 @@ MIN_SPEED = 0.01
 # what changed, as passed to observers
 SPEC, DATA, STEP, PLAYING, SPEED, ERROR = "spec", "data", "step", "playing", "speed", "error"
 SELECTION = "selection"
+COVERAGE = "coverage"
+COVERAGE_VIEWS = ("reads", "wins")
+"""What the coverage panel counts: reads (windows, for pooling) per input cell, or, for max pooling,
+the windows each cell wins on the current input."""
+TRANSPOSED_VIEW = "transposed_view"
+TRANSPOSED_VIEWS = ("direct", "scatter")
+"""How a transposed convolution is drawn: the direct convolution over the zero-inserted input, or
+each input cell scattering its weighted kernel into the output."""
 
 
-def _shown_output(x, w, summed, backend: str, bias) -> np.ndarray:
+def _shown_output(x, w, shown, backend: str, bias) -> np.ndarray:
     """(Ho, Wo) the shown output channel, by `backend` (NumPy when that one cannot run here)."""
-    from ..backends import convolve
+    from ..backends import forward
 
     try:
-        result = convolve(x, w, summed, backend=backend, bias=bias)
+        result = forward(x, w, shown, backend=backend, bias=bias)
     except RuntimeError:
-        result = convolve(x, w, summed, backend="numpy", bias=bias)
+        result = forward(x, w, shown, backend="numpy", bias=bias)
     return np.asarray(result, dtype=np.float64)[0, 0]
 
 
 def check_drawable(spec: ConvSpec) -> None:
-    """Refuse, in words, a spec whose padded grid is too big to animate cell by cell, or whose
-    operation the animation does not draw yet."""
-    if spec.operation != "conv":
-        raise ConvSpecError(
-            f"the animation draws convolution; {spec.operation} is planned by `python main.py plan` "
-            "and timed by `python main.py bench`"
-        )
-    if spec.groups != 1:
-        raise ConvSpecError(
-            f"the animation draws convolution without groups; groups {spec.groups} is planned by "
-            "`python main.py plan` and timed by `python main.py bench`"
-        )
+    """Refuse, in words, a spec whose padded grid is too big to animate cell by cell."""
     padded = plan(spec).padded_shape
     if max(padded) > MAX_ANIMATION_SIDE:
         raise ConvSpecError(
@@ -114,6 +112,10 @@ class Session:
         """The input channel shown on the input grid (and whose kernel slice the kernel panel shows)."""
         self.out_channel = 0
         """The output channel shown: its output map and its weights w[k]."""
+        self.transposed_view = "direct"
+        """How a transposed convolution is drawn: one of TRANSPOSED_VIEWS."""
+        self.coverage_view = "reads"
+        """What the coverage panel counts: one of COVERAGE_VIEWS ("wins" applies to max pooling)."""
         self._biases: dict[int, float] = {}
         self._custom_weights: dict[tuple[int, int], np.ndarray] = {}
         """Kernel slices the user typed, by (output channel, input channel)."""
@@ -199,6 +201,8 @@ class Session:
     def set_weights(self, weights) -> None:
         """Custom values (kh, kw) of the shown kernel slice w[out_channel, in_channel]; the preset
         becomes "custom"."""
+        if self.spec.is_pooling:
+            raise ConvSpecError("pooling has no weights to edit")
         weights = np.asarray(weights, dtype=np.float64)
         if weights.shape != tuple(self.spec.kernel_size):
             raise ValueError(f"weights are {weights.shape}, the kernel is {self.spec.kernel_size}")
@@ -224,6 +228,10 @@ class Session:
                 raise ConvSpecError(f"{what} channel {value!r} does not exist: there are {count} "
                                     f"(0–{count - 1})" if count > 1 else
                                     f"{what} channel {value!r} does not exist: there is one (0)")
+        if in_channel != self.in_channel and out_channel not in fed_channels(self.spec, in_channel):
+            out_channel = fed_channels(self.spec, in_channel).start
+        elif in_channel not in feeding_channels(self.spec, out_channel):
+            in_channel = feeding_channels(self.spec, out_channel).start
         if (out_channel, in_channel) != (self.out_channel, self.in_channel):
             recompute = out_channel != self.out_channel
             self.out_channel, self.in_channel = int(out_channel), int(in_channel)
@@ -235,11 +243,13 @@ class Session:
 
     @property
     def bias(self) -> float | None:
-        """The shown output channel's bias, or None when none is set."""
-        return self._biases.get(self.out_channel)
+        """The shown output channel's bias, or None when none is set (pooling has none)."""
+        return None if self.spec.is_pooling else self._biases.get(self.out_channel)
 
     def set_bias(self, value: float | None) -> None:
         """Set (or with None remove) the shown output channel's bias."""
+        if value is not None and self.spec.is_pooling:
+            raise ConvSpecError("pooling has no bias")
         if value is None:
             self._biases.pop(self.out_channel, None)
         else:
@@ -264,6 +274,24 @@ class Session:
     def weights(self) -> np.ndarray:
         """(kh, kw) the shown kernel slice w[out_channel, in_channel]."""
         return self.kernels[self.in_channel]
+
+    def set_transposed_view(self, view: str) -> None:
+        """Draw a transposed convolution as "direct" (the convolution over the zero-inserted input)
+        or "scatter" (each input cell adding its weighted kernel to the output)."""
+        if view not in TRANSPOSED_VIEWS:
+            raise ConvSpecError(f"a transposed convolution is drawn {' or '.join(TRANSPOSED_VIEWS)} (got {view!r})")
+        if view != self.transposed_view:
+            self.transposed_view = view
+            self._notify(TRANSPOSED_VIEW)
+
+    def set_coverage_view(self, view: str) -> None:
+        """Count "reads" per input cell, or (max pooling) the windows each cell "wins" on this input."""
+        if view not in COVERAGE_VIEWS:
+            raise ConvSpecError(f"coverage counts {' or '.join(COVERAGE_VIEWS)} (got {view!r})")
+        if view != self.coverage_view:
+            self.coverage_view = view
+            self._grids = None
+            self._notify(COVERAGE)
 
     def set_backend(self, name: str) -> bool:
         from ..backends import get_backend
@@ -302,18 +330,25 @@ class Session:
         self.kernels = kernels
         """(C, kh, kw) the shown output channel's weights w[out_channel]."""
         self.padded_inputs = self.plan.padded_values(self.inputs)
-        """(C, Hp, Wp) every input channel on the padded grid."""
-        summed = self.plan.summed_channels
-        x = self.inputs[None].astype(np.float64)
-        w = kernels[None].astype(np.float64)
+        """(C, Hp, Wp) every input channel on the padded grid (max pooling: −∞ on the padding)."""
+        if spec.operation == "max_pool":
+            outside = (self.plan.row_source < 0)[:, None] | (self.plan.col_source < 0)[None, :]
+            self.padded_inputs = np.where(outside, -np.inf, self.padded_inputs)
+        self.feeding = feeding_channels(spec, self.out_channel)
+        """The input channels the shown output channel reads (its group's; pooling: its own)."""
+        if self.in_channel not in self.feeding:
+            self.in_channel = self.feeding.start
+        shown = plan(shown_spec(spec))
+        x = self.inputs[None, self.feeding.start:self.feeding.stop].astype(np.float64)
+        w = shown_weight(spec, kernels[self.feeding.start:self.feeding.stop].astype(np.float64))
         bias = None if self.bias is None else np.array([self.bias])
-        job = partial(_shown_output, x, w, summed, self.backend, bias)
+        job = partial(_shown_output, x, w, shown, self.backend, bias)
         self._data_generation += 1
-        if self.output_runner is None or summed.flops // 2 < BACKGROUND_WORK:
+        if self.output_runner is None or shown.flops // 2 < BACKGROUND_WORK:
             self.output, self.output_pending = job(), False
             return
         # NaN until the result arrives: panels show those cells as not computed yet
-        self.output, self.output_pending = np.full(summed.output_size, np.nan), True
+        self.output, self.output_pending = np.full(shown.output_size, np.nan), True
         generation = self._data_generation
         self.output_runner(job, lambda result: self._deliver_output(generation, result))
 
@@ -411,22 +446,33 @@ class Session:
             pictorial = self.pattern in ("sample image", "image file")
             self._grids = (frames.input_grid(self.plan, self.padded, pictorial, self.in_channel),
                            self._output_grid(),
-                           frames.coverage_grid(self.plan),
+                           self._coverage_grid(),
                            frames.kernel_grid(self.plan, self.weights, self.out_channel, self.in_channel, self.bias))
-        terms = frames.step_terms(self.plan, self.padded_inputs, self.kernels, step, self.bias, self.out_channel)
+        terms = self._terms(step)
         i, j = terms.position
         top, left, height, width = self.plan.window_extent(i, j)
         input_grid, output_grid, coverage_grid, kernel_grid = self._grids
         spec = self.spec
         picked, picked_terms = self._shown_selection(), None
         if picked is not None and picked.kind == "output":
-            picked_terms = frames.step_terms(self.plan, self.padded_inputs, self.kernels,
-                                             self.plan.step_of(*picked.cell), self.bias, self.out_channel)
+            picked_terms = self._terms(self.plan.step_of(*picked.cell))
         return frames.Frame(input_grid, output_grid, coverage_grid, step=step, steps=self.plan.steps,
                             position=(i, j), window=(top, left, height, width), terms=terms,
                             selection=picked, selection_terms=picked_terms, kernel=kernel_grid,
                             in_channel=self.in_channel, in_channels=spec.in_channels,
-                            out_channel=self.out_channel, out_channels=spec.out_channels)
+                            out_channel=self.out_channel, out_channels=spec.out_channels,
+                            group_ranges=group_ranges(spec))
+
+    def _coverage_grid(self):
+        if self.coverage_view == "wins" and self.spec.operation == "max_pool":
+            return frames.coverage_grid(self.plan, self.inputs[self.out_channel], self.out_channel)
+        return frames.coverage_grid(self.plan)
+
+    def _terms(self, step: int):
+        """The arithmetic of `step` for the shown output channel, over the channels that feed it."""
+        feeding = slice(self.feeding.start, self.feeding.stop)
+        return frames.step_terms(self.plan, self.padded_inputs[feeding], self.kernels[feeding], step, self.bias,
+                                 self.out_channel, channels=tuple(self.feeding))
 
     def go_to_step(self, number) -> None:
         """Show step `number` counted as the window shows it, 1 for the first (the command line's

@@ -62,14 +62,15 @@ def test_refusals_are_one_line(argv, message, capsys):
     assert message in err and "\n" not in err
 
 
-def test_the_window_says_it_does_not_animate_pooling_yet(capsys):
-    assert main(["--operation", "max_pool", "--kernel", "2", "--screenshot", "/tmp/never.png"]) == 2
-    assert "the animation draws convolution; max_pool is planned by" in capsys.readouterr().err
-
-
-def test_the_window_says_it_does_not_animate_groups_yet(capsys):
-    assert main(["--groups", "2", "--channels", "2", "--out-channels", "2", "--screenshot", "/tmp/never.png"]) == 2
-    assert "the animation draws convolution without groups; groups 2 is planned by" in capsys.readouterr().err
+@pytest.mark.parametrize("argv", [
+    ["--operation", "max_pool", "--kernel", "2", "--stride", "2", "--ceil-mode"],
+    ["--operation", "conv_transpose", "--stride", "2", "--padding", "1", "--output-padding", "1"],
+    ["--groups", "2", "--channels", "2", "--out-channels", "2"],
+])
+def test_the_window_draws_every_operation(argv, tmp_path, capsys):
+    shot = tmp_path / "shot.png"
+    assert main([*argv, "--screenshot", str(shot)]) == 0, capsys.readouterr().err
+    assert shot.stat().st_size > 0
 
 
 def test_the_solver_refuses_other_operations(capsys):

@@ -1,6 +1,7 @@
 """Run profiling cases in this process and print, per case, the memory estimate and the
 measured peak RSS above the RSS before it (JSON lines). Run as a script, in a fresh process,
-so that nothing else allocates meanwhile: `python memory_probe.py SEED COUNT`.
+so that nothing else allocates meanwhile: `python memory_probe.py SEED COUNT` for convviz's NumPy
+strategies, `python memory_probe.py peers SEED torch-cpu,scipy-ndimage` for the peers.
 
 The kernel's high-water mark (VmHWM) is reset before each case by writing 5 to
 /proc/self/clear_refs, so cases can follow one another in one process."""
@@ -14,7 +15,7 @@ import sys
 import numpy as np
 
 from convviz import ConvSpec, ConvSpecError, plan
-from convviz.backends import get_backend
+from convviz.backends import get_backend as get_own_backend
 from convviz.core.spec import PADDING_MODES
 from convviz.profiling.memory import run_estimate
 from convviz.profiling.runner import profile_events
@@ -22,6 +23,13 @@ from convviz.profiling.runner import profile_events
 LOW, HIGH = 48 * 2**20, 320 * 2**20
 """Estimates drawn between these: far above the interpreter's own noise, quick to run."""
 MAX_FLOPS = 2e9
+
+
+def get_backend(name: str):
+    """convviz's backend or a peer, by name."""
+    from convviz.profiling.peers import PEER_CLASSES, get_peer
+
+    return get_peer(name) if name in PEER_CLASSES else get_own_backend(name)
 
 
 def _status(field: str) -> int:
@@ -103,19 +111,76 @@ def random_case(rng, algorithms):
             return spec, algorithm, dtype
 
 
-def run_case(spec, algorithm, dtype) -> dict:
-    backend = get_backend("numpy")
+PEER_KINDS = {
+    "torch-cpu": (("conv", "float32", False), ("conv", "float64", False), ("conv", "float64", True),
+                  ("conv_transpose", "float32", False), ("conv_transpose", "float64", True),
+                  ("max_pool", "float32", False)),
+    "scipy-ndimage": (("conv", "float64", False), ("conv", "float32", False)),
+    "scipy-signal": (("conv", "float64", False),),
+}
+"""Per peer, the (operation, dtype, grouped or dilated) kinds tried: each of its code paths."""
+
+
+def random_peer_case(rng, name: str, operation: str, dtype: str, variant: bool):
+    """(spec, algorithm, dtype) for peer `name` whose estimate lies between LOW and HIGH."""
+    peer = get_backend(name)
+    single = name.startswith("scipy")
+    while True:
+        kernel = (int(rng.integers(1, 8)), int(rng.integers(1, 8)))
+        channels = 1 if single else int(rng.integers(1, 33))
+        fields = dict(
+            input_shape=(int(rng.integers(1, 5)), channels, int(rng.integers(16, 600)), int(rng.integers(16, 600))),
+            out_channels=1 if single else int(rng.integers(1, 33)), kernel_size=kernel,
+            stride=1 if single else (int(rng.integers(1, 4)), int(rng.integers(1, 4))),
+            dilation=(2, 2) if variant and operation == "conv" else 1,
+            padding=[int(rng.integers(0, k + 1)) for k in kernel], padding_mode=str(rng.choice(PADDING_MODES)),
+        )
+        if operation == "conv_transpose":
+            n, c, h, w = fields["input_shape"]
+            groups = int(rng.integers(2, 5)) if variant else 1
+            fields.update(operation=operation, padding_mode="zeros", groups=groups,
+                          input_shape=(n, groups * max(1, c // groups), max(1, h // 3), max(1, w // 3)),
+                          out_channels=groups * max(1, fields["out_channels"] // groups))
+        elif operation != "conv":
+            fields = dict(input_shape=fields["input_shape"], kernel_size=kernel, operation=operation,
+                          padding=[min(p, k // 2) for p, k in zip(fields["padding"], kernel)])
+        try:
+            conv_plan = plan(ConvSpec(**fields))
+        except ConvSpecError:
+            continue
+        if not conv_plan.steps or conv_plan.flops > MAX_FLOPS or peer.supports(conv_plan):
+            continue
+        algorithm = peer.choose_algorithm(conv_plan, dtype)
+        if LOW <= run_estimate(conv_plan, dtype, [(peer, algorithm)]).total <= HIGH:
+            return conv_plan.spec, algorithm, dtype
+
+
+def run_case(spec, algorithm, dtype, name: str = "numpy") -> dict:
+    backend = get_backend(name)
     estimate = run_estimate(spec, dtype, [(backend, algorithm)])
     gc.collect()
     reset_peak()
     before = _status("VmRSS")
-    events = profile_events(spec, backends=["numpy"], algorithms=[algorithm], dtype=dtype, repeats=1,
+    events = profile_events(spec, backends=[name], algorithms=[algorithm], dtype=dtype, repeats=1,
                             roofline_peaks=False, settle_s=0)
     for _ in events:
         pass
     peak = _status("VmHWM")
     return {"spec": spec.describe(), "fields": spec.to_dict(), "algorithm": algorithm, "dtype": dtype,
             "estimate": estimate.total, "measured": peak - before, "parts": estimate.parts}
+
+
+def main_peers(seed: int, names: list[str]) -> None:
+    rng = np.random.default_rng(seed)
+    for name in names:
+        for small in (ConvSpec((1, 3, 20, 20), 4, 3, padding=1), ConvSpec((1, 3, 20, 20), 4, 3, padding=1,
+                                                                        padding_mode="reflect")):
+            if not get_backend(name).supports(plan(small)):
+                for dtype in ("float32", "float64"):
+                    run_case(small, get_backend(name).choose_algorithm(plan(small), dtype), dtype, name)
+        for kind in PEER_KINDS[name]:
+            case = run_case(*random_peer_case(rng, name, *kind), name)
+            print(json.dumps(dict(case, algorithm=f"{name} {case['algorithm']}")), flush=True)
 
 
 def main(seed: int, count: int) -> None:
@@ -133,4 +198,7 @@ def main(seed: int, count: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), int(sys.argv[2]))
+    if sys.argv[1] == "peers":
+        main_peers(int(sys.argv[2]), sys.argv[3].split(","))
+    else:
+        main(int(sys.argv[1]), int(sys.argv[2]))

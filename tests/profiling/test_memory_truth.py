@@ -19,6 +19,7 @@ from convviz.backends import get_backend
 from convviz.backends.numpy_backend import NumpyBackend
 from convviz.core import reference_conv2d
 from convviz.profiling.memory import run_estimate
+from convviz.profiling.peers import get_peer
 
 MARGIN = 16 * 2**20
 """Allowed above the estimate: the allocator's slack and Python objects the estimate leaves out."""
@@ -45,6 +46,25 @@ def test_estimate_bounds_the_measured_peak_rss():
     assert {case["algorithm"] for case in cases} == set(memory_probe.algorithms())
     for case in cases:
         print(f"{case['algorithm']:<15} {case['dtype']} {case['spec']:<48} estimate "
+              f"{case['estimate'] / 2**20:6.1f} MiB, measured {case['measured'] / 2**20:6.1f} MiB")
+        assert case["measured"] <= case["estimate"] + MARGIN, case
+
+
+@pytest.mark.skipif(not _can_reset_peak(), reason="needs Linux /proc/self/clear_refs to reset the peak RSS")
+def test_peer_estimates_bound_the_measured_peak_rss():
+    """PyTorch's and SciPy's own scratch (oneDNN layouts, ATen's im2col columns, SciPy's whole
+    correlation) is declared beside each peer, so a timing run with peers is guarded as well."""
+    names = [name for name in memory_probe.PEER_KINDS if get_peer(name).available().ok]
+    if not names:
+        pytest.skip("neither PyTorch nor SciPy is installed")
+    result = subprocess.run([sys.executable, str(ROOT / "tests" / "helpers" / "memory_probe.py"), "peers", "11",
+                             ",".join(names)], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "CONVVIZ_MEMORY_LIMIT": "4G"})
+    assert result.returncode == 0, result.stderr
+    cases = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(cases) == sum(len(memory_probe.PEER_KINDS[name]) for name in names)
+    for case in cases:
+        print(f"{case['algorithm']:<28} {case['dtype']} {case['spec']:<52} estimate "
               f"{case['estimate'] / 2**20:6.1f} MiB, measured {case['measured'] / 2**20:6.1f} MiB")
         assert case["measured"] <= case["estimate"] + MARGIN, case
 

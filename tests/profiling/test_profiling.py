@@ -86,6 +86,21 @@ def test_rates_and_roofline():
     assert roofline.roofline_fraction(None, 50.0, 1, 1) is None
 
 
+def test_peaks_measured_while_busy_give_no_fraction_and_are_measured_again_when_quiet(monkeypatch):
+    loads = iter([5.0, 5.0])
+    monkeypatch.setattr(roofline, "busy_load", lambda: next(loads, None))
+    monkeypatch.setattr(roofline, "_cache", {})
+    monkeypatch.setattr(roofline, "MATMUL_SHAPES", ((64, 64, 64),))
+    monkeypatch.setattr(roofline, "COPY_BYTES", 2**20)
+    busy = roofline.measure_cpu_peaks("float32", 1)
+    assert busy.busy and "busy (load 5.0" in busy.source
+    assert roofline.roofline_fraction(busy, 1.0, 200, 100) is None
+    quiet = roofline.measure_cpu_peaks("float32", 1)  # the loads ran out: quiet now
+    assert quiet is not busy and not quiet.busy and "busy" not in quiet.source
+    assert roofline.roofline_fraction(quiet, 1.0, 200, 100) is not None
+    assert roofline.measure_cpu_peaks("float32", 1) is quiet
+
+
 # records ------------------------------------------------------------------------------------------
 
 def _complete(record: Measurement, roofline_expected=False):
@@ -115,7 +130,8 @@ def test_profile_numpy_gives_complete_records():
         assert "same timing" in record.note
 
 
-def test_profile_every_algorithm_and_roofline():
+def test_profile_every_algorithm_and_roofline(monkeypatch):
+    monkeypatch.setattr(roofline, "busy_load", lambda: None)  # peaks taken under load give no fraction
     records = profile(SMALL, backends=["numpy"], algorithms="all", dtype="float64", repeats=1, min_time_s=0,
                       settle_s=0)
     # toeplitz (one channel) and pointwise (1×1) cannot run this spec: skipped, with the reason

@@ -1,0 +1,70 @@
+"""Which input channels feed one output channel, and the one-output-channel spec the session shows.
+
+Convolution and transposed convolution with groups g split the C input and K output channels into
+g groups; output channel k sums only the C/g input channels of its group. Pooling keeps the
+channels: output channel k pools input channel k alone.
+"""
+
+from __future__ import annotations
+
+from ..core import ConvSpec
+
+
+def group_of_output(spec: ConvSpec, out_channel: int) -> int:
+    """The group output channel `out_channel` belongs to (pooling: its own channel)."""
+    if spec.is_pooling:
+        return out_channel
+    return out_channel // (spec.out_channels // spec.groups)
+
+
+def group_of_input(spec: ConvSpec, in_channel: int) -> int:
+    """The group input channel `in_channel` belongs to (pooling: its own channel)."""
+    if spec.is_pooling:
+        return in_channel
+    return in_channel // (spec.in_channels // spec.groups)
+
+
+def feeding_channels(spec: ConvSpec, out_channel: int) -> range:
+    """The input channels output channel `out_channel` reads: its group's (pooling: its own)."""
+    if spec.is_pooling:
+        return range(out_channel, out_channel + 1)
+    per_group = spec.in_channels // spec.groups
+    group = group_of_output(spec, out_channel)
+    return range(group * per_group, (group + 1) * per_group)
+
+
+def fed_channels(spec: ConvSpec, in_channel: int) -> range:
+    """The output channels input channel `in_channel` feeds: its group's (pooling: its own)."""
+    if spec.is_pooling:
+        return range(in_channel, in_channel + 1)
+    per_group = spec.out_channels // spec.groups
+    group = group_of_input(spec, in_channel)
+    return range(group * per_group, (group + 1) * per_group)
+
+
+def group_ranges(spec: ConvSpec) -> tuple[tuple[range, range], ...]:
+    """(input channels, output channels) of each group; empty without groups (or for pooling)."""
+    if spec.is_pooling or spec.groups == 1:
+        return ()
+    per_in, per_out = spec.in_channels // spec.groups, spec.out_channels // spec.groups
+    return tuple((range(g * per_in, (g + 1) * per_in), range(g * per_out, (g + 1) * per_out))
+                 for g in range(spec.groups))
+
+
+def shown_spec(spec: ConvSpec) -> ConvSpec:
+    """The spec of one image and one output channel, with the input channels that feed it: what the
+    session computes to show one output map."""
+    channels = 1 if spec.is_pooling else spec.in_channels // spec.groups
+    if spec.batch == 1 and spec.out_channels == 1 and spec.in_channels == channels:
+        return spec
+    return spec.replace(input_shape=(1, channels, *spec.input_size), out_channels=1, groups=1)
+
+
+def shown_weight(spec: ConvSpec, kernels):
+    """PyTorch's weight for `shown_spec(spec)` from the (Cg, kh, kw) slices that feed the shown
+    output channel: (1, Cg, kh, kw) for convolution, (Cg, 1, kh, kw) transposed, None for pooling."""
+    if spec.is_pooling:
+        return None
+    if spec.operation == "conv_transpose":
+        return kernels[:, None]
+    return kernels[None]
