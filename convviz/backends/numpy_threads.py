@@ -13,6 +13,7 @@ really run in parallel; the matmuls stay with BLAS's own threads.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -77,6 +78,11 @@ def _mark_pool_thread():
     _in_pool.active = True
 
 
+PIECES_PER_THREAD = 2
+"""Pieces per thread: the threads claim them in turn, so a thread the scheduler starts late (on
+a busy machine) finds the work already done by the others rather than making them wait."""
+
+
 @dataclass(frozen=True)
 class Threads:
     """How a strategy splits its element-wise work: over `count` threads, in pieces of at
@@ -89,20 +95,30 @@ class Threads:
         """How many pieces work of `count` items and `nbytes` bytes is cut into."""
         if self.count <= 1 or count <= 1:
             return 1
-        return max(1, min(self.count, count, nbytes // max(self.min_piece_bytes, 1)))
+        return max(1, min(PIECES_PER_THREAD * self.count, count, nbytes // max(self.min_piece_bytes, 1)))
 
     def run(self, work, count: int, nbytes: int) -> None:
-        """work(piece) for each piece of range(count) (`pieces`, as many as `parts` says): the
-        calling thread does the first, the pool the others; returns when all are done,
-        raising the first error. Inside a pool thread everything runs there (no nesting)."""
+        """work(piece) for each piece of range(count) (`pieces`, as many as `parts` says), the
+        pieces claimed in order by the calling thread and up to count − 1 pool threads; returns
+        when all are done, raising the first error. Inside a pool thread everything runs there
+        (no nesting)."""
         parts = self.parts(count, nbytes)
         if parts == 1 or getattr(_in_pool, "active", False):
             work(slice(0, count))
             return
-        first, *others = pieces(count, parts)
-        futures = [_executor(parts - 1).submit(work, piece) for piece in others]
+        cut = pieces(count, parts)
+        claims = itertools.count()  # next() on it is atomic under the GIL
+
+        def claim_and_work() -> None:
+            for index in iter(claims.__next__, None):
+                if index >= len(cut):
+                    return
+                work(cut[index])
+
+        helpers = min(self.count, parts) - 1
+        futures = [_executor(helpers).submit(claim_and_work) for _ in range(helpers)]
         try:
-            work(first)
+            claim_and_work()
         finally:
             errors = [future.exception() for future in futures]
         for error in errors:

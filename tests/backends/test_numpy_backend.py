@@ -160,6 +160,9 @@ def test_results_do_not_alias_scratch():
     (ConvSpec(input_shape=(1, 512, 7, 7), out_channels=512, kernel_size=3, padding=1), "im2col-chunked"),
     (ConvSpec(input_shape=(1, 64, 56, 56), out_channels=128, kernel_size=3, stride=2, padding=1), "im2col-chunked"),
     (ConvSpec(input_shape=(1, 64, 56, 56), out_channels=128, kernel_size=1, stride=2), "im2col-chunked"),
+    (ConvSpec(input_shape=(1, 64, 56, 56), out_channels=64, kernel_size=3, padding=1, groups=64), "depthwise-taps"),
+    (ConvSpec(input_shape=(1, 64, 56, 56), out_channels=64, kernel_size=3, padding=1, groups=4), "per-group"),
+    (ConvSpec(input_shape=(1, 128, 28, 28), out_channels=128, kernel_size=3, padding=1, groups=32), "grouped-gemm"),
 ])
 def test_automatic_choice(spec, algorithm):
     assert get_backend("numpy").choose_algorithm(plan(spec), np.float32) == algorithm

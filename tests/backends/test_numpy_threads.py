@@ -40,7 +40,7 @@ def test_small_work_stays_on_the_calling_thread():
     names = []
     Threads(4).run(lambda piece: names.append(threading.current_thread().name), 64, nbytes=1024)
     assert names == [threading.current_thread().name]
-    assert Threads(4).parts(64, 10 * numpy_threads.MIN_PIECE_BYTES) == 4
+    assert Threads(4).parts(64, 10 * numpy_threads.MIN_PIECE_BYTES) == 4 * numpy_threads.PIECES_PER_THREAD
     assert Threads(1).parts(64, 10**9) == 1
 
 
@@ -81,3 +81,26 @@ def test_split_strategies_match_the_reference(spec, algorithm, block_bytes):
     for _ in range(2):
         result = backend.convolve(x, w, conv_plan, algorithm=algorithm)
         np.testing.assert_allclose(result, expected, rtol=0, atol=1e-4 * max(1.0, np.abs(expected).max()))
+
+
+@pytest.mark.parametrize("spec", [
+    ConvSpec(input_shape=(2, 5, 11, 9), out_channels=5, kernel_size=3, padding=1, groups=5),
+    ConvSpec(input_shape=(3, 4, 10, 12), out_channels=8, kernel_size=(3, 2), stride=(2, 1), dilation=(1, 2),
+             padding=(2, 1), padding_mode="reflect", groups=4),
+    ConvSpec(input_shape=(1, 6, 9, 9), out_channels=6, kernel_size=5, padding="same", padding_mode="circular",
+             groups=6),
+], ids=lambda spec: spec.describe())
+@pytest.mark.parametrize("threads", [1, 3])
+def test_depthwise_chunks_and_threads_match_the_reference(spec, threads, monkeypatch):
+    """Chunks of one or two planes (so several per image and across images), split over threads."""
+    from convviz.backends import numpy_operators
+
+    conv_plan = plan(spec)
+    hp, wp = conv_plan.padded_shape
+    monkeypatch.setattr(numpy_operators, "DEPTHWISE_CHUNK_BYTES", 2 * (hp + 1) * wp * 8 - 1)
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal(spec.input_shape), rng.standard_normal(spec.weight_shape)
+    backend = NumpyBackend(threads=threads, min_piece_bytes=1)
+    result = backend.convolve(x, w, conv_plan, algorithm="depthwise-taps")
+    np.testing.assert_allclose(result, reference_conv2d(x, w, conv_plan), rtol=0, atol=1e-12)
+    assert numpy_operators._depthwise_chunk(conv_plan, 8) == 1
