@@ -314,7 +314,7 @@ def main(argv=None) -> int:
             print(f"\n## {group}\n")
             if args.markdown:
                 print("| " + " | ".join(header) + " |")
-                print("|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|")
+                print("|" + "|".join("---" if name in ("shape", "stability") else "---:" for name in header) + "|")
             else:
                 print("  ".join(f"{name:>12}" if i else f"{name:<46}" for i, name in enumerate(header)))
             ratios = {"torch": [], "scipy": [], "unsplit": [], "before": [], "speed-up": []}
