@@ -80,9 +80,6 @@ class Controls(QtWidgets.QWidget):
         self.transposed_view.setObjectName("transposed_view")
         for view in TRANSPOSED_VIEWS:
             self.transposed_view.addItem(view, view)
-        scatter = self.transposed_view.model().item(self.transposed_view.findData("scatter"))
-        scatter.setEnabled(False)
-        scatter.setToolTip("not drawn yet")
         self.transposed_view.setToolTip("direct: the convolution over the input with stride−1 zeros inserted "
                                         "and d(k−1)−p padding · scatter: each input cell adds its weighted "
                                         "kernel to the output")

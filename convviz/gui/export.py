@@ -15,10 +15,13 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from ..session.export import AnimationWriter, AtomicFile, ExportError, ExportTarget, write_bytes
 from .panels import AnimationPanel, CoveragePanel, OutputPanel
 from .render import png_bytes
+from .scatter_panels import OverlapPanel, ScatterOutputPanel
 from .session_view import EVERYTHING, SessionView
 
 PANELS = {"panels": None, "animation": AnimationPanel, "output": OutputPanel, "coverage": CoveragePanel}
 """What a frame shows: every panel of the session (as the window does), or one of them."""
+SCATTER_PANELS = {"animation": ScatterOutputPanel, "output": ScatterOutputPanel, "coverage": OverlapPanel}
+"""The panel of each name in the scatter view of a transposed convolution (its stage is the output)."""
 SETTLE_PASSES = 3
 
 
@@ -66,7 +69,7 @@ class FrameRenderer(Renderer):
             raise ExportError(f"no panel called {panel!r}; choose one of {', '.join(PANELS)}")
         self.session = session
         self.size = (int(size[0]), int(size[1]))
-        widget_class = PANELS[panel]
+        widget_class = SCATTER_PANELS.get(panel) if session.scatter_shown else PANELS[panel]
         self.widget = SessionView(session, live=False) if widget_class is None else widget_class()
         if theme is not None:
             self.widget.apply_theme(theme)

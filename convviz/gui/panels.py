@@ -21,6 +21,8 @@ INSERTED = (255, 236, 179, 255)
 """Zeros a transposed convolution's stride inserts between input cells: pale amber, apart from the
 grey border padding and from the input's blues."""
 INSERTED_TEXT = "#9c6d00"
+DOTS_MIN_PIXELS = 14
+"""Cell size (screen pixels) from which the inserted zeros are dotted; smaller, only tinted."""
 WINNER_COLOUR = "#009E73"
 """Okabe–Ito bluish green: max pooling's winning cell."""
 EMPTY = (255, 255, 255, 255)
@@ -223,6 +225,13 @@ class AnimationPanel(QtWidgets.QWidget):
         unread_pen.setCosmetic(True)
         unread_pen.setWidthF(1.5)
         self.unread.setPen(unread_pen)
+        self.inserted_marks = QtWidgets.QGraphicsPathItem(self.grid.overlay_layer)
+        self.inserted_marks.setBrush(QtGui.QBrush(QtGui.QColor(INSERTED_TEXT), QtCore.Qt.BrushStyle.Dense6Pattern))
+        self.inserted_marks.setPen(QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
+        self.inserted_marks.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        """Dots over the inserted zeros: a mark that does not rely on their colour."""
+        self.grid.view.sigRangeChanged.connect(self._update_inserted_visibility)
+        self.grid.view.sigResized.connect(self._update_inserted_visibility)
         self.picked = Highlight(self.grid, SELECTION_COLOUR, z=2)
         """Padded cells the selection reads (with how often, for a picked input cell)."""
         self.copies = Highlight(self.grid, SELECTION_COLOUR, width=2.0, dashed=True, z=2)
@@ -337,6 +346,7 @@ class AnimationPanel(QtWidgets.QWidget):
                 item.setPen(pen)
                 self._tap_items.append(item)
         self._draw_unread(picture)
+        self._draw_inserted(picture)
         self.title.setText(picture.title)
         if not picture.has_padding:
             pad_text = ""
@@ -352,7 +362,7 @@ class AnimationPanel(QtWidgets.QWidget):
             unread_text = (f" &nbsp; <span style='color:{UNREAD_HATCH}'><b>▨ red hatching</b></span>: "
                            f"{picture.unread_text}")
         if picture.inserted is not None and picture.inserted.any():
-            pad_text += ("<span style='background:#ffecb3'>&nbsp;amber&nbsp;</span> zeros inserted "
+            pad_text += ("<span style='background:#ffecb3'>&nbsp;dotted amber&nbsp;</span> zeros inserted "
                          "between input cells &nbsp; ")
         taps = "the window's taps" if picture.operation in ("max_pool", "avg_pool") else "the kernel's taps"
         winner = (f" &nbsp; <span style='color:{WINNER_COLOUR}'><b>▣ green</b></span>: the window's winner "
@@ -364,6 +374,24 @@ class AnimationPanel(QtWidgets.QWidget):
             f"{pad_text}<span style='color:{theme.window_colour}'><b>■ {theme.window_name}</b></span>: "
             f"{taps}, {picture.kernel_text}{winner}{unread_text}"
         )
+
+    def _draw_inserted(self, picture) -> None:
+        """Dot the rows and columns of zeros a transposed convolution's stride inserts, across the input."""
+        top, left, height, width = picture.input_rect
+        rows, cols = picture.inserted_lines
+        path = QtGui.QPainterPath()
+        for row in rows:
+            path.addRect(QtCore.QRectF(left, float(row), width, 1))
+        for col in cols:
+            path.addRect(QtCore.QRectF(float(col), top, 1, height))
+        path.setFillRule(QtCore.Qt.FillRule.WindingFill)
+        self.inserted_marks.setPath(path)
+        self._update_inserted_visibility()
+
+    def _update_inserted_visibility(self, *args) -> None:
+        """The dots only where cells are big enough to show them (painting them over a fitted
+        1000-cell grid took a quarter of a second a frame)."""
+        self.inserted_marks.setVisible(self.grid.cell_pixels() >= DOTS_MIN_PIXELS)
 
     def _draw_unread(self, picture) -> None:
         """Hatch the input rows and columns no window reads, on the input itself."""

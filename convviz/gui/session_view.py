@@ -11,8 +11,10 @@ from __future__ import annotations
 from PyQt6 import QtCore, QtWidgets
 
 from ..session import COVERAGE, DATA, PLAYING, SELECTION, SPEC, SPEED, STEP, SelectionTarget, Session
+from ..session.scatter_frame import ScatterFrame
 from .panels import AnimationPanel, CoveragePanel, OutputPanel
 from .playback import PlaybackBar
+from .scatter_panels import OverlapPanel, ScatterInputPanel, ScatterOutputPanel
 
 EVERYTHING = frozenset({SPEC, DATA, STEP, SELECTION, PLAYING, SPEED, COVERAGE})
 
@@ -50,11 +52,24 @@ class SessionView(QtWidgets.QWidget):
             for panel in (self.output, self.coverage):
                 panel.setMinimumSize(*MIN_PANEL)
 
+        self.scatter_input, self.scatter_output, self.overlap = ScatterInputPanel(), ScatterOutputPanel(), OverlapPanel()
+        """The scatter view of a transposed convolution, in place of animation, output and coverage."""
+        self._stacks = []
+        # the output is the scatter's stage: it takes the animation's place, the input the output's
+        for direct, scatter in ((self.animation, self.scatter_output), (self.output, self.scatter_input),
+                                (self.coverage, self.overlap)):
+            stack = QtWidgets.QStackedWidget()
+            stack.addWidget(direct)
+            stack.addWidget(scatter)
+            self._stacks.append(stack)
+        self._show_page(0)
+        self.scattering = False
+        """Whether the scatter panels are shown (the frame drawn last was a ScatterFrame)."""
         self.results = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
-        self.results.addWidget(self.output)
-        self.results.addWidget(self.coverage)
+        self.results.addWidget(self._stacks[1])
+        self.results.addWidget(self._stacks[2])
         self.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.animation)
+        self.splitter.addWidget(self._stacks[0])
         self.splitter.addWidget(self.results)
         for splitter in (self.splitter, self.results):
             splitter.setChildrenCollapsible(False)
@@ -94,8 +109,36 @@ class SessionView(QtWidgets.QWidget):
             self.kernel.grid.cell_hovered.connect(lambda row, col: self._hover("weight", *self._weight_at(row, col)))
             self.animation.grid.cell_hovered.connect(
                 lambda row, col: self._hover("input", *self._input_cell_at(row, col)))
+            self._connect_scatter(session)
             session.subscribe(self.on_change)
             self.on_change(EVERYTHING)
+
+    def _connect_scatter(self, session) -> None:
+        """Pointing and clicking in the scatter view: an output cell shows its writers (a click goes
+        to the step that completes it), an input cell the output cells it writes (a click goes to
+        its step), a weight the products it makes."""
+        for grid in (self.scatter_output.grid, self.overlap.grid):
+            grid.cell_hovered.connect(lambda row, col: self._hover("output", row, col))
+            grid.cell_clicked.connect(self._output_clicked)
+        self.scatter_input.grid.cell_hovered.connect(lambda row, col: self._hover("input", row, col))
+        self.scatter_input.grid.cell_clicked.connect(self._scatter_input_clicked)
+        self.scatter_input.kernel.cell_hovered.connect(lambda row, col: self._hover("weight", row, col))
+        self.scatter_input.kernel.cell_clicked.connect(lambda row, col: self._pin("weight", row, col))
+        self.scatter_input.channels.chosen.connect(lambda c: session.show_channels(in_channel=c))
+        self.scatter_output.channels.chosen.connect(lambda k: session.show_channels(out_channel=k))
+
+    def _scatter_input_clicked(self, row: int, col: int) -> None:
+        self.session.set_step(row * self.session.spec.input_size[1] + col)
+        self._pin("input", row, col)
+
+    def _show_page(self, index: int) -> None:
+        """Show the direct (0) or scatter (1) panels; the hidden ones take no part in the sizes."""
+        ignored, preferred = QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred
+        for stack in self._stacks:
+            for page in range(stack.count()):
+                policy = preferred if page == index else ignored
+                stack.widget(page).setSizePolicy(policy, policy)
+            stack.setCurrentIndex(index)
 
     def set_caption(self, text: str) -> None:
         """A name over the view ("A", "B" in compare mode); empty: none."""
@@ -112,7 +155,8 @@ class SessionView(QtWidgets.QWidget):
     def apply_theme(self, theme) -> None:
         """Draw with `theme` from now on (fonts, lines, colour maps), redrawing everything."""
         self.theme = theme
-        for panel in (self.animation, self.output, self.coverage):
+        for panel in (self.animation, self.output, self.coverage, self.scatter_input, self.scatter_output,
+                      self.overlap):
             panel.apply_theme(theme)
         font = self.caption.font()
         font.setPointSizeF(theme.font(14.0))
@@ -197,13 +241,22 @@ class SessionView(QtWidgets.QWidget):
         """Draw `frame`; `changes` says which of its parts are new (all of them by default)."""
         changes = set(changes)
         self._frame = frame
-        for panel in (self.animation, self.output, self.coverage, self.playback):
+        scattering = isinstance(frame, ScatterFrame)
+        if scattering != self.scattering:
+            self.scattering = scattering
+            self._show_page(1 if scattering else 0)
+            changes |= EVERYTHING
+        panels = (self.scatter_input, self.scatter_output, self.overlap) if scattering else \
+            (self.animation, self.output, self.coverage)
+        for panel in (*panels, self.playback):
             panel.draw(frame, changes)
         if STEP in changes and self.animation.follow.isChecked():
             self._follow_kernel(readable=False)
 
     @property
     def grids(self):
+        if self.scattering:
+            return (self.scatter_input.grid, self.scatter_output.grid, self.overlap.grid)
         return (self.animation.grid, self.output.grid, self.coverage.grid)
 
     def fit(self) -> None:
@@ -219,6 +272,11 @@ class SessionView(QtWidgets.QWidget):
         """Keep the step's window and output cell in view; `readable`: zoom in until values show."""
         frame = self._frame
         if frame is None:
+            return
+        if isinstance(frame, ScatterFrame):
+            a, b = frame.cell
+            self.scatter_input.grid.keep_in_view(a, b, 1, 1, readable=readable)
+            self.scatter_output.grid.keep_in_view(*frame.window, readable=readable)
             return
         self.animation.grid.keep_in_view(*frame.window, readable=readable)
         i, j = frame.position

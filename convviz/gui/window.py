@@ -187,6 +187,12 @@ class MainWindow(QtWidgets.QMainWindow):
             "Large fonts, thick lines, colour-blind-safe colours, docks closed (F9: settings), full screen")
         self.presentation_action.setCheckable(True)
         self._action("F&ull screen", "Shift+F11", self.toggle_full_screen, view_menu)
+        self.scatter_action = self._action(
+            "Transposed convolution as sc&atter", "Ctrl+Shift+V",
+            lambda on: self.session.set_transposed_view("scatter" if on else "direct"), view_menu,
+            "Each input cell adding its weighted kernel to the output (off: the direct convolution over "
+            "the zero-inserted input)")
+        self.scatter_action.setCheckable(True)
         view_menu.addSeparator()
         self._action("&Compare with…", "Ctrl+K", self.compare_dialog, view_menu,
                      "A second spec beside this one (a copy to edit, or a spec file), played in step")
@@ -428,7 +434,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def on_change(self, changes) -> None:
         session = self.session
         if SPEC in changes:
-            self.status.showMessage(f"{session.spec.describe()}  ·  {session.frame().output.shape_text}")
+            self.status.showMessage(f"{session.spec.describe()}  ·  {session.frame().shape_text}")
+            self.scatter_action.setChecked(session.transposed_view == "scatter")
         if ERROR in changes and session.error:
             self.status.showMessage("not applied: " + session.error, 8000)
 

@@ -260,6 +260,8 @@ class InputGrid:
     operation: str = "conv"
     inserted: np.ndarray | None = None
     """(Hp, Wp) True on the zeros a transposed convolution's stride inserts between input cells."""
+    inserted_lines: tuple[np.ndarray, np.ndarray] = (np.empty(0, np.int64), np.empty(0, np.int64))
+    """The padded rows and columns made of inserted zeros (where they cross the input)."""
     notes: str = ""
     """How this grid was made from the input, in words (transposed convolution, pooling)."""
 
@@ -500,6 +502,10 @@ class Frame:
     def step_label(self) -> str:
         return f"step {self.step + 1} / {self.steps}"
 
+    @property
+    def shape_text(self) -> str:
+        return self.output.shape_text
+
 
 def input_grid(conv_plan, padded: np.ndarray, pictorial: bool, channel: int = 0) -> InputGrid:
     """The padded grid of input channel `channel` (its values `padded`)."""
@@ -525,15 +531,16 @@ def input_grid(conv_plan, padded: np.ndarray, pictorial: bool, channel: int = 0)
     mask = conv_plan.padding_mask
     rows, cols = conv_plan.row_source, conv_plan.col_source
     span = (conv_plan.rows.input_span, conv_plan.cols.input_span)  # with the inserted zeros
-    inserted = None
+    inserted, lines = None, InputGrid.inserted_lines
     if spec.operation == "conv_transpose":
         inserted = ~mask & (conv_plan.rows.is_inserted[:, None] | conv_plan.cols.is_inserted[None, :])
+        lines = (np.flatnonzero(conv_plan.rows.is_inserted), np.flatnonzero(conv_plan.cols.is_inserted))
         kernel_text = f"{kh}×{kw} kernel flipped, stride 1" + (f", dilation {dh}×{dw}" if (dh, dw) != (1, 1) else "")
     return InputGrid(
         values=padded, padding=mask, source_rows=rows, source_cols=cols, mode=spec.padding_mode,
         input_rect=(top, left, *span), tap_offsets=conv_plan.tap_offsets,
         upsample=(conv_plan.rows.upsample, conv_plan.cols.upsample),
-        operation=spec.operation, inserted=inserted, notes=_grid_notes(conv_plan),
+        operation=spec.operation, inserted=inserted, inserted_lines=lines, notes=_grid_notes(conv_plan),
         unread_rows=conv_plan.unread_rows, unread_cols=conv_plan.unread_cols, pictorial=pictorial,
         title=title, kernel_text=kernel_text,
         row_labels=["" if pad or index < 0 else str(int(index)) for index, pad in zip(rows, mask.all(axis=1))],
@@ -639,15 +646,15 @@ def kernel_grid(conv_plan, weights: np.ndarray, out_channel: int = 0, in_channel
     else:
         local = in_channel - (in_channel // (c // groups)) * (c // groups)
         names = "K×C/g×kh×kw" if groups > 1 else "K×C×kh×kw"
-        index = f"w[k={out_channel}, {local}] (input c={in_channel})" if groups > 1 else \
+        index = f"w[k={out_channel}, {local}] (c={in_channel})" if groups > 1 else \
             f"w[k={out_channel}, c={in_channel}]"
     if k == c == 1 and groups == 1:
         title = f"Kernel {kh}×{kw}"
     else:
-        title = f"Weights {shape} ({names})"
+        title = f"Weights {shape} ({names})\n"
         if groups > 1:
-            title += f", groups {groups}" + (" — depthwise" if groups == c else "")
-        title += f"\nshown: {index}"
+            title += ("depthwise" if groups == c else f"{groups} groups") + " · "
+        title += f"shown: {index}"
     if transposed:
         title += ", flipped as applied" if "\n" in title else " flipped, as applied"
     if bias is not None:
@@ -695,9 +702,8 @@ def coverage_grid(conv_plan, image: np.ndarray | None = None, channel: int = 0) 
         summary += " · every input cell is read"
     fed = 1 if spec.is_pooling else spec.out_channels // spec.groups
     if fed > 1:
-        which = f"all {fed}" if spec.groups == 1 else f"the {fed} of its group"
-        summary += (f"<br>per input channel, for one output channel; over {which} output "
-                    f"channels each cell is read {fed}× as often")
+        which = f"all {fed} output channels" if spec.groups == 1 else f"the {fed} output channels of its group"
+        summary += f"<br>per input channel, for one output channel; over {which} each cell is read {fed}× as often"
     return CoverageGrid(counts=counts, unread=counts == 0, most=high, summary=summary, title=title,
                         wins_available=max_pool, **labels)
 

@@ -20,7 +20,7 @@ of the direct view.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -253,6 +253,12 @@ class ScatterPlan:
                             channels=tuple(range(len(inputs))) if channels is None else tuple(channels))
 
 
+@lru_cache(maxsize=8)
+def scatter_plan(conv_plan) -> ScatterPlan:
+    """The scatter of a planned transposed convolution, kept like the plan (its maps are cached)."""
+    return ScatterPlan(conv_plan)
+
+
 @dataclass(frozen=True)
 class ScatterTerms:
     """One scatter step: input cell (a, b) adds Σ_c x[c, a, b]·w[c, r, s] to output
@@ -282,7 +288,7 @@ class ScatterTerms:
         return ((self.rows >= 0) & (self.rows < height))[:, None] & ((self.cols >= 0) & (self.cols < width))[None, :]
 
     def text(self, max_lines: int = 64) -> str:
-        """x[a,b] = v scatters: one line per tap, 'y[i,j] += v·w = product', cropped taps named."""
+        """x[a,b] = v scatters: one line per tap, 'w[r,s]: y[i,j] += v·w = product', cropped taps named."""
         a, b = self.cell
         inside = self.inside
         products = self.products
@@ -303,8 +309,7 @@ class ScatterTerms:
         for (r, s), weights, total in zip(taps, factors, sums):
             terms = " + ".join(f"{_bracket(_fixed(x, decimals))}·{_bracket(_fixed(w, decimals))}"
                                for x, w in zip(self.values, weights))
-            lines.append(f"  y[{self.rows[r]},{self.cols[s]}] += {terms} = {_fixed(total, total_decimals)}"
-                         f"   (w[{r},{s}])")
+            lines.append(f"  w[{r},{s}]: y[{self.rows[r]},{self.cols[s]}] += {terms} = {_fixed(total, total_decimals)}")
         cropped = [f"w[{r},{s}]" for r, s in zip(*np.nonzero(~inside))]
         if len(lines) > max_lines:
             lines[max_lines:] = [f"  … {len(lines) - max_lines} more"]

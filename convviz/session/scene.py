@@ -23,12 +23,15 @@ from .jsonfile import read_json_file
 from .patterns import INPUT_PATTERNS, KERNEL_PRESETS
 
 SCENE_FORMAT = "convviz-scene"
-SCENE_VERSION = 1
-"""The version this convviz writes and reads; a file of a newer version is refused."""
+SCENE_VERSION = 2
+"""The newest version this convviz reads; a file of a newer version is refused. A scene is written
+with the oldest version that holds it: 2 only when it draws a transposed convolution as a scatter."""
+VERSION_FIELDS = {"transposed_view": 2}
+"""Fields that an older version does not have, with the version that brought them."""
 MAX_SPEED = 240.0
 _NUMBER_LIST = re.compile(r"\[\s*((?:-?[\d.eE+-]+,?\s*)+)\]")
 SCENE_FIELDS = ("format", "version", "title", "explanation", "spec", "pattern", "preset", "weights", "seed",
-                "step", "selection", "speed", "compare")
+                "step", "selection", "speed", "compare", "transposed_view")
 
 
 @dataclass(frozen=True)
@@ -46,15 +49,24 @@ class Scene:
     compare: ConvSpec | None = None
     title: str = ""
     explanation: tuple[str, ...] = field(default=())
+    transposed_view: str = "direct"
+    """How a transposed convolution is drawn: "direct" or "scatter" (one step per input cell)."""
+
+    @property
+    def version(self) -> int:
+        """The oldest scene version that holds this scene."""
+        return 2 if self.transposed_view != "direct" else 1
 
     def to_dict(self) -> dict:
-        values = {"format": SCENE_FORMAT, "version": SCENE_VERSION, "title": self.title,
+        values = {"format": SCENE_FORMAT, "version": self.version, "title": self.title,
                   "explanation": list(self.explanation), "spec": self.spec.to_dict(),
                   "pattern": self.pattern, "preset": self.preset}
         if self.weights is not None:
             values["weights"] = [list(row) for row in self.weights]
         values.update(seed=self.seed, step=self.step, selection=self.selection, speed=self.speed,
                       compare=None if self.compare is None else self.compare.to_dict())
+        if self.transposed_view != "direct":
+            values["transposed_view"] = self.transposed_view
         return values
 
     def to_json(self) -> str:
@@ -81,16 +93,20 @@ class Scene:
         unknown = sorted(set(values) - set(SCENE_FIELDS))
         if unknown:
             raise ConvSpecError(f"unknown scene field {unknown[0]!r}; known fields are {', '.join(SCENE_FIELDS)}")
+        for name, since in VERSION_FIELDS.items():
+            if name in values and version < since:
+                raise ConvSpecError(f"{name} needs scene version {since} or later (the scene is version {version})")
         if "spec" not in values:
             raise ConvSpecError("a scene needs a spec")
         spec = _spec(values["spec"], "spec")
+        transposed_view = _transposed_view(values.get("transposed_view", "direct"), spec)
         compare = None if values.get("compare") is None else _spec(values["compare"], "compare")
         pattern = _choice(values.get("pattern", "random integers"), "pattern", INPUT_PATTERNS)
         preset = _choice(values.get("preset", "sobel x"), "preset", (*KERNEL_PRESETS, "custom"))
         weights = _weights(values.get("weights"), preset, spec)
         seed = _whole(values.get("seed", 0), "seed", 0, 2**32 - 1)
-        steps = _steps(spec)
-        step = _whole(values.get("step", 1), "step", 1, steps, f"this spec has steps 1–{steps}, one per output cell")
+        steps, each = _steps(spec, transposed_view)
+        step = _whole(values.get("step", 1), "step", 1, steps, f"this spec has steps 1–{steps}, {each}")
         speed = values.get("speed", 4.0)
         if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not math.isfinite(speed) \
                 or not 0 < speed <= MAX_SPEED:
@@ -109,7 +125,8 @@ class Scene:
             raise ConvSpecError("explanation must be text or a list of paragraphs (text)")
         return cls(spec=spec, pattern=pattern, preset=preset, weights=weights, seed=seed, step=step,
                    selection=selection, speed=float(speed), compare=compare, title=title.strip(),
-                   explanation=tuple(part.strip() for part in explanation if part.strip()))
+                   explanation=tuple(part.strip() for part in explanation if part.strip()),
+                   transposed_view=transposed_view)
 
     # sessions ------------------------------------------------------------------------------------
     @classmethod
@@ -123,7 +140,8 @@ class Scene:
         return cls(spec=session.spec, pattern=pattern, preset=session.preset, weights=weights,
                    seed=int(session.seed), step=int(session.step) + 1, selection=_session_selection(session),
                    speed=float(session.speed), compare=compare, title=title.strip(),
-                   explanation=tuple(part.strip() for part in explanation if part.strip()))
+                   explanation=tuple(part.strip() for part in explanation if part.strip()),
+                   transposed_view="scatter" if session.scatter_shown else "direct")
 
     def apply(self, session) -> None:
         """Make `session` show this scene (its spec, data, speed, step and selection)."""
@@ -137,6 +155,7 @@ class Scene:
         else:
             session.set_preset(self.preset)
         session.set_speed(self.speed)
+        session.set_transposed_view(self.transposed_view)
         session.go_to_step(self.step)
         _select(session, self.selection)
 
@@ -239,10 +258,21 @@ def _spec(values, name: str) -> ConvSpec:
     return spec
 
 
-def _steps(spec: ConvSpec) -> int:
-    from ..core import plan
+def _steps(spec: ConvSpec, transposed_view: str) -> tuple[int, str]:
+    from .session import animation_steps
 
-    return plan(spec).steps
+    return animation_steps(spec, transposed_view)
+
+
+def _transposed_view(value, spec: ConvSpec) -> str:
+    from .session import TRANSPOSED_VIEWS
+
+    if value not in TRANSPOSED_VIEWS:
+        raise ConvSpecError(f"transposed_view {value!r} is not one of {', '.join(TRANSPOSED_VIEWS)}")
+    if value != "direct" and spec.operation != "conv_transpose":
+        raise ConvSpecError(f'transposed_view "{value}" draws a transposed convolution; the spec is '
+                            f"{spec.operation}")
+    return value
 
 
 def _choice(value, name: str, choices) -> str:

@@ -21,6 +21,8 @@ from ..core import ConvSpec, ConvSpecError, plan
 from . import frame as frames
 from .operation import fed_channels, feeding_channels, group_ranges, shown_spec, shown_weight
 from .patterns import INPUT_PATTERNS, KERNEL_PRESETS, input_channels, kernel_slices
+from .scatter import scatter_plan
+from .scatter_frame import ScatterGrids, scatter_frame, scatter_grids
 from .selection import SelectionTarget, parse_selection
 
 DEFAULT_SPEC = ConvSpec((1, 1, 7, 7), 1, (3, 3), padding="valid")
@@ -60,6 +62,16 @@ def _shown_output(x, w, shown, backend: str, bias) -> np.ndarray:
     except RuntimeError:
         result = forward(x, w, shown, backend="numpy", bias=bias)
     return np.asarray(result, dtype=np.float64)[0, 0]
+
+
+def animation_steps(spec: ConvSpec, transposed_view: str = "direct") -> tuple[int, str]:
+    """How many steps the animation of `spec` has, and what each is: an output cell (a window),
+    or an input cell scattering (a transposed convolution drawn as a scatter)."""
+    if spec.operation == "conv_transpose" and transposed_view == "scatter":
+        height, width = spec.input_size
+        return height * width, f"one per input cell, {height}×{width}"
+    conv_plan = plan(spec)
+    return conv_plan.steps, f"one per output cell, {conv_plan.output_size[0]}×{conv_plan.output_size[1]}"
 
 
 def check_drawable(spec: ConvSpec) -> None:
@@ -154,7 +166,7 @@ class Session:
         self.error = ""
         self._refresh_data()
         self._keep_fitting_selection()
-        self.step = min(self.step, self.plan.steps - 1)
+        self.step = min(self.step, self.steps - 1)
         self._notify(SPEC, DATA, STEP, ERROR, SELECTION)
         return True
 
@@ -282,7 +294,17 @@ class Session:
             raise ConvSpecError(f"a transposed convolution is drawn {' or '.join(TRANSPOSED_VIEWS)} (got {view!r})")
         if view != self.transposed_view:
             self.transposed_view = view
-            self._notify(TRANSPOSED_VIEW)
+            if self.spec.operation != "conv_transpose":
+                self._notify(TRANSPOSED_VIEW)
+                return
+            self._grids = None
+            self.step = min(self.step, self.steps - 1)
+            self._notify(TRANSPOSED_VIEW, SPEC, DATA, STEP, SELECTION)
+
+    @property
+    def scatter_shown(self) -> bool:
+        """Whether the animation is a transposed convolution drawn as a scatter (one step per input cell)."""
+        return self.spec.operation == "conv_transpose" and self.transposed_view == "scatter"
 
     def set_coverage_view(self, view: str) -> None:
         """Count "reads" per input cell, or (max pooling) the windows each cell "wins" on this input."""
@@ -431,18 +453,29 @@ class Session:
         return self._selection
 
     def go_to_output(self, i: int, j: int) -> None:
-        """Jump to the step that computes output cell (i, j)."""
-        self.set_step(self.plan.step_of(i, j))
+        """Jump to the step that computes output cell (i, j); in the scatter, the step of the last
+        input cell that writes it (none: stay)."""
+        if not self.scatter_shown:
+            self.set_step(self.plan.step_of(i, j))
+            return
+        scatter = scatter_plan(self.plan)
+        writers = scatter.writers_of_output(i, j)
+        if len(writers):
+            self.set_step(max(scatter.step_of(a, b) for a, b in writers.input.tolist()))
 
     # the animation ---------------------------------------------------------------------------
     @property
     def steps(self) -> int:
-        return self.plan.steps
+        """Output cells, or input cells when a transposed convolution is drawn as a scatter."""
+        return animation_steps(self.spec, self.transposed_view)[0]
 
-    def frame(self, step: int | None = None) -> frames.Frame:
-        """What the panels show at `step` (the current step by default), with the current selection."""
-        step = self.step if step is None else max(0, min(int(step), self.plan.steps - 1))
-        if self._grids is None:
+    def frame(self, step: int | None = None):
+        """What the panels show at `step` (the current step by default), with the current selection:
+        a `Frame`, or a `ScatterFrame` when a transposed convolution is drawn as a scatter."""
+        step = self.step if step is None else max(0, min(int(step), self.steps - 1))
+        if self.scatter_shown:
+            return self._scatter_frame(step)
+        if not isinstance(self._grids, tuple):
             pictorial = self.pattern in ("sample image", "image file")
             self._grids = (frames.input_grid(self.plan, self.padded, pictorial, self.in_channel),
                            self._output_grid(),
@@ -468,6 +501,14 @@ class Session:
             return frames.coverage_grid(self.plan, self.inputs[self.out_channel], self.out_channel)
         return frames.coverage_grid(self.plan)
 
+    def _scatter_frame(self, step: int):
+        if not isinstance(self._grids, ScatterGrids):
+            feeding = slice(self.feeding.start, self.feeding.stop)
+            self._grids = scatter_grids(self.plan, self.inputs[feeding], self.kernels[feeding], tuple(self.feeding),
+                                        self.in_channel, self.out_channel, self.bias)
+        return scatter_frame(self._grids, step, self._shown_selection(), self.in_channel, self.spec.in_channels,
+                             self.out_channel, self.spec.out_channels)
+
     def _terms(self, step: int):
         """The arithmetic of `step` for the shown output channel, over the channels that feed it."""
         feeding = slice(self.feeding.start, self.feeding.stop)
@@ -477,14 +518,13 @@ class Session:
     def go_to_step(self, number) -> None:
         """Show step `number` counted as the window shows it, 1 for the first (the command line's
         --step); a ConvSpecError says which steps exist."""
-        steps = self.plan.steps
+        steps, each = animation_steps(self.spec, self.transposed_view)
         if isinstance(number, bool) or not isinstance(number, (int, np.integer)) or not 1 <= number <= steps:
-            raise ConvSpecError(f"step {number} does not exist: this spec has steps 1–{steps} "
-                                f"(one per output cell, {self.plan.output_size[0]}×{self.plan.output_size[1]})")
+            raise ConvSpecError(f"step {number} does not exist: this spec has steps 1–{steps} ({each})")
         self.set_step(int(number) - 1)
 
     def set_step(self, step: int) -> None:
-        step = max(0, min(int(step), self.plan.steps - 1))
+        step = max(0, min(int(step), self.steps - 1))
         if step != self.step:
             self.step = step
             self._notify(STEP)
@@ -499,11 +539,11 @@ class Session:
         self.set_step(0)
 
     def last(self) -> None:
-        self.set_step(self.plan.steps - 1)
+        self.set_step(self.steps - 1)
 
     @property
     def at_end(self) -> bool:
-        return self.step >= self.plan.steps - 1
+        return self.step >= self.steps - 1
 
     def play(self) -> None:
         if self.playing:

@@ -135,3 +135,46 @@ def test_max_pool_frames_the_winner_and_counts_wins_on_request(window, qtbot):
     assert "wins" in coverage.summary.text()
     assert session.set_spec(ConvSpec((1, 1, 6, 6), 1, (3, 3))), session.error
     assert not coverage.wins.isVisibleTo(view) and coverage.title.text().startswith("Coverage: reads")
+
+
+def test_pointing_at_the_transposed_grid_maps_to_input_cells_exactly(window):
+    session, view = window.session, window.view
+    spec = ConvSpec((1, 1, 4, 5), 1, (3, 3), stride=(2, 3), padding=1, operation="conv_transpose")
+    assert session.set_spec(spec), session.error
+    before = (1 * (3 - 1) - 1, 1 * (3 - 1) - 1)  # d(k−1) − p
+    grid = session.frame().input
+    for row in range(grid.values.shape[0]):
+        for col in range(grid.values.shape[1]):
+            (a, da), (b, db) = divmod(row - before[0], 2), divmod(col - before[1], 3)
+            real = da == 0 and db == 0 and 0 <= a < 4 and 0 <= b < 5
+            assert view._input_cell_at(row, col) == ((a, b) if real else (-1, -1))
+            if real:
+                assert grid.values[row, col] == session.input[a, b]
+    session.select("input:2,3")
+    assert view.animation.copies.cell_count == 1
+    picked = session.frame().selection
+    assert picked.padded_cells == [(before[0] + 2 * 2, before[1] + 3 * 3)]
+
+
+def test_switching_among_random_specs_of_every_operation_raises_nothing(window, qtbot):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tests.helpers.strategies import LOAD_TOLERANT, operation_specs
+
+    session = window.session
+
+    @settings(max_examples=20, deadline=None, suppress_health_check=LOAD_TOLERANT)
+    @given(spec=operation_specs(max_size=7, max_channels=4), pick=st.integers(0, 100))
+    def switch(spec, pick):
+        assert session.set_spec(spec), session.error
+        ho, wo = session.plan.output_size
+        session.select(f"output:{pick % ho},{pick % wo}")
+        session.show_channels(out_channel=pick % spec.out_channels)
+        session.set_step(pick % session.steps)
+        if spec.operation == "max_pool":
+            window.view.coverage.wins.setChecked(bool(pick % 2))
+        assert window.view.animation.arithmetic.text().startswith(f"Step {pick % session.steps + 1} of")
+        np.testing.assert_allclose(window.view.output._picture.values, session.output)
+
+    switch()

@@ -183,13 +183,14 @@ def test_step_text_lists_each_product_where_it_lands_and_the_cropped_taps():
     terms = scatter.step_terms(x, w, 0)
     text = terms.text()
     assert text.splitlines()[0] == "x[0,0] = −2 scatters x·w into 4 output cells:"
-    assert "  y[0,0] += (−2)·2 = −4   (w[1,1])" in text
-    assert "  y[1,1] += (−2)·4 = −8   (w[2,2])" in text
+    assert "  w[1,1]: y[0,0] += (−2)·2 = −4" in text
+    assert "  w[2,2]: y[1,1] += (−2)·4 = −8" in text
     assert "cropped (outside the output): w[0,0], w[0,1], w[0,2], w[1,0], w[2,0]" in text
     several = scatter.step_terms(np.stack([x[0], x[0] + 1]), np.stack([w[0], w[0]]), 4)
-    line = next(line for line in several.text().splitlines() if line.endswith("(w[0,0])"))
-    factors = [float(value.replace("−", "-").strip("()")) for value in re.findall(r"\(?−?[\d.]+\)?", line)]
-    assert line.startswith("  y[1,1] += ") and factors[2] * factors[3] + factors[4] * factors[5] == factors[6]
+    line = next(line for line in several.text().splitlines() if line.startswith("  w[0,0]: "))
+    assert line.startswith("  w[0,0]: y[1,1] += ")
+    factors = [float(value.replace("−", "-")) for value in re.findall(r"−?\d+(?:\.\d+)?", line.split("+=")[1])]
+    assert factors[0] * factors[1] + factors[2] * factors[3] == factors[4]
 
 
 def test_products_shown_with_decimals_add_up_as_shown():

@@ -74,7 +74,7 @@ def test_a_spec_file_may_be_a_scene_and_its_spec_is_used(tmp_path):
     ({"preset": "custom", "weights": [[1, 2, 3]] * 2}, "3 rows of 3 numbers"),
     ({"preset": "custom", "weights": [[1, 2, None]] * 3}, "weights must be finite numbers"),
     ({"weights": [[1, 2, 3]] * 3}, 'weights are only read with preset "custom"'),
-    ({"step": 0}, "step 0 is outside 1…21 (this spec has steps 1–21, one per output cell)"),
+    ({"step": 0}, "step 0 is outside 1…21 (this spec has steps 1–21, one per output cell, 7×3)"),
     ({"step": 22}, "step 22 is outside 1…21"),
     ({"step": 2.5}, "step must be a whole number"),
     ({"speed": 0}, "speed must be a number of steps per second above 0"),
