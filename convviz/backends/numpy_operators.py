@@ -184,12 +184,14 @@ def depthwise_taps(x, w, conv_plan, backend=None) -> np.ndarray:
 
     shape = (multiplier, ho * wp) if flat else (multiplier, ho, wo)
 
-    def work(part: slice) -> None:
+    scratch = backend.scratch if backend is not None else strategies.Scratch()
+
+    def work(part: slice) -> None:  # its buffers: the running thread's own, kept between calls
         size = min(chunk, part.stop - part.start)
-        padded = np.empty((size, (hp + 1) * wp), dtype=x.dtype)
+        padded = scratch.get("depthwise padded", (size, (hp + 1) * wp), x.dtype)
         padded[:, hp * wp:] = 0
-        total = np.empty((size, *shape), dtype=x.dtype)
-        product = np.empty_like(total)
+        total = scratch.get("depthwise total", (size, *shape), x.dtype)
+        product = scratch.get("depthwise product", (size, *shape), x.dtype)
         for first in range(part.start, part.stop, chunk):
             count = min(chunk, part.stop - first)
             grid = padded[:count, :hp * wp].reshape(count, hp, wp)
