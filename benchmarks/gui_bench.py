@@ -77,7 +77,7 @@ class PaintCounter:
         return type(self.filter).count
 
 
-def animation_fps(app, size: int, frames: int, view: str = "fit") -> dict:
+def animation_fps(app, size: int, frames: int, view: str = "fit", spec=None) -> dict:
     """Frames/s stepping a size×size input (3×3, same) the way playback does, at 1280×800.
 
     view "fit": the whole grid on screen (values written only where cells are big enough to read);
@@ -86,7 +86,8 @@ def animation_fps(app, size: int, frames: int, view: str = "fit") -> dict:
     from convviz.core import ConvSpec
     from convviz.gui.app import make_window
 
-    window = make_window(ConvSpec((1, 1, size, size), 1, 3, padding="same"), restore=False, presentation=False)
+    spec = spec or ConvSpec((1, 1, size, size), 1, 3, padding="same")
+    window = make_window(spec, restore=False, presentation=False)
     window.resize(1280, 800)
     window.show()
     for _ in range(3):
@@ -112,15 +113,19 @@ def animation_fps(app, size: int, frames: int, view: str = "fit") -> dict:
     painted = counter.count
     texts = len(shown.animation.grid.texts)
     rebuilds = []
-    for stride in ([2, 2], [1, 1]):
+    # convolution: stride 1 → 2 → 1; the other operations: kernel 3 → 2 → 3 (or 2 → 3 → 2)
+    field, value = ("stride", spec.stride) if spec.operation == "conv" else ("kernel_size", spec.kernel_size)
+    other = ([2, 2] if value == (1, 1) else [1, 1]) if field == "stride" else ([2, 2] if value == (3, 3) else [3, 3])
+    for changed in (other, list(value)):
         rebuild_began = time.perf_counter()
-        session.update_spec(stride=stride)
+        assert session.update_spec(**{field: changed}), session.error
         app.processEvents()
         rebuilds.append(time.perf_counter() - rebuild_began)
     window.close()
     window.deleteLater()
     app.processEvents()
-    return {"input": f"{size}×{size}", "view": view, "frames": frames, "fps": frames / elapsed,
+    plain = spec.operation == "conv" and spec.groups == 1
+    return {"input": f"{size}×{size}" if plain else spec.describe(), "view": view, "frames": frames, "fps": frames / elapsed,
             "slowest_frame_ms": slowest * 1e3, "paints": painted, "texts": texts,
             "spec_change_ms": [r * 1e3 for r in rebuilds]}
 
@@ -235,12 +240,42 @@ def stalls_on_spec_changes(app) -> list[dict]:
     return figures
 
 
+OPERATION_SPECS = (
+    ("conv_transpose", dict(input_shape=(1, 1, 512, 512), out_channels=1, kernel_size=3, stride=2, padding=1,
+                            output_padding=1)),
+    ("max_pool", dict(input_shape=(1, 1, 1024, 1024), kernel_size=2, stride=2, ceil_mode=True)),
+    ("avg_pool", dict(input_shape=(1, 1, 1024, 1024), kernel_size=3, stride=2, padding=1)),
+    ("conv", dict(input_shape=(1, 4, 512, 512), out_channels=4, kernel_size=3, padding=1, groups=4)),
+)
+"""Transposed convolution (a 1025² direct-view grid), pooling at 1024² and a depthwise convolution."""
+
+
+def operations(frames: int) -> int:
+    """Frames/s and spec changes of the animation of each operation, whole grid and following."""
+    from convviz.core import ConvSpec
+    from convviz.gui.app import _application
+
+    app = _application()
+    for operation, values in OPERATION_SPECS:
+        spec = ConvSpec(operation=operation, **values)
+        for view in ("fit", "follow"):
+            figures = animation_fps(app, spec.input_size[0], frames, view, spec)
+            print(f"{figures['input']} {view:6}: {figures['fps']:.0f} frames/s over {figures['frames']} frames "
+                  f"(slowest {figures['slowest_frame_ms']:.1f} ms, {figures['paints']} paints); spec change "
+                  "(kernel 3 ↔ 2, then back; depthwise: stride) " + " / ".join(f"{ms:.0f}" for ms in figures["spec_change_ms"]) + " ms")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--min-time", type=float, default=0.5, help="profiler min time per backend (s)")
     parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument("--operations", action="store_true",
+                        help="only the animation of the other operations at their largest animated sizes")
     args = parser.parse_args()
+    if args.operations:
+        return operations(args.frames)
     from convviz.gui.app import _application
 
     launch = launch_seconds()

@@ -152,8 +152,7 @@ class ScatterInputPanel(QtWidgets.QWidget):
             self.kernel_picked.clear()
             return
         self.picked.show(*frame.selected_inputs, counts=False)
-        # the selection counts taps as the direct view applies them (flipped): the scatter's kernel is not
-        self.kernel_picked.show(picked.rows.weight[::-1], picked.cols.weight[::-1], counts=False)
+        self.kernel_picked.show(*frame.selected_weights, counts=False)
 
 
 class ScatterOutputPanel(QtWidgets.QWidget):
@@ -296,7 +295,9 @@ class OverlapPanel(QtWidgets.QWidget):
             spacing = max(1, -(-most // 5))
             self.colour_bar.axis.setTickSpacing(spacing, spacing)
             self.title.setText(grids.overlap_title)
-            self.summary.setText(f"{grids.overlap_summary} ({self.theme.window_name} frame: this step's window)")
+            self.summary.setText(grids.overlap_summary)
+            self.grid.setToolTip(f"Input cells writing each output cell ({self.theme.window_name} frame: this "
+                                 "step's window). Point at a cell to see its writers; click to pin")
         if changes & {SPEC, DATA, STEP}:
             top, left, height, width = frame.window
             self.window_rect.setRect(QtCore.QRectF(left, top, width, height))

@@ -151,6 +151,9 @@ class SessionView(QtWidgets.QWidget):
         self.animation.legend.setVisible(not compact)
         self.output.formula_label.setVisible(not compact)
         self.animation.kernel.setVisible(not compact)
+        for label in (self.scatter_output.formula_label, self.scatter_output.legend, self.scatter_input.legend,
+                      self.overlap.summary):
+            label.setVisible(not compact)
 
     def apply_theme(self, theme) -> None:
         """Draw with `theme` from now on (fonts, lines, colour maps), redrawing everything."""

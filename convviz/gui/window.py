@@ -189,7 +189,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action("F&ull screen", "Shift+F11", self.toggle_full_screen, view_menu)
         self.scatter_action = self._action(
             "Transposed convolution as sc&atter", "Ctrl+Shift+V",
-            lambda on: self.session.set_transposed_view("scatter" if on else "direct"), view_menu,
+            lambda on: self.set_transposed_view("scatter" if on else "direct"), view_menu,
             "Each input cell adding its weighted kernel to the output (off: the direct convolution over "
             "the zero-inserted input)")
         self.scatter_action.setCheckable(True)
@@ -248,6 +248,11 @@ class MainWindow(QtWidgets.QMainWindow):
         index = min(range(len(SPEEDS)), key=lambda k: abs(SPEEDS[k] - self.session.speed))
         index = max(0, min(len(SPEEDS) - 1, index + direction))
         self.session.set_speed(SPEEDS[index])
+
+    def set_transposed_view(self, view: str) -> None:
+        """Draw transposed convolutions "direct" or as a "scatter", in both sessions when comparing."""
+        for session in (self.comparison.sessions if self.comparison is not None else (self.session,)):
+            session.set_transposed_view(view)
 
     def toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
@@ -332,8 +337,10 @@ class MainWindow(QtWidgets.QMainWindow):
             second = self.comparison.b
             if not second.set_spec(spec):
                 raise ConvSpecError(second.error)
+            second.set_transposed_view(self.session.transposed_view)
             return self.views[1]
         second = Session(spec, pattern=self.session.pattern, preset=self.session.preset, seed=self.session.seed)
+        second.set_transposed_view(self.session.transposed_view)
         self.comparison = Comparison(self.session, second)
         view = self.add_view(second)
         for shown in self.views:

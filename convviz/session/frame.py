@@ -187,7 +187,7 @@ class PoolTerms:
             body = f"max({', '.join(shown)})" if listed else f"max over {self.inputs.size:,} taps"
             text = f"{name} = {body} = {_fixed(self.total, decimals)}"
             if self.winner is not None:
-                text += f"   (first largest: tap {self.winner[0]},{self.winner[1]}, framed)"
+                text += f"   (the first largest: tap {self.winner[0]},{self.winner[1]})"
             if not self.inside.all():
                 text += "\npadding is −∞: it never wins"
             return text

@@ -122,6 +122,12 @@ class ScatterAxis:
         reads = self.adjoint.reads_of_window(index)
         return self._as_direct(reads.padded - self.crop, reads.tap, reads.window)
 
+    def targets_of_tap(self, tap: int) -> AxisReads:
+        """What tap `tap` writes: each input index of its run into one output index."""
+        run = self.tap_run(tap)
+        inputs = np.arange(run.first, run.first + run.count)
+        return self._as_direct(run.start + (inputs - run.first) * run.stride, np.full(run.count, tap), inputs)
+
     def writers(self, output: int) -> AxisReads:
         """The (input index, tap) pairs that write output index `output`, in tap order."""
         if not 0 <= output < self.output_size:

@@ -109,7 +109,7 @@ def scatter_grids(conv_plan, inputs: np.ndarray, kernels: np.ndarray, channels, 
         input_title = f"Input channel c={in_channel} of {spec.in_channels}: {h}×{w}"
     else:
         input_title = f"Input {h}×{w}"
-    input_title += "  ·  each step scatters one input cell (row by row)"
+    input_title += "  ·  one step per cell, row by row"
     stride = f"stride {rows.stride}×{cols.stride}"
     dilation = f", dilation {rows.dilation}×{cols.dilation}" if (rows.dilation, cols.dilation) != (1, 1) else ""
     kernel_title = f"Kernel {kh}×{kw}" if spec.in_channels == spec.out_channels == 1 else \
@@ -117,11 +117,12 @@ def scatter_grids(conv_plan, inputs: np.ndarray, kernels: np.ndarray, channels, 
     kernel_title += "\nas the scatter applies it (not flipped)"
     if bias is not None:
         kernel_title += f"  ·  bias {format_value(bias)}"
-    crop = f"padding {rows.crop}×{cols.crop} crops the edges" if (rows.crop, cols.crop) != (0, 0) else "no crop"
-    extra = spec.output_padding
-    grow = f", output padding {extra[0]}×{extra[1]} adds rows/columns at the bottom/right" if extra != (0, 0) else ""
-    output_title = (f"Output {ho}×{wo}" + (f" (channel k={out_channel})" if spec.out_channels > 1 else "")
-                    + f"  ·  {kh}×{kw} kernel, {stride}{dilation}; {crop}{grow}")
+    output_title = f"Output {ho}×{wo}" + (f" (channel k={out_channel})" if spec.out_channels > 1 else "")
+    output_title += f"  ·  kernel {kh}×{kw}, {stride}{dilation}"
+    if (rows.crop, cols.crop) != (0, 0):
+        output_title += f", crop {rows.crop}×{cols.crop}"
+    if spec.output_padding != (0, 0):
+        output_title += f", output padding {spec.output_padding[0]}×{spec.output_padding[1]}"
     formulas = f"height: {conv_plan.rows.formula()}\nwidth:  {conv_plan.cols.formula()}"
     return ScatterGrids(scatter=scatter, inputs=np.asarray(inputs, dtype=np.float64),
                         kernels=np.asarray(kernels, dtype=np.float64), channels=channels, shown=shown,
@@ -149,9 +150,10 @@ class ScatterFrame:
     selection: Selection | None = field(default=None)
     selection_text: str = ""
     selected_inputs: tuple[np.ndarray, np.ndarray] | None = None
+    selected_weights: tuple[np.ndarray, np.ndarray] | None = None
     selected_outputs: tuple[np.ndarray, np.ndarray] | None = None
-    """Per-axis counts (rows, columns) of the input and output cells the selection involves in
-    the scatter: an output cell's writers, an input cell's targets, a weight's products."""
+    """Per-axis counts (rows, columns) of the input cells, weights and output cells the selection
+    involves in the scatter: an output cell's writers, an input cell's targets, a weight's products."""
     in_channel: int = 0
     in_channels: int = 1
     out_channel: int = 0
@@ -199,31 +201,31 @@ def scatter_frame(grids: ScatterGrids, step: int, selection: Selection | None = 
     written = scatter.partial_output(np.ones_like(grids.contributions), done).round().astype(np.int64)
     cell = scatter.step_cell(step)
     terms = scatter.step_terms(grids.inputs, grids.kernels, step, grids.channels)
-    text, inputs, outputs = "", None, None
+    text, inputs, weights, outputs = "", None, None, None
     if selection is not None:
         text = selection_text(grids, selection)
-        inputs, outputs = selected_cells(scatter, selection)
+        inputs, weights, outputs = selected_cells(scatter, selection)
     return ScatterFrame(grids, step, scatter.steps, cell, scatter.window(*cell), partial, written, terms,
-                        selection, text, inputs, outputs, in_channel, in_channels, out_channel, out_channels)
+                        selection, text, inputs, weights, outputs, in_channel, in_channels, out_channel,
+                        out_channels)
 
 
 def selected_cells(scatter: ScatterPlan, picked: Selection):
-    """(input, output) per-axis counts of what the picked cell involves in the scatter. The
-    direct view's selection reads zeros too (inserted or padding); the scatter has only real
-    input cells, so a weight involves the input cells its tap lands inside the output from."""
-    if picked.kind != "weight":
-        return (picked.rows.input, picked.cols.input), (picked.rows.output, picked.cols.output)
-    row, col = picked.cell
-    inputs, outputs = [], []
-    for axis, tap in ((scatter.rows, row), (scatter.cols, col)):
-        run = axis.tap_run(tap)
-        used, written = np.zeros(axis.size, np.int64), np.zeros(axis.output_size, np.int64)
-        if run.count:
-            used[run.inputs] = 1
-            written[run.outputs] = 1
-        inputs.append(used)
-        outputs.append(written)
-    return tuple(inputs), tuple(outputs)
+    """Per-axis counts (rows, columns) of the input cells, kernel taps (PyTorch's index) and
+    output cells the picked cell involves in the scatter: an output cell's writers, an input
+    cell's targets, a weight's products. (The direct view's selection counts reads of inserted
+    zeros and padding too; the scatter has only real input cells.)"""
+    kind, cell = picked.kind, picked.cell
+    inputs, taps, outputs = [], [], []
+    for axis, index in zip((scatter.rows, scatter.cols), cell):
+        if kind == "weight":
+            reads = axis.targets_of_tap(index)
+        else:
+            reads = axis.writers(index) if kind == "output" else axis.targets(index)
+        inputs.append(np.bincount(reads.source, minlength=axis.size))
+        taps.append(np.bincount(reads.tap, minlength=axis.kernel))
+        outputs.append(np.bincount(reads.window, minlength=axis.output_size))
+    return tuple(inputs), tuple(taps), tuple(outputs)
 
 
 def selection_text(grids: ScatterGrids, picked: Selection) -> str:

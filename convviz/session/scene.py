@@ -172,6 +172,7 @@ class Scene:
         if self.weights is not None and tuple(self.compare.kernel_size) == tuple(self.spec.kernel_size):
             session.set_weights(np.array(self.weights, dtype=np.float64))
         session.set_speed(self.speed)
+        session.set_transposed_view(self.transposed_view)
         return session
 
     def session(self, backend: str = "numpy"):

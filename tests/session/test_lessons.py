@@ -8,6 +8,7 @@ from convviz.core import ConvSpec, ConvSpecError, plan
 from convviz.core.solve import solve_padding
 from convviz.session import Session
 from convviz.session.patterns import format_value
+from convviz.session.scatter import scatter_plan
 from convviz.session.scene import lesson_names, lesson_path, load_lesson
 
 
@@ -26,6 +27,36 @@ def pads(spec) -> str:
 
 def coverage(spec, row, col) -> int:
     return int(plan(spec).coverage[row, col])
+
+
+def either(values) -> str:
+    values = [str(value) for value in values]
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
+
+
+def overlaps(spec) -> str:
+    return either(np.unique(scatter_plan(plan(spec)).overlap).tolist())
+
+
+def interior_overlap(spec) -> str:
+    return either(np.unique(scatter_plan(plan(spec)).overlap[1:-1, 1:-1]).tolist())
+
+
+def last_window_row(spec) -> int:
+    rows = plan(spec).rows
+    return rows.window_start(rows.output_size - 1) - rows.before
+
+
+def weight_shape(spec) -> str:
+    return "×".join(map(str, spec.weight_shape))
+
+
+def weight_count(spec) -> int:
+    return int(np.prod(spec.weight_shape))
+
+
+def products_per_output(spec) -> int:
+    return spec.in_channels // spec.groups * spec.kernel_size[0] * spec.kernel_size[1]
 
 
 def corner_output(spec, pattern, preset) -> str:
@@ -91,6 +122,40 @@ CLAIMS = {
         "both pad 1 on every side and agree" if plan(s.spec.replace(input_shape=[1, 1, 7, 7])).pads == (1, 1, 1, 1)
         and plan(c.replace(input_shape=[1, 1, 7, 7])).pads == (1, 1, 1, 1) else "7×7 differs",
     ],
+    "12-transposed-checkerboard": lambda s, c: [
+        *(lambda c: [
+            f"Kernel {c.kernel_size[0]} at stride {c.stride[0]} without output padding (also {out(c)}) overlaps "
+            f"evenly: every cell away from the border is written by {interior_overlap(c)} input cells"
+        ])(s.spec.replace(kernel_size=4, output_padding=0)),
+        f"each of the {s.spec.input_size[0] * s.spec.input_size[1]} input cells (one step each)",
+        f"window moving {s.spec.stride[0]} cells per input cell",
+        f"The output is {plan(s.spec).rows.formula()} per axis: {out(s.spec)}, twice the input",
+        f"because {s.spec.kernel_size[0]} is not a multiple of {s.spec.stride[0]}: an output cell is written by "
+        f"{overlaps(s.spec)} input cells",
+        f"The pinned y[3,3] is the sum of {scatter_plan(plan(s.spec)).overlap[3, 3]} of them",
+        f"with {s.spec.stride[0] - 1} zero inserted between cells, padded by {plan(s.spec).pads[0]} at the top and "
+        f"left and {plan(s.spec).pads[1]} at the bottom and right",
+    ],
+    "13-max-pooling-ceil-mode": lambda s, c: [
+        f"each {size(s.spec.kernel_size)} window",
+        "every input cell is read at most once" if plan(s.spec).coverage_range[1] == 1 else "read more than once",
+        f"the output is {plan(s.spec).rows.formula()} per axis: {out(s.spec)}",
+        "Row {} and column {} are never read".format(*plan(s.spec).unread_rows, *plan(s.spec).unread_cols),
+        f"{plan(c).rows.formula()}, so {out(c)}",
+        f"The last window starts at row {last_window_row(c)}, inside the input, and hangs "
+        f"{'one cell' if plan(c).rows.overhang == 1 else 'more'} past it",
+    ],
+    "14-depthwise-convolution": lambda s, c: [
+        f"With groups equal to the channels ({s.spec.groups})" if s.spec.groups == s.spec.in_channels else "not",
+        f"the weights are {weight_shape(s.spec)}, {weight_count(s.spec)} numbers, and each output cell sums {products_per_output(s.spec)} "
+        "products",
+        f"(beside it, groups {c.groups}) lets every output channel read all {c.in_channels} input channels: "
+        f"{weight_shape(c)} = {weight_count(c)} weights and {products_per_output(c)} products per output cell, "
+        f"{products_per_output(c) // products_per_output(s.spec)} times as many",
+        f"Both outputs are {out(s.spec)}×{s.spec.out_channels}" if plan(s.spec).output_shape == plan(c).output_shape
+        else "outputs differ",
+        f"sums that one channel's {products_per_output(s.spec)} products",
+    ],
 }
 
 
@@ -117,12 +182,33 @@ def test_a_lesson_loads_plays_to_its_last_step_and_says_what_the_plan_says(name)
         ticks += 1
     assert session.at_end and session.step == session.steps - 1 and ticks == session.steps - scene.step
     frame = session.frame()
-    assert frame.position == tuple(np.subtract(plan(scene.spec).output_size, 1))
+    cells = scene.spec.input_size if session.scatter_shown else plan(scene.spec).output_size  # one step per cell
+    assert frame.position == tuple(np.subtract(cells, 1))
     assert np.isfinite(session.output).all() and session.output.shape == plan(scene.spec).output_size
     if scene.compare is not None:
         other = Session(scene.compare, pattern=scene.pattern, preset=scene.preset)
         other.last()
         assert other.frame().position == tuple(np.subtract(plan(scene.compare).output_size, 1))
+
+
+def test_the_checkerboard_lesson_scatters_ones_so_an_even_input_gives_the_overlap():
+    scene = load_lesson("transposed-checkerboard")
+    session = scene.session()
+    assert session.scatter_shown and session.steps == 16 and scene.selection == "output:3,3"
+    assert np.all(session.weights == 1)  # "here all ones"
+    scatter = scatter_plan(session.plan)
+    even = scatter.partial_output(scatter.contributions(np.full((1, 4, 4), 2.0), session.kernels), scatter.steps)
+    np.testing.assert_array_equal(even, 2 * scatter.overlap)  # the checkerboard on an even input
+    assert len(np.unique(scatter.overlap)) > 1
+    assert scene.compare is None
+
+
+def test_the_depthwise_lesson_feeds_each_output_from_its_own_channel():
+    session = load_lesson("depthwise-convolution").session()
+    for k in range(3):
+        session.show_channels(out_channel=k)
+        frame = session.frame()
+        assert session.in_channel == k and frame.terms.inputs.shape[0] == 1
 
 
 def test_the_output_size_lesson_has_the_pads_the_solver_finds():

@@ -91,6 +91,9 @@ def test_selections_name_writers_targets_and_a_weights_products():
                        + x[1, 0] * session.weights[0, 2] + x[1, 1] * session.weights[0, 0]))
     selected = np.outer(*frame.selected_inputs)
     assert sorted(zip(*np.nonzero(selected))) == sorted(map(tuple, writers.cells("input").tolist()))
+    taps = np.outer(*frame.selected_weights)
+    assert sorted(zip(*np.nonzero(taps))) == sorted(map(tuple, writers.cells("weight").tolist())) == \
+        [(0, 0), (0, 2), (2, 0), (2, 2)]
     session.select("input:0,0")
     frame = session.frame()
     assert frame.selection_text == "x[0,0] writes 4 output cells: rows 0–1, columns 0–1"
@@ -99,6 +102,12 @@ def test_selections_name_writers_targets_and_a_weights_products():
     frame = session.frame()
     assert frame.selection_text.startswith("w[0,0] multiplies 4 input cells")
     assert np.outer(*frame.selected_outputs).sum() == np.outer(*frame.selected_inputs).sum() == 4
+    assert (np.outer(*frame.selected_weights) > 0).tolist() == [[True, False, False], [False] * 3, [False] * 3]
+    made = {(i, j) for i, j in zip(*np.nonzero(np.outer(*frame.selected_outputs)))}
+    expected = {tuple(cell) for a, b in zip(*np.nonzero(np.outer(*frame.selected_inputs)))
+                for cell, tap in zip(scatter.targets(a, b).output.tolist(), scatter.targets(a, b).weight.tolist())
+                if tuple(tap) == (0, 0)}
+    assert made == expected
 
 
 def test_a_scene_keeps_the_scatter_view_and_says_so_in_version_2():
