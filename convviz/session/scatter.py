@@ -116,6 +116,17 @@ class ScatterAxis:
         count = max(0, last - first + 1)
         return TapRun(first, count, first * self.stride + shift, self.stride)
 
+    def overlap_of(self, first: int, count: int) -> np.ndarray:
+        """For each output index, how many of input indices first .. first+count−1 write it."""
+        counts = np.zeros(self.output_size, dtype=np.int64)
+        for tap in range(self.kernel):
+            run = self.tap_run(tap)
+            low, high = max(first, run.first), min(first + count, run.first + run.count)
+            if high > low:
+                start = run.start + (low - run.first) * run.stride
+                counts[start:start + (high - low - 1) * run.stride + 1:run.stride] += 1
+        return counts
+
     def targets(self, index: int) -> AxisReads:
         """Input index `index`'s taps that land inside the output, in tap order, as the direct
         view's reads: (output index, tap, padded index, input index)."""
@@ -241,6 +252,16 @@ class ScatterPlan:
                                slice(cols.start, cols.start + (count - 1) * cols.stride + 1, cols.stride)] += \
                             contributions[r, s, full_rows, cols.first:cols.first + count]
         return output
+
+    def written(self, done: int) -> np.ndarray:
+        """(Ho, Wo) how many of the first `done` input cells write each output cell: the rows
+        finished so far with every column, plus the current row's first cells (two outer products)."""
+        done = max(0, min(int(done), self.steps))
+        full_rows, rest = divmod(done, self.input_size[1])
+        counts = np.outer(self.rows.overlap_of(0, full_rows), self.cols.overlap)
+        if rest:
+            counts += np.outer(self.rows.overlap_of(full_rows, 1), self.cols.overlap_of(0, rest))
+        return counts
 
     def step_terms(self, inputs: np.ndarray, kernels: np.ndarray, step: int,
                    channels: tuple[int, ...] | None = None) -> ScatterTerms:

@@ -198,7 +198,7 @@ def scatter_frame(grids: ScatterGrids, step: int, selection: Selection | None = 
     partial = scatter.partial_output(grids.contributions, done)
     if done == scatter.steps and grids.bias is not None:
         partial = partial + grids.bias
-    written = scatter.partial_output(np.ones_like(grids.contributions), done).round().astype(np.int64)
+    written = scatter.written(done)
     cell = scatter.step_cell(step)
     terms = scatter.step_terms(grids.inputs, grids.kernels, step, grids.channels)
     text, inputs, weights, outputs = "", None, None, None
@@ -236,7 +236,12 @@ def selection_text(grids: ScatterGrids, picked: Selection) -> str:
     if kind == "output":
         writes = scatter.writers_of_output(row, col)
         if not len(writes):
-            return f"y[{row},{col}]: no input cell writes it (output padding: it stays 0 + bias)"
+            stays = "0" if grids.bias is None else f"the bias, {format_value(grids.bias)}"
+            beyond = [name for axis, index, name in ((scatter.rows, row, "row"), (scatter.cols, col, "column"))
+                      if index + axis.crop >= axis.adjoint.padded_size]
+            why = (f"its {' and '.join(beyond)} {'is' if len(beyond) == 1 else 'are'} output padding, past every "
+                   "window" if beyond else "the stride and dilation step over it")
+            return f"y[{row},{col}]: no input cell writes it ({why}); it stays {stays}"
         pairs = sorted(zip(map(tuple, writes.input.tolist()), map(tuple, writes.weight.tolist())))
         terms = " + ".join(f"x[{a},{b}]·w[{r},{s}]" for (a, b), (r, s) in pairs)
         count = len(writes)

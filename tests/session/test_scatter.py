@@ -79,6 +79,18 @@ def test_a_partial_output_holds_exactly_the_first_steps_contributions(spec, seed
         np.testing.assert_allclose(added, expected, rtol=0, atol=1e-9)
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=LOAD_TOLERANT)
+@given(transposed_specs, st.data())
+def test_writes_so_far_count_the_first_steps_input_cells_writing_each_output(spec, data):
+    scatter = ScatterPlan(plan(spec))
+    done = data.draw(st.integers(0, scatter.steps))
+    ones = np.ones((1, *spec.input_size)), np.ones((1, *spec.kernel_size))
+    expected = brute_partial(spec, *ones, done)
+    np.testing.assert_array_equal(scatter.written(done), expected)
+    if done == scatter.steps:
+        np.testing.assert_array_equal(scatter.written(done), scatter.overlap)
+
+
 def test_the_first_partial_is_zero_and_the_last_is_not():
     spec = ConvSpec((1, 1, 4, 4), 1, 3, stride=2, padding=1, output_padding=1, operation="conv_transpose")
     x, w = random_operands(spec, 1)

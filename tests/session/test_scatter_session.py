@@ -127,3 +127,19 @@ def test_a_scene_keeps_the_scatter_view_and_says_so_in_version_2():
         Scene.from_dict({**values, "step": 13})
     with pytest.raises(ConvSpecError, match="draws a transposed convolution; the spec is conv"):
         Scene.from_dict({**values, "spec": {"input_shape": [1, 1, 5, 5]}, "step": 1})
+
+
+def test_an_output_cell_no_input_writes_says_why():
+    spec = ConvSpec((1, 1, 3, 3), 1, 3, stride=2, padding=1, dilation=2, output_padding=1, operation="conv_transpose")
+    session = scatter_session(spec)
+    session.select("output:2,2")  # o = 2a − 1 + 2r is odd: even outputs are stepped over
+    assert session.frame().selection_text == ("y[2,2]: no input cell writes it (the stride and dilation step "
+                                              "over it); it stays 0")
+    spec = ConvSpec((1, 1, 2, 2), 1, 2, stride=3, output_padding=2, operation="conv_transpose")
+    session = scatter_session(spec)
+    session.set_bias(1.5)
+    assert session.plan.output_size == (7, 7)
+    session.select("output:6,1")
+    assert session.frame().selection_text == ("y[6,1]: no input cell writes it (its row is output padding, "
+                                              "past every window); it stays the bias, 1.5")
+
