@@ -496,7 +496,11 @@ class Frame:
 
     @property
     def arithmetic(self) -> str:
-        return f"Step {self.step + 1} of {self.steps}:  {self.terms.text()}"
+        return self.arithmetic_listing()
+
+    def arithmetic_listing(self, max_terms: int = MAX_LISTED_TERMS) -> str:
+        """The step's arithmetic, every product listed up to `max_terms` (past it, one sum per channel)."""
+        return f"Step {self.step + 1} of {self.steps}:  {self.terms.text(max_terms)}"
 
     @property
     def step_label(self) -> str:
@@ -516,9 +520,11 @@ def input_grid(conv_plan, padded: np.ndarray, pictorial: bool, channel: int = 0)
     if spec.operation == "conv_transpose":
         title = f"Input {height}×{width}, zeros inserted and padded to {ph}×{pw}  ·  direct view"
     elif spec.is_pooling and any(conv_plan.pads):
-        overhang = "  + ceil-mode overhang" if conv_plan.rows.overhang or conv_plan.cols.overhang else ""
-        title = (f"Input {height}×{width}, padded to {ph}×{pw}  ·  padding {conv_plan.rows.padding}×"
-                 f"{conv_plan.cols.padding}{overhang}")
+        rows_axis, cols_axis = conv_plan.axes
+        parts = [f"padding {rows_axis.padding}×{cols_axis.padding}"] if rows_axis.padding or cols_axis.padding else []
+        if rows_axis.overhang or cols_axis.overhang:
+            parts.append(f"ceil-mode overhang {rows_axis.overhang}×{cols_axis.overhang}")
+        title = f"Input {height}×{width}, padded to {ph}×{pw}  ·  " + " + ".join(parts)
     elif any(conv_plan.pads):
         title = (f"Input {height}×{width}, padded to {ph}×{pw}  ·  "
                  f"padding top {top}, bottom {bottom}, left {left}, right {right}")
@@ -620,10 +626,16 @@ def output_grid(conv_plan, output: np.ndarray, channel: int = 0) -> OutputGrid:
         title += f"  ·  each cell sums {spec.in_channels // spec.groups} channels × {taps} taps"
     return OutputGrid(
         values=output, cell_steps=cell_steps, step_cells=step_cells,
-        title=title, shape_text=f"output {ho}×{wo} ({conv_plan.steps} steps)",
+        title=title, shape_text=output_shape_text(conv_plan),
         formulas=formulas,
         row_labels=_labels(ho), col_labels=_labels(wo),
     )
+
+
+def output_shape_text(conv_plan) -> str:
+    """'output 5×5 (25 steps)'."""
+    ho, wo = conv_plan.output_size
+    return f"output {ho}×{wo} ({conv_plan.steps} steps)"
 
 
 def kernel_grid(conv_plan, weights: np.ndarray, out_channel: int = 0, in_channel: int = 0,
