@@ -11,8 +11,11 @@
    frames/s, the slowest frame, and the time of a spec change (stride 1 → 2 → 1, views redrawn);
 3. responsiveness: runs the profiler in the window's worker thread on a mid-size spec while a
    5 ms QTimer on the GUI thread records the longest gap between its ticks (the worst stall);
-4. spec-change stalls (`stalls_on_spec_changes`): the same gap measure from each control change at
-   960×960 with a 61×61 kernel until its output is drawn, and while an 8192×8192 PNG is opened.
+4. stall table (`stall_table`, alone with --stalls-only): a 10 ms heartbeat timer on the GUI
+   thread records the longest gap between its ticks while a window opens, at each control change
+   (stride, padding mode, dilation, back) until everything is drawn, while playing at 60 steps/s,
+   while pointing at cells of each grid, and while an 8192×8192 PNG is opened as the input; at
+   64², 256² and 1024² inputs with 3×3 and 61×61 kernels (same padding, 1280×800 window).
 """
 
 from __future__ import annotations
@@ -83,6 +86,8 @@ def animation_fps(app, size: int, frames: int, view: str = "fit", spec=None) -> 
     view "fit": the whole grid on screen (values written only where cells are big enough to read);
     "follow": zoomed in until values are readable, "Follow the kernel" on, so every frame also
     pans the view with the window and writes the texts that come into view."""
+    from PyQt6 import QtCore
+
     from convviz.core import ConvSpec
     from convviz.gui.app import make_window
 
@@ -120,6 +125,8 @@ def animation_fps(app, size: int, frames: int, view: str = "fit", spec=None) -> 
         rebuild_began = time.perf_counter()
         assert session.update_spec(**{field: changed}), session.error
         app.processEvents()
+        while _busy(window):  # large grids are built, and outputs computed, off the GUI thread
+            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 5)
         rebuilds.append(time.perf_counter() - rebuild_began)
     window.close()
     window.deleteLater()
@@ -171,73 +178,194 @@ def stall_while_timing(app, min_time_s: float) -> dict:
             "max_gap_ms": max(gaps) * 1e3, "p99_gap_ms": sorted(gaps)[int(len(gaps) * 0.99)] * 1e3, "status": status}
 
 
+HEARTBEAT_MS = 10
+"""The stall table's heartbeat: a timer on the GUI thread at this interval; a stall is the longest
+gap between two of its ticks (so the smallest possible figure is about this)."""
+STALL_SIZES = (64, 256, 1024)
+STALL_KERNELS = (3, 61)
 SPEC_CHANGES = (
-    ("kernel 61 → 63", {"kernel_size": [63, 63]}),
-    ("padding mode reflect", {"padding_mode": "reflect"}),
     ("stride 2", {"stride": [2, 2]}),
+    ("padding reflect", {"padding_mode": "reflect"}),
     ("dilation 2", {"dilation": [2, 2]}),
-    ("input 960 → 1000", {"input_shape": [1, 1, 1000, 1000]}),
+    ("back to the start", None),
 )
-"""reliable's part: control changes at the largest sizes the window animates (issue 14)."""
+"""Control changes of the stall table, one after another from `size`² with a `kernel`² kernel, same
+padding (the last restores the first spec)."""
 
 
-def stalls_on_spec_changes(app) -> list[dict]:
-    """The longest GUI-thread gap (a 5 ms timer's ticks) from each control change until its output
-    (computed off the GUI thread when large) is drawn, at 960×960 with a 61×61 kernel; and while an
-    8192×8192 PNG is opened as the input."""
-    from PyQt6 import QtCore, QtGui
+class Heartbeat:
+    """A PreciseTimer on the GUI thread; `max_gap_ms` is the longest time between two ticks since
+    `start` (the GUI thread's longest stall, to within the timer's interval)."""
+
+    def __init__(self, interval_ms: int = HEARTBEAT_MS):
+        from PyQt6 import QtCore
+
+        self.timer = QtCore.QTimer()
+        self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self._tick)
+        self.interval_ms = interval_ms
+        self.gaps: list[float] = []
+        self._last = 0.0
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append(now - self._last)
+        self._last = now
+
+    def start(self) -> None:
+        self.gaps = []
+        self._last = time.perf_counter()
+        self.timer.start(self.interval_ms)
+
+    def stop(self) -> float:
+        """The longest gap in ms, counting the one still open."""
+        self.timer.stop()
+        self.gaps.append(time.perf_counter() - self._last)
+        return max(self.gaps) * 1e3
+
+
+def _busy(window) -> bool:
+    """Work still under way for what is shown: an image read, a frame build, the output convolution."""
+    if hasattr(window, "busy"):
+        return window.busy
+    return bool(window.session.output_pending)
+
+
+def run_until_settled(app, window, action, least_s: float = 0.2, most_s: float = 120.0) -> float:
+    """Run `action` from the event loop, then the loop itself until nothing is pending and `least_s`
+    has passed with nothing pending; the seconds until then."""
+    from PyQt6 import QtCore
+
+    loop = QtCore.QEventLoop()
+    began = time.perf_counter()
+    state = {"settled": None, "done": None}
+
+    def check():
+        now = time.perf_counter()
+        if _busy(window):
+            state["settled"] = None
+            state["done"] = None
+        elif state["settled"] is None:
+            state["settled"] = now
+            state["done"] = now - began
+        if (state["settled"] is not None and now - state["settled"] >= least_s) or now - began > most_s:
+            loop.quit()
+
+    checker = QtCore.QTimer()
+    checker.timeout.connect(check)
+    QtCore.QTimer.singleShot(0, action)
+    checker.start(20)
+    loop.exec()
+    checker.stop()
+    return state["done"] if state["done"] is not None else time.perf_counter() - began
+
+
+def _measure(app, window, action, **settle) -> tuple[float, float]:
+    """(longest GUI-thread gap in ms, seconds until everything was drawn) around `action`."""
+    heartbeat = Heartbeat()
+    heartbeat.start()
+    done = run_until_settled(app, window, action, **settle)
+    return heartbeat.stop(), done
+
+
+def _test_picture(side: int) -> Path:
+    picture = Path(os.environ.get("TMPDIR", "/tmp")) / f"convviz_gui_bench_{side}.png"
+    if not picture.exists():
+        import numpy as np
+        from PIL import Image
+
+        rows, cols = np.mgrid[0:side, 0:side]
+        Image.fromarray(((rows ^ cols) & 255).astype(np.uint8)).save(picture)
+    return picture
+
+
+def stall_row(app, size: int, kernel: int, picture: Path) -> dict:
+    """The longest GUI-thread stalls at `size`² with a `kernel`² kernel (same padding, 1280×800):
+    a window opened on it, each control change of SPEC_CHANGES, playing at 60 steps/s for a second,
+    pointing at 40 cells of each grid, and opening `picture` as the input."""
+    import numpy as np
+    from PyQt6 import QtCore
 
     from convviz.core import ConvSpec
     from convviz.gui.app import make_window
 
     app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
     gc.collect()
-    window = make_window(ConvSpec((1, 1, 960, 960), 1, 61, padding="same"), restore=False)
-    window.resize(1280, 800)
-    window.show()
+    spec = ConvSpec((1, 1, size, size), 1, kernel, padding="same")
+    made = {}
+
+    def open_window():
+        window = made["window"] = make_window(spec, restore=False, presentation=False)
+        window.resize(1280, 800)
+        window.show()
+
+    heartbeat = Heartbeat()
+    heartbeat.start()
+    began = time.perf_counter()
+    open_window()
+    window = made["window"]
+    run_until_settled(app, window, lambda: None)
+    row = {"input": f"{size}×{size}", "kernel": f"{kernel}×{kernel}",
+           "open window": (heartbeat.stop(), time.perf_counter() - began)}
     session = window.session
-    while session.output_pending:
-        app.processEvents()
-    picture = Path(os.environ.get("TMPDIR", "/tmp")) / "convviz_gui_bench_8192.png"
-    if not picture.exists():
-        import numpy as np
-
-        rows, cols = np.mgrid[0:8192, 0:8192]
-        grey = ((rows ^ cols) & 255).astype(np.uint8)
-        QtGui.QImage(grey.data, 8192, 8192, 8192, QtGui.QImage.Format.Format_Grayscale8).save(str(picture))
-    figures = []
-    for name, change in (*SPEC_CHANGES, ("open an 8192×8192 PNG", None)):
-        gaps, last = [], [time.perf_counter()]
-
-        def tick(gaps=gaps, last=last):
-            now = time.perf_counter()
-            gaps.append(now - last[0])
-            last[0] = now
-
-        timer = QtCore.QTimer()
-        timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
-        timer.timeout.connect(tick)
-        timer.start(5)
-        began = last[0] = time.perf_counter()
+    for name, change in SPEC_CHANGES:
         if change is None:
-            QtCore.QTimer.singleShot(0, lambda: window.open_image(str(picture)))
+            row[name] = _measure(app, window, lambda: session.set_spec(spec))
         else:
-            QtCore.QTimer.singleShot(0, lambda change=change: session.update_spec(**change))
-        settled = None
-        while time.perf_counter() - began < 120:
-            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 5)
-            if session.output_pending or time.perf_counter() - began < 0.3:
-                settled = None
-                continue
-            settled = settled or time.perf_counter()
-            if time.perf_counter() - settled > 0.3:
-                break
-        timer.stop()
-        figures.append({"change": name, "spec": session.spec.describe(), "error": session.error,
-                        "done_s": time.perf_counter() - began, "max_gap_ms": max(gaps) * 1e3 if gaps else None})
+            row[name] = _measure(app, window, lambda change=change: session.update_spec(**change))
+    session.set_speed(60.0)
+    session.first()
+
+    def play():
+        session.play()
+        QtCore.QTimer.singleShot(1000, session.pause)
+
+    row["playing 60 steps/s"] = _measure(app, window, play, least_s=1.2)
+    rng = np.random.default_rng(0)
+    grids = [window.view.animation.grid, window.view.output.grid, window.view.coverage.grid,
+             window.view.kernel.grid]
+
+    def hover():
+        for grid in grids:
+            height, width = grid.shape
+            for _ in range(40):
+                grid._hover_at(int(rng.integers(height)), int(rng.integers(width)))
+                app.processEvents()
+            grid._hover_at(-1, -1)
+
+    row["hover 160 cells"] = _measure(app, window, hover)
+    row["open image"] = _measure(app, window, lambda: window.open_image(str(picture)))
+    row["error"] = session.error
     window.close()
+    window.deleteLater()
     app.processEvents()
-    return figures
+    return row
+
+
+STALL_COLUMNS = ("open window", *(name for name, _ in SPEC_CHANGES), "playing 60 steps/s", "hover 160 cells",
+                 "open image")
+
+
+def stall_table(app, sizes=STALL_SIZES, kernels=STALL_KERNELS, picture_side: int = 8192) -> list[dict]:
+    picture = _test_picture(picture_side)
+    rows = []
+    for size in sizes:
+        for kernel in kernels:
+            row = stall_row(app, size, kernel, picture)
+            rows.append(row)
+            print(" | ".join([f"{row['input']:>9} {row['kernel']:>5}",
+                              *(f"{row[name][0]:6.0f}" for name in STALL_COLUMNS)]), flush=True)
+    return rows
+
+
+def print_stall_table(rows: list[dict], picture_side: int) -> None:
+    print(f"\nlongest GUI-thread gap in ms (a {HEARTBEAT_MS} ms heartbeat), and in brackets seconds until all "
+          f"was drawn; image: {picture_side}×{picture_side} PNG")
+    print("| input | kernel | " + " | ".join(STALL_COLUMNS) + " |")
+    print("|---|---|" + "---:|" * len(STALL_COLUMNS))
+    for row in rows:
+        cells = [f"{row[name][0]:.0f} ({row[name][1]:.1f} s)" for name in STALL_COLUMNS]
+        print(f"| {row['input']} | {row['kernel']} | " + " | ".join(cells) + " |")
 
 
 OPERATION_SPECS = (
@@ -273,10 +401,22 @@ def main() -> int:
     parser.add_argument("--json", help="also write the figures here")
     parser.add_argument("--operations", action="store_true",
                         help="only the animation of the other operations at their largest animated sizes")
+    parser.add_argument("--stalls-only", action="store_true", help="only the GUI-thread stall table (part 4)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(STALL_SIZES), help="stall table inputs")
+    parser.add_argument("--kernels", type=int, nargs="+", default=list(STALL_KERNELS), help="stall table kernels")
+    parser.add_argument("--picture", type=int, default=8192, help="side of the PNG the stall table opens")
     args = parser.parse_args()
     if args.operations:
         return operations(args.frames)
     from convviz.gui.app import _application
+
+    if args.stalls_only:
+        app = _application()
+        rows = stall_table(app, args.sizes, args.kernels, args.picture)
+        print_stall_table(rows, args.picture)
+        if args.json:
+            Path(args.json).write_text(json.dumps({"stalls": rows}, indent=2, ensure_ascii=False))
+        return 0
 
     launch = launch_seconds()
     print(f"window shown after launch: {', '.join(f'{t:.2f}' for t in launch)} s (max {max(launch):.2f} s)")
@@ -294,11 +434,9 @@ def main() -> int:
     results["stall"] = stall
     print(f"while timing {stall['spec']} ({stall['run_s']:.1f} s): longest GUI-thread gap "
           f"{stall['max_gap_ms']:.1f} ms (p99 {stall['p99_gap_ms']:.1f} ms, {stall['ticks']} ticks of a 5 ms timer)")
-    changes = stalls_on_spec_changes(app)
-    results["spec_change_stalls"] = changes
-    for figures in changes:
-        print(f"{figures['change']}: longest GUI-thread gap {figures['max_gap_ms']:.0f} ms "
-              f"(all drawn after {figures['done_s']:.1f} s){'; ' + figures['error'] if figures['error'] else ''}")
+    rows = stall_table(app, args.sizes, args.kernels, args.picture)
+    results["stalls"] = rows
+    print_stall_table(rows, args.picture)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2, ensure_ascii=False))
     return 0

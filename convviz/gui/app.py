@@ -35,8 +35,12 @@ def make_window(spec=None, settings=None, restore=True, compare=None, presentati
 
     session = None
     if spec is not None:
-        session = Session(spec)
+        check_drawable(spec)
+        session = Session()  # `spec` once the window runs its output: a large one is computed off the GUI thread
     window = MainWindow(session=session, settings=settings, restore=restore)
+    if spec is not None and not session.set_spec(spec):
+        window.deleteLater()
+        raise ConvSpecError(session.error)
     if presentation is not None:
         window.set_presentation(presentation)
     if compare is not None:
@@ -102,6 +106,7 @@ def save_screenshot(path: str, spec=None, size=DEFAULT_SIZE, step=None, select=N
         raise
     window.resize(*size)
     window.show()
+    window.wait_until_drawn()
     for _ in range(3):
         QtWidgets.QApplication.processEvents()
     problem = None if window.save_screenshot(path) else window.file_error or f"could not write {path}"
@@ -217,6 +222,7 @@ def export_window_png(session, target, size=(1500, 980), scene=None, presentatio
     window.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
     window.resize(int(size[0]), int(size[1]))
     window.show()
+    window.wait_until_drawn()
     for _ in range(SETTLE_PASSES):
         QtWidgets.QApplication.processEvents()
     data = png_bytes(fitted(window.grab().toImage(), size, window.palette().window().color()))

@@ -12,14 +12,11 @@ from ..session import COVERAGE, DATA, SELECTION, SPEC, STEP
 from ..session.patterns import format_value
 from .grid import CellGrid, colour_cells
 from .highlight import Highlight
+from .textures import INSERTED, ZERO_PAD, coverage_colours, fill, input_colours, output_colours  # noqa: F401
 from .theme import NORMAL, Theme
 
 UNREAD_HATCH = "#c92a2a"
 SELECTION_COLOUR = "#1c7ed6"
-ZERO_PAD = (226, 226, 226, 255)
-INSERTED = (255, 236, 179, 255)
-"""Zeros a transposed convolution's stride inserts between input cells: pale amber, apart from the
-grey border padding and from the input's blues."""
 INSERTED_TEXT = "#9c6d00"
 DOTS_MIN_PIXELS = 14
 """Cell size (screen pixels) from which the inserted zeros are dotted; smaller, only tinted."""
@@ -66,6 +63,9 @@ MAX_CHANNEL_TABS = 64
 
 MAX_MERGED_UNREAD = 32
 """Unread rows and columns up to which their hatching is merged into one outline."""
+SHOWN_TERMS = 1024
+"""The labels list a step's products up to this many (a 32×32 kernel on one channel), past it
+one sum per channel: laying out the 3,721 products of a 61×61 kernel took Qt about 0.3 s a step."""
 
 class ChannelChooser(QtWidgets.QWidget):
     """Which channel a panel shows: tabs for a few channels, a spin box for many; hidden for one."""
@@ -218,13 +218,22 @@ class AnimationPanel(QtWidgets.QWidget):
         self.winner.setVisible(False)
         self.taps = pg.ItemGroup()
         self.taps.setParentItem(self.grid.overlay_layer)
-        self._tap_items: list = []
+        self.tap_marks = QtWidgets.QGraphicsPathItem(self.taps)
+        """Every tap of the kernel's window, one path (a 63×63 kernel is 3,969 squares: as items
+        they took a fifth of a second to make and remove on each spec change)."""
         self.unread = QtWidgets.QGraphicsPathItem(self.grid.overlay_layer)
         self.unread.setBrush(QtGui.QBrush(QtGui.QColor(UNREAD_HATCH), QtCore.Qt.BrushStyle.BDiagPattern))
         unread_pen = QtGui.QPen(QtGui.QColor(UNREAD_HATCH))
         unread_pen.setCosmetic(True)
         unread_pen.setWidthF(1.5)
         self.unread.setPen(unread_pen)
+        self.unread_fill = pg.ImageItem(axisOrder="row-major")
+        """Many unread rows and columns as a tint per cell: Qt fills a path of n overlapping
+        rectangles in time that grows as n² (seconds for a few hundred, on every repaint)."""
+        self.unread_fill.setParentItem(self.grid.overlay_layer)
+        self.unread_fill.setLookupTable(np.array([(0, 0, 0, 0), (*QtGui.QColor(UNREAD_HATCH).getRgb()[:3], 110)],
+                                                 dtype=np.uint8))
+        self.unread_fill.setVisible(False)
         self.inserted_marks = QtWidgets.QGraphicsPathItem(self.grid.overlay_layer)
         self.inserted_marks.setBrush(QtGui.QBrush(QtGui.QColor(INSERTED_TEXT), QtCore.Qt.BrushStyle.Dense6Pattern))
         self.inserted_marks.setPen(QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
@@ -236,6 +245,7 @@ class AnimationPanel(QtWidgets.QWidget):
         """Padded cells the selection reads (with how often, for a picked input cell)."""
         self.copies = Highlight(self.grid, SELECTION_COLOUR, width=2.0, dashed=True, z=2)
         """A picked input cell and its padding copies, read or not."""
+        self._drawn_input = None
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -259,6 +269,7 @@ class AnimationPanel(QtWidgets.QWidget):
     def apply_theme(self, theme: Theme) -> None:
         """Colours, line widths and font sizes of `theme`; the next full draw uses its maps."""
         self.theme = theme
+        self._drawn_input = None
         scale_labels(self, theme)
         font = self.arithmetic.font()
         font.setPointSizeF(theme.arithmetic_points)
@@ -269,7 +280,9 @@ class AnimationPanel(QtWidgets.QWidget):
 
     def draw(self, frame, changes) -> None:
         if SPEC in changes or DATA in changes:
-            self._draw_grid(frame.input)
+            if frame.input is not self._drawn_input:  # new data can leave the input as it was
+                self._draw_grid(frame.input)
+                self._drawn_input = frame.input
             self.channels.show_channels(frame.in_channels, frame.in_channel, frame.in_groups,
                                         self.theme.series_colours)
         if changes & {SPEC, DATA, STEP}:
@@ -302,23 +315,15 @@ class AnimationPanel(QtWidgets.QWidget):
         how = "pinned · Esc clears" if picked.pinned else "click to pin"
         text = f"{picked.text}  ({how})"
         if terms is not None:
-            text += "\n" + terms.text()
+            text += "\n" + terms.text(SHOWN_TERMS)
         self.selection_text.setText(text)
         self.selection_text.setVisible(True)
 
     def _draw_grid(self, picture) -> None:
-        padded, mask, mode = picture.values, picture.padding, picture.mode
+        mask, mode = picture.padding, picture.mode
         theme = self.theme
-        shades = np.where(np.isinf(padded), np.nan, padded)  # max pooling's −∞ padding takes no colour
-        if picture.pictorial:
-            rgba, dark = colour_cells(shades, theme.picture_map, lightness=0.9)  # a picture looks like one in grey
-        else:
-            rgba, dark = colour_cells(shades, theme.input_map, lightness=0.6)
-        rgba[mask] = (0.55 * rgba[mask] + 0.45 * np.array([190, 170, 250, 255])).astype(np.uint8)
-        if mode == "zeros":
-            rgba[mask] = ZERO_PAD
+        rgba, dark = input_colours(picture, theme)
         inserted = picture.inserted if picture.inserted is not None else np.zeros_like(mask)
-        rgba[inserted] = INSERTED
 
         pad_text_colour = "#8a8a8a" if mode == "zeros" else "#4c2a9e"
 
@@ -331,20 +336,16 @@ class AnimationPanel(QtWidgets.QWidget):
         self.grid.set_axis_labels(picture.row_labels, picture.col_labels)
         top, left, height, width = picture.input_rect
         self.input_border.setRect(QtCore.QRectF(left, top, width, height))
-        _remove(self._tap_items)
         row_offsets, col_offsets = picture.tap_offsets
         fill_colour = QtGui.QColor(theme.window_colour)
         fill_colour.setAlpha(70)
-        fill = QtGui.QBrush(fill_colour)
-        pen = _outline(theme.window_colour, theme.line(1.5))
-        self._tap_items = []
+        marks = QtGui.QPainterPath()
         for row_offset in row_offsets:
             for col_offset in col_offsets:
-                item = QtWidgets.QGraphicsRectItem(float(col_offset) + 0.06, float(row_offset) + 0.06, 0.88, 0.88,
-                                                   self.taps)
-                item.setBrush(fill)
-                item.setPen(pen)
-                self._tap_items.append(item)
+                marks.addRect(float(col_offset) + 0.06, float(row_offset) + 0.06, 0.88, 0.88)
+        self.tap_marks.setPath(marks)
+        self.tap_marks.setBrush(QtGui.QBrush(fill_colour))
+        self.tap_marks.setPen(_outline(theme.window_colour, theme.line(1.5)))
         self._draw_unread(picture)
         self._draw_inserted(picture)
         self.title.setText(picture.title)
@@ -403,16 +404,23 @@ class AnimationPanel(QtWidgets.QWidget):
         for col in picture.unread_cols:
             path.addRect(QtCore.QRectF(left + col * across, top, 1, height))
         path.setFillRule(QtCore.Qt.FillRule.WindingFill)
-        # simplified() is far from linear (hundreds of rows and columns took seconds to minutes);
-        # with the winding rule crossings fill once anyway, so only few rectangles are merged
+        # simplified() and the fill itself are far from linear in the rectangles (hundreds of rows
+        # and columns took seconds to minutes): few are merged into one outline, many are a tint
         few = len(picture.unread_rows) + len(picture.unread_cols) <= MAX_MERGED_UNREAD
-        self.unread.setPath(path.simplified() if few else path)
+        self.unread.setPath(path.simplified() if few else QtGui.QPainterPath())
+        self.unread_fill.setVisible(not few)
+        if not few:
+            mask = np.zeros((height, width), dtype=np.uint8)
+            mask[list(picture.unread_rows), :] = 1
+            mask[:, list(picture.unread_cols)] = 1
+            self.unread_fill.setImage(mask, autoLevels=False, levels=(0, 1))
+            self.unread_fill.setRect(QtCore.QRectF(left, top, width, height))
 
     def _draw_step(self, frame) -> None:
         top, left, height, width = frame.window
         self.window_rect.setRect(QtCore.QRectF(left, top, width, height))
         self.taps.setPos(left, top)
-        self.arithmetic.setText(frame.arithmetic)
+        self.arithmetic.setText(frame.arithmetic_listing(SHOWN_TERMS))
         winner = getattr(frame.terms, "winner_cell", None)
         self.winner.setVisible(winner is not None)
         if winner is not None:
@@ -483,7 +491,7 @@ class OutputPanel(QtWidgets.QWidget):
 
     def _draw_grid(self, frame) -> None:
         picture = self._picture = frame.output
-        self._rgba, dark = colour_cells(picture.values, self.theme.output_map, lightness=0.6)
+        self._rgba, dark = output_colours(picture, self.theme)
 
         def texts(rows, cols):
             return picture.cell_texts(rows, cols), np.where(dark[rows, cols], "#111", "#fff").tolist(), None
@@ -491,7 +499,7 @@ class OutputPanel(QtWidgets.QWidget):
         step = frame.step
         self.grid.text_shown = lambda row, col: picture.cell_steps[row, col] <= step
         self._display = self._rgba.copy()
-        self._display[picture.cell_steps > step] = EMPTY
+        fill(self._display, picture.cell_steps > step, EMPTY)
         self.grid.set_cells(self._display, texts)
         self.grid.set_axis_labels(picture.row_labels, picture.col_labels)
         self._shown = step  # cells and texts are shown up to this step
@@ -587,9 +595,8 @@ class CoveragePanel(QtWidgets.QWidget):
 
     def _draw_grid(self, picture) -> None:
         most = max(picture.most, 1)
-        rgba, dark = colour_cells(picture.counts, self.theme.coverage_map, low=0, high=most, lightness=1.0)
+        rgba, dark = coverage_colours(picture, self.theme)
         unread = picture.unread
-        rgba[unread] = self.theme.unread_colour
 
         def texts(rows, cols):
             colours = np.where(unread[rows, cols] | ~dark[rows, cols], "#fff", "#111").tolist()

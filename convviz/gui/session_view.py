@@ -15,6 +15,8 @@ from ..session.scatter_frame import ScatterFrame
 from .panels import AnimationPanel, CoveragePanel, OutputPanel
 from .playback import PlaybackBar
 from .scatter_panels import OverlapPanel, ScatterInputPanel, ScatterOutputPanel
+from .textures import colour_grids
+from .worker import LatestJobs
 
 EVERYTHING = frozenset({SPEC, DATA, STEP, SELECTION, PLAYING, SPEED, COVERAGE})
 
@@ -25,6 +27,16 @@ MIN_ANIMATION = (300, 260)
 WIDE = 1.25
 """Width/height ratio above which the output and coverage panels stand to the right of the
 animation; below it they sit side by side under it (narrow windows, compare mode)."""
+BACKGROUND_CELLS = 2**16
+"""A live view builds and colours the grids of a new spec or data on a worker thread when the
+padded input or the output has at least this many cells (256×256); smaller ones at once."""
+
+
+def _build(token, job, theme):
+    """A worker's part of a new frame: the step-independent grids, and their colours."""
+    grids = job()
+    colour_grids(grids, theme)
+    return token, grids
 
 
 class SessionView(QtWidgets.QWidget):
@@ -91,6 +103,18 @@ class SessionView(QtWidgets.QWidget):
         self.animation.fit_button.clicked.connect(self.fit)
         self.animation.follow.toggled.connect(self._follow_toggled)
         self._frame = None
+        self.building = False
+        """The grids of the session's latest spec or data are being built on a worker; until they
+        arrive the view shows the last ones it drew, under a “building…” note."""
+        self._held: set = set()
+        """Changes not drawn yet because a build is under way."""
+        self._builds = LatestJobs(self)
+        self.building_note = QtWidgets.QLabel(self)
+        self.building_note.setObjectName("building_note")
+        self.building_note.setStyleSheet("background: rgba(255, 244, 214, 235); color: #5c3d00; "
+                                         "border: 1px solid #d9a400; padding: 3px 8px;")
+        self.building_note.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.building_note.hide()
         self._pending_hover: tuple | None = None
         self._hover_timer = QtCore.QTimer(self)
         self._hover_timer.setSingleShot(True)
@@ -167,7 +191,7 @@ class SessionView(QtWidgets.QWidget):
         self.caption.setFont(font)
         self.playback.apply_theme(theme)
         if self.live:
-            self.draw(self.session.frame())
+            self._show(EVERYTHING)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -230,7 +254,7 @@ class SessionView(QtWidgets.QWidget):
         self._pin("output", i, j)
 
     def on_change(self, changes) -> None:
-        self.draw(self.session.frame(), changes)
+        self._show(changes)
         session = self.session
         if SPEED in changes:
             self.timer.setInterval(session.interval_ms)
@@ -239,6 +263,76 @@ class SessionView(QtWidgets.QWidget):
                 self.timer.start(session.interval_ms)
             else:
                 self.timer.stop()
+
+    # building off the GUI thread -------------------------------------------------------------------
+    def _show(self, changes) -> None:
+        """Draw the session's frame; when its grids are missing and large, build them on a worker
+        first (drawing resumes when they arrive)."""
+        changes = set(changes)
+        if changes & {SPEC, DATA, COVERAGE}:
+            build = self.session.grids_job()
+            if build is not None and self._large():
+                self._held |= changes
+                self._start_build(build)
+                return
+            if self.building:  # drawn at once from here: a build still under way is stale
+                self._end_building()
+                changes |= self._held
+                self._held = set()
+        if self.building:
+            self._held |= changes
+            return
+        self.draw(self.session.frame(), changes)
+
+    def _large(self) -> bool:
+        conv_plan = self.session.plan
+        cells = max(conv_plan.padded_shape[0] * conv_plan.padded_shape[1], conv_plan.steps)
+        return cells >= BACKGROUND_CELLS
+
+    def _start_build(self, build) -> None:
+        token, job = build
+        self.building = True
+        height, width = self.session.plan.padded_shape
+        self.building_note.setText(f"building the {height}×{width} grids…")
+        self.building_note.adjustSize()
+        self.building_note.move(8, self.caption.height() + 8 if self.caption.isVisible() else 8)
+        self.building_note.raise_()
+        self.building_note.show()
+        theme = getattr(self, "theme", None) or self.animation.theme
+        self._builds.run(lambda: _build(token, job, theme), self._built, self._build_failed)
+
+    def _built(self, result) -> None:
+        token, grids = result
+        if not self.building:
+            return  # drawn at once meanwhile
+        if not self.session.adopt_grids(token, grids):
+            if not self._builds.waiting:  # stale, and nothing newer asked for: ask again
+                build = self.session.grids_job()
+                if build is not None:
+                    self._start_build(build)
+                    return
+            else:
+                return
+        self._end_building()
+        changes, self._held = self._held, set()
+        self.draw(self.session.frame(), changes | {SPEC, DATA})
+
+    def _build_failed(self, error) -> None:
+        """A build that raised (a bug): drawn on the GUI thread instead, where the error is reported."""
+        if self.building:
+            self._end_building()
+            changes, self._held = self._held, set()
+            self.draw(self.session.frame(), changes | {SPEC, DATA})
+
+    def _end_building(self) -> None:
+        self.building = False
+        self.building_note.hide()
+
+    def stop_building(self) -> None:
+        """No more builds (the view is going): one under way is waited for, or left to finish."""
+        self._builds.close(3000)
+        self._end_building()
+        self._held = set()
 
     def draw(self, frame, changes=EVERYTHING) -> None:
         """Draw `frame`; `changes` says which of its parts are new (all of them by default)."""
@@ -290,4 +384,5 @@ class SessionView(QtWidgets.QWidget):
         if self.live:
             self.session.unsubscribe(self.on_change)
             self.timer.stop()
+            self.stop_building()
             self.live = False

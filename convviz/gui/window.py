@@ -4,11 +4,13 @@ one or two SessionViews in the middle (the first is the one the controls, keys a
 from __future__ import annotations
 
 import json
+from functools import partial
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ..core import ConvSpecError
 from ..session import ERROR, SPEC, SPEEDS, Session
+from ..session.frame import output_shape_text
 from . import settings as stored
 from .code_panel import CodePanel
 from .controls import Controls
@@ -19,11 +21,14 @@ from .render import png_bytes
 from .session_view import EVERYTHING, SessionView
 from .theme import theme_for
 from .timing_panel import TimingPanel
-from .worker import GeneratorWorker
+from .worker import LatestJobs
 
 WIDE_ENOUGH_TO_COMPARE_WITH_SETTINGS = 1600
 """Compare mode in a narrower window closes the settings dock (F9 opens it) so that two sessions
 and their difference fit side by side."""
+DECODED_AT_ONCE = 512 * 512
+"""Images of up to this many pixels are decoded on the GUI thread (tens of milliseconds);
+larger ones on a worker."""
 TALL_ENOUGH_FOR_TIMING = 900
 """A window shorter than this (a 1024×768 or 1280×800 projector) opens with the timing dock
 closed, so the animation, output and coverage keep the height they need; Timing ▸ and View ▸
@@ -41,8 +46,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings_notes: list[str] = []
         """What could not be restored from the stored settings, and why (shown in the status bar)."""
         notes = self.settings_notes
-        self._output_worker = None
-        self._queued_output = None
+        self._outputs = LatestJobs(self)
+        self._images = LatestJobs(self)
+        self._image_token = 0
         if session is None:
             session = Session()
             session.output_runner = self.run_output
@@ -440,7 +446,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def on_change(self, changes) -> None:
         session = self.session
         if SPEC in changes:
-            self.status.showMessage(f"{session.spec.describe()}  ·  {session.frame().shape_text}")
+            # the plan says the direct view's shape: its frame may still be building off this thread
+            shape = session.frame().shape_text if session.scatter_shown else output_shape_text(session.plan)
+            self.status.showMessage(f"{session.spec.describe()}  ·  {shape}")
             self.scatter_action.setChecked(session.transposed_view == "scatter")
         if ERROR in changes and session.error:
             self.status.showMessage("not applied: " + session.error, 8000)
@@ -463,7 +471,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # files -------------------------------------------------------------------------------------
     def open_image(self, path: str | None = None) -> bool:
-        from .images import ImageError, read_image
+        """Use an image file as the input. What cannot be used is refused at once (False); a large
+        image is decoded on a worker thread and used when it arrives (the status bar says so)."""
+        from .images import ImageError, decode_image, inspect_image
 
         if not path:
             path, _ = QtWidgets.QFileDialog.getOpenFileName(
@@ -471,14 +481,35 @@ class MainWindow(QtWidgets.QMainWindow):
         if not path:
             return False
         try:
-            grey = read_image(path)
+            image = inspect_image(path)
+            self._image_token += 1
+            if image.pixels <= DECODED_AT_ONCE:
+                self._image_read(self._image_token, path, decode_image(image))
+                return True
         except ImageError as error:
             self._file_failed(str(error))
             return False
+        token = self._image_token
+        self.status.showMessage(f"reading image {path} ({image.width}×{image.height})…")
+        self._images.run(partial(decode_image, image), partial(self._image_read, token, path),
+                         partial(self._image_failed, token))
+        return True
+
+    @property
+    def reading_image(self) -> bool:
+        """An image is being decoded on a worker thread."""
+        return self._images.busy
+
+    def _image_read(self, token: int, path: str, grey) -> None:
+        if token != self._image_token:
+            return  # another image was opened since
         self.session.set_pattern("image file", image=grey)
         self.session.clear_error()
         self._file_done(f"opened image {path}")
-        return True
+
+    def _image_failed(self, token: int, error) -> None:
+        if token == self._image_token:
+            self._file_failed(str(error))
 
     def open_spec(self, path: str | None = None) -> bool:
         from ..session.files import load_spec_file
@@ -505,6 +536,26 @@ class MainWindow(QtWidgets.QMainWindow):
             return False
         text = json.dumps(self.session.spec.to_dict(), indent=2) + "\n"
         return self._write_file(path, text.encode("utf-8"), "spec")
+
+    @property
+    def busy(self) -> bool:
+        """An image is being read, a view is building its grids, or a session's output is being
+        computed."""
+        return self.reading_image or any(view.building or view.session.output_pending for view in self.views)
+
+    def wait_until_drawn(self, timeout_s: float = 120.0) -> bool:
+        """Process events until every view has drawn its session's latest spec and output (for
+        screenshots); False when `timeout_s` passed first."""
+        import time
+
+        deadline = time.monotonic() + timeout_s
+        while self.busy:
+            if time.monotonic() > deadline:
+                return False
+            QtWidgets.QApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            QtCore.QThread.msleep(2)
+        QtWidgets.QApplication.processEvents()
+        return True
 
     def save_screenshot_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save screenshot", "convviz.png", "PNG (*.png)")
@@ -566,27 +617,8 @@ class MainWindow(QtWidgets.QMainWindow):
         """A session's `output_runner`: its shown convolution on a worker thread, the result
         delivered back on the GUI thread. One runs at a time; of those asked for meanwhile only
         the latest waits (each is superseded by the next spec change anyway)."""
-        if self._output_worker is not None:
-            self._queued_output = (job, deliver)
-            return
-
-        def compute():
-            return job()
-            yield  # noqa: B901 (one step: a generator for GeneratorWorker)
-
-        worker = self._output_worker = GeneratorWorker(compute)
-        worker.returned.connect(deliver)
-        worker.errored.connect(lambda error: self.status.showMessage(f"could not compute the output: {error}"))
-        worker.finished.connect(self._output_done)
-        worker.start(self)
-
-    def _output_done(self) -> None:
-        worker, self._output_worker = self._output_worker, None
-        if worker is not None:
-            worker.join(5000)
-        if self._queued_output is not None:
-            queued, self._queued_output = self._queued_output, None
-            self.run_output(*queued)
+        self._outputs.run(job, deliver,
+                          lambda error: self.status.showMessage(f"could not compute the output: {error}"))
 
     def closeEvent(self, event) -> None:
         self.compare_timer.stop()
@@ -598,8 +630,8 @@ class MainWindow(QtWidgets.QMainWindow):
             stored.save(self.settings, self.session, self.saveGeometry())
             stored.save_presentation(self.settings, self.presentation)
         self.timing.shutdown()
-        self._queued_output = None
-        if self._output_worker is not None and not self._output_worker.join(3000):
-            self._output_worker.park()  # one convolution cannot be interrupted: left to finish
-        self._output_worker = None
+        for view in self.views:
+            view.stop_building()
+        self._images.close(3000)
+        self._outputs.close(3000)  # one convolution cannot be interrupted: parked after 3 s, left to finish
         super().closeEvent(event)

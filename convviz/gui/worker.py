@@ -179,3 +179,66 @@ def _parking() -> _ParkedRuns:
 def parked_runs() -> int:
     """How many parked workers' threads are still running."""
     return 0 if _parked is None else sum(1 for thread, _ in _parked.runs if thread.isRunning())
+
+
+class LatestJobs(QtCore.QObject):
+    """Runs plain functions on a GeneratorWorker, one at a time; a job asked for while one runs
+    waits, replacing any that waited before it (each is superseded by the next request anyway).
+
+        jobs = LatestJobs(parent)
+        jobs.run(job, deliver, failed)   # deliver(job()) or failed(error), on the GUI thread
+        jobs.busy                        # one runs or waits
+        jobs.close(3000)                 # drop the waiting one; join the running one, else park it
+    """
+
+    def __init__(self, parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        self._worker: GeneratorWorker | None = None
+        self._waiting: tuple | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._worker is not None or self._waiting is not None
+
+    @property
+    def waiting(self) -> bool:
+        """A job waits for the running one to end."""
+        return self._waiting is not None
+
+    def run(self, job, deliver, failed=None) -> None:
+        if self._worker is not None:
+            self._waiting = (job, deliver, failed)
+            return
+
+        def one_step():
+            return job()
+            yield  # noqa: B901 (one step: a generator for GeneratorWorker)
+
+        worker = self._worker = GeneratorWorker(one_step)
+        worker.returned.connect(deliver)
+        if failed is not None:
+            worker.errored.connect(failed)
+        worker.finished.connect(self._done)
+        worker.start(self)
+
+    def _done(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.join(5000)
+        if self._waiting is not None:
+            waiting, self._waiting = self._waiting, None
+            self.run(*waiting)
+
+    def close(self, timeout_ms: int = 3000) -> None:
+        """Nothing more runs or is delivered; a job that cannot stop in `timeout_ms` is parked."""
+        self._waiting = None
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        for signal in (worker.returned, worker.errored, worker.finished):
+            try:
+                signal.disconnect()
+            except TypeError:  # nothing was connected
+                pass
+        if not worker.join(timeout_ms):
+            worker.park()

@@ -496,7 +496,11 @@ class Frame:
 
     @property
     def arithmetic(self) -> str:
-        return f"Step {self.step + 1} of {self.steps}:  {self.terms.text()}"
+        return self.arithmetic_listing()
+
+    def arithmetic_listing(self, max_terms: int = MAX_LISTED_TERMS) -> str:
+        """The step's arithmetic, every product listed up to `max_terms` (past it, one sum per channel)."""
+        return f"Step {self.step + 1} of {self.steps}:  {self.terms.text(max_terms)}"
 
     @property
     def step_label(self) -> str:
@@ -620,10 +624,16 @@ def output_grid(conv_plan, output: np.ndarray, channel: int = 0) -> OutputGrid:
         title += f"  ·  each cell sums {spec.in_channels // spec.groups} channels × {taps} taps"
     return OutputGrid(
         values=output, cell_steps=cell_steps, step_cells=step_cells,
-        title=title, shape_text=f"output {ho}×{wo} ({conv_plan.steps} steps)",
+        title=title, shape_text=output_shape_text(conv_plan),
         formulas=formulas,
         row_labels=_labels(ho), col_labels=_labels(wo),
     )
+
+
+def output_shape_text(conv_plan) -> str:
+    """'output 5×5 (25 steps)'."""
+    ho, wo = conv_plan.output_size
+    return f"output {ho}×{wo} ({conv_plan.steps} steps)"
 
 
 def kernel_grid(conv_plan, weights: np.ndarray, out_channel: int = 0, in_channel: int = 0,

@@ -34,9 +34,10 @@ MAX_ANIMATION_VALUES = 2**24
 grid is kept for the step's arithmetic."""
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
 """Playback speeds offered, in steps per second."""
-BACKGROUND_WORK = 2 * 10**7
+BACKGROUND_WORK = 2 * 10**6
 """Multiply-adds of the shown convolution from which a session with an `output_runner` computes
-it off the caller's thread (below: about 20 ms of NumPy, done at once)."""
+it off the caller's thread (below: a few milliseconds of NumPy, done at once; 2·10⁷, a 64×64
+input with a 61×61 kernel, took 50–100 ms of the GUI thread on a loaded machine)."""
 MIN_SPEED = 0.01
 """Slowest playback a session takes (one step in 100 s)."""
 
@@ -91,6 +92,22 @@ def check_drawable(spec: ConvSpec) -> None:
         )
 
 
+def _static_grids(conv_plan, padded, pictorial: bool, in_channel: int, output, output_pending: bool,
+                  out_channel: int, weights, bias, wins_of=None, kept: tuple | None = None) -> tuple:
+    """The grids of a frame that do not change with the step: input, output, coverage (reads, or
+    with `wins_of`, max pooling's wins on that input channel), kernel; with `kept` grids, theirs
+    but for the output."""
+    output_grid = frames.output_grid(conv_plan, output, out_channel)
+    if output_pending:
+        output_grid = replace(output_grid, title=output_grid.title + "  ·  computing the output…")
+    if kept is not None:
+        return kept[0], output_grid, kept[2], kept[3]
+    coverage = frames.coverage_grid(conv_plan) if wins_of is None else frames.coverage_grid(conv_plan, wins_of,
+                                                                                         out_channel)
+    return (frames.input_grid(conv_plan, padded, pictorial, in_channel), output_grid, coverage,
+            frames.kernel_grid(conv_plan, weights, out_channel, in_channel, bias))
+
+
 class Session:
     """Current spec, plan, arrays, animation step and playback; observers hear of every change."""
 
@@ -133,6 +150,9 @@ class Session:
         """Kernel slices the user typed, by (output channel, input channel)."""
         self._named_preset = preset if preset in KERNEL_PRESETS else "box blur"
         self._grids: tuple | None = None
+        self._grids_token = 0
+        self._grids_kept: tuple | None = None
+        """Counts the times the grids were dropped: `grids_job` hands it out, `adopt_grids` checks it."""
         self._selection: frames.Selection | None = None
         self._hover: frames.Selection | None = None
         self._refresh_data()
@@ -250,7 +270,7 @@ class Session:
             if recompute:
                 self._refresh_data()
             else:
-                self._grids = None
+                self._forget_grids()
             self._notify(DATA)
 
     @property
@@ -297,7 +317,7 @@ class Session:
             if self.spec.operation != "conv_transpose":
                 self._notify(TRANSPOSED_VIEW)
                 return
-            self._grids = None
+            self._forget_grids()
             self.step = min(self.step, self.steps - 1)
             self._notify(TRANSPOSED_VIEW, SPEC, DATA, STEP, SELECTION)
 
@@ -312,7 +332,7 @@ class Session:
             raise ConvSpecError(f"coverage counts {' or '.join(COVERAGE_VIEWS)} (got {view!r})")
         if view != self.coverage_view:
             self.coverage_view = view
-            self._grids = None
+            self._forget_grids()
             self._notify(COVERAGE)
 
     def set_backend(self, name: str) -> bool:
@@ -339,7 +359,7 @@ class Session:
         channels = spec.in_channels
         self.out_channel = min(self.out_channel, spec.out_channels - 1)
         self.in_channel = min(self.in_channel, channels - 1)
-        self._grids = None
+        self._forget_grids()
         self.inputs = input_channels(self.pattern, spec.input_size, channels, seed=self.seed, image=self.source_image)
         self._custom_weights = {key: value for key, value in self._custom_weights.items()
                                 if value.shape == tuple(spec.kernel_size)}
@@ -374,18 +394,43 @@ class Session:
         generation = self._data_generation
         self.output_runner(job, lambda result: self._deliver_output(generation, result))
 
-    def _output_grid(self):
-        grid = frames.output_grid(self.plan, self.output, self.out_channel)
-        if self.output_pending:
-            grid = replace(grid, title=grid.title + "  ·  computing the output…")
-        return grid
+    def _forget_grids(self, keep: tuple | None = None) -> None:
+        """Drop the grids; `keep`: those whose input, coverage and kernel still hold (only the
+        output changed), reused by the next build."""
+        self._grids, self._grids_kept = None, keep
+        self._grids_token += 1
+
+    def grids_job(self):
+        """(token, job), or None when the grids are built: `job()` builds the grids that do not
+        change with the step (input, output, coverage, kernel) from what the session holds now,
+        without reading the session again, so it can run on another thread; `adopt_grids(token,
+        grids)` then keeps them unless the session moved on meanwhile."""
+        if self.scatter_shown or isinstance(self._grids, tuple):
+            return None  # a scatter's grids are built by frame()
+        return self._grids_token, partial(
+            _static_grids, self.plan, self.padded, self.pattern in ("sample image", "image file"), self.in_channel,
+            self.output, self.output_pending, self.out_channel, self.weights, self.bias,
+            self.inputs[self.out_channel] if self.coverage_view == "wins" and self.spec.operation == "max_pool" else None,
+            self._grids_kept)
+
+    def adopt_grids(self, token, grids) -> bool:
+        """Keep grids a `grids_job` built; False (and nothing kept) when the session changed since."""
+        if token != self._grids_token:
+            return False
+        self._grids = grids
+        return True
+
+    @property
+    def grids_built(self) -> bool:
+        """Whether `frame()` has its step-independent grids at hand (else it builds them first)."""
+        return self._grids is not None and (self.scatter_shown or isinstance(self._grids, tuple))
 
     def _deliver_output(self, generation: int, result: np.ndarray) -> None:
         """The output computed off the caller's thread, if nothing changed since it was asked for."""
         if generation != self._data_generation:
             return
         self.output, self.output_pending = result, False
-        self._grids = None
+        self._forget_grids(keep=self._grids if isinstance(self._grids, tuple) else self._grids_kept)
         self._notify(DATA)
 
     # the selection -----------------------------------------------------------------------------
@@ -476,11 +521,7 @@ class Session:
         if self.scatter_shown:
             return self._scatter_frame(step)
         if not isinstance(self._grids, tuple):
-            pictorial = self.pattern in ("sample image", "image file")
-            self._grids = (frames.input_grid(self.plan, self.padded, pictorial, self.in_channel),
-                           self._output_grid(),
-                           self._coverage_grid(),
-                           frames.kernel_grid(self.plan, self.weights, self.out_channel, self.in_channel, self.bias))
+            self._grids = self.grids_job()[1]()
         terms = self._terms(step)
         i, j = terms.position
         top, left, height, width = self.plan.window_extent(i, j)
@@ -495,11 +536,6 @@ class Session:
                             in_channel=self.in_channel, in_channels=spec.in_channels,
                             out_channel=self.out_channel, out_channels=spec.out_channels,
                             group_ranges=group_ranges(spec))
-
-    def _coverage_grid(self):
-        if self.coverage_view == "wins" and self.spec.operation == "max_pool":
-            return frames.coverage_grid(self.plan, self.inputs[self.out_channel], self.out_channel)
-        return frames.coverage_grid(self.plan)
 
     def _scatter_frame(self, step: int):
         if not isinstance(self._grids, ScatterGrids):

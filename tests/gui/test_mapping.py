@@ -179,6 +179,7 @@ def test_a_hover_on_a_large_input_stays_bounded(qtbot, view):
     """A weight of a 3×3 kernel over 1000×1000 multiplies about a million cells: one fill image,
     no outline or count items per cell."""
     view.session.set_spec(ConvSpec((1, 1, 1000, 1000), 1, 3))
+    qtbot.waitUntil(lambda: not view.building, timeout=30000)  # large grids are built on a worker
     hover(qtbot, view, view.kernel.grid, 1, 1)
     assert len(view.animation.picked.cells) == 998 * 998
     assert view.animation.picked.outline.path().isEmpty() and not view.animation.picked.labels.childItems()
