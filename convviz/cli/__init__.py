@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="show animation step N, counted as the window shows it (1 = the first)")
     view.add_argument("--select", type=_selection, metavar="KIND:R,C",
                       help="pin a cell: output:I,J, input:R,C or weight:R,C (counted from 0)")
+    view.add_argument("--transposed-view", choices=("direct", "scatter"),
+                      help="draw a transposed convolution as the direct convolution over the zero-inserted "
+                           "input, or as each input cell scattering its weighted kernel (one step per input cell)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     for module in COMMANDS.values():
         module.add_parser(subparsers)
@@ -169,7 +172,7 @@ def _main(argv) -> int:
                 check_output_path(args.screenshot, "screenshot")
             spec = spec_from_args(args) if spec_given(args) else None
             return run_gui(spec, screenshot=args.screenshot, step=args.step, select=args.select,
-                           scene=scene_from_args(args), **window_options(args))
+                           scene=scene_from_args(args), transposed_view=args.transposed_view, **window_options(args))
         return COMMANDS[args.command].run(args)
     except ConvSpecError as error:
         print(f"convviz: {one_line(error)}", file=sys.stderr)

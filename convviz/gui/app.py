@@ -57,9 +57,12 @@ def _quiet_offscreen_messages(kind, context, message: str) -> None:
         print(message, file=sys.stderr)
 
 
-def show_state(session, step=None, select=None) -> None:
-    """Go to step number `step` (1 = the first) and pin `select` (a SelectionTarget or its
-    text); a ConvSpecError says which steps or cells exist."""
+def show_state(session, step=None, select=None, transposed_view=None) -> None:
+    """Draw a transposed convolution as `transposed_view` ("direct", "scatter"; None: as it is), go
+    to step number `step` (1 = the first) and pin `select` (a SelectionTarget or its text); a
+    ConvSpecError says which steps or cells exist."""
+    if transposed_view is not None:
+        session.set_transposed_view(transposed_view)
     if step is not None:
         session.go_to_step(step)
     if select is not None:
@@ -79,7 +82,7 @@ DEFAULT_SIZE = (1500, 980)
 
 
 def save_screenshot(path: str, spec=None, size=DEFAULT_SIZE, step=None, select=None, scene=None, compare=None,
-                    presentation=False) -> str | None:
+                    presentation=False, transposed_view=None) -> str | None:
     """Render a window on `spec` (no stored settings) at `size` (width, height) and save it as
     PNG; None when written, else why not. `step` counts from 1 as the window shows it (None: the
     middle step); `select` pins a cell ("output:I,J", "input:R,C", "weight:R,C"). A step or cell
@@ -93,7 +96,9 @@ def save_screenshot(path: str, spec=None, size=DEFAULT_SIZE, step=None, select=N
     try:
         if scene is not None:
             open_scene(window, scene, spec)
-        elif step is None:
+        if transposed_view is not None:
+            window.set_transposed_view(transposed_view)
+        if scene is None and step is None:
             step = window.session.steps // 2 + 1
         show_state(window.session, step, select)
     except Exception:
@@ -121,7 +126,7 @@ def open_scene(window, scene, spec=None) -> None:
 
 
 def run_gui(spec=None, screenshot: str | None = None, step=None, select=None, scene=None, window_size=None,
-            compare=None, presentation: bool = False) -> int:
+            compare=None, presentation: bool = False, transposed_view=None) -> int:
     """Open the window on `spec` (None: the remembered one), or with `screenshot` render it
     offscreen to that PNG and exit; `step` and `select` as `show_state` takes them.
     `window_size` (width, height) sizes the window (and the screenshot); `compare` shows a
@@ -134,7 +139,8 @@ def run_gui(spec=None, screenshot: str | None = None, step=None, select=None, sc
         if _qt_application() is None:
             os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot never opens a window
         problem = save_screenshot(screenshot, spec, size=window_size or DEFAULT_SIZE, step=step, select=select,
-                                  scene=scene, compare=compare, presentation=presentation)
+                                  scene=scene, compare=compare, presentation=presentation,
+                                  transposed_view=transposed_view)
         if problem is None:
             print(f"convviz: wrote {screenshot}")
             return 0
@@ -161,6 +167,8 @@ def run_gui(spec=None, screenshot: str | None = None, step=None, select=None, sc
     try:
         if scene is not None:
             open_scene(window, scene, spec)
+        if transposed_view is not None:
+            window.set_transposed_view(transposed_view)
         show_state(window.session, step, select)
     except Exception:
         window.deleteLater()

@@ -82,7 +82,7 @@ class Controls(QtWidgets.QWidget):
             self.transposed_view.addItem(view, view)
         self.transposed_view.setToolTip("direct: the convolution over the input with stride−1 zeros inserted "
                                         "and d(k−1)−p padding · scatter: each input cell adds its weighted "
-                                        "kernel to the output")
+                                        "kernel to the output (Ctrl+Shift+V switches)")
         self.input_h, self.input_w = _spin(1, 4096, "input height"), _spin(1, 4096, "input width")
         self.channels = _spin(1, 4096, "input channels C: every output cell sums over them (tabs above the input)")
         self.out_channels = _spin(1, 4096, "output channels K: weights K×C×kh×kw (choose one above the output)")

@@ -447,6 +447,7 @@ class OutputPanel(QtWidgets.QWidget):
         self.groups_label.setObjectName("groups")
         self.groups_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.groups_label.setVisible(False)
+        self.compact = False
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.shape_label)
@@ -480,10 +481,17 @@ class OutputPanel(QtWidgets.QWidget):
                 self.picked.show(picked.rows.output, picked.cols.output, counts=picked.kind == "input",
                                  outline=picked.kind != "weight")
 
+    def set_compact(self, compact: bool) -> None:
+        """Compact (compare mode): without the groups line; the channel tabs keep their group colours."""
+        self.compact = compact
+        self.groups_label.setVisible(not compact and bool(self.groups_label.text()))
+
     def _draw_groups(self, frame) -> None:
         """Which input channels feed which output channels, the shown one's group marked in its colour."""
         text = frame.groups_text
-        self.groups_label.setVisible(bool(text))
+        if not text:
+            self.groups_label.setText("")
+        self.groups_label.setVisible(bool(text) and not self.compact)
         if text:
             group = frame.out_groups[frame.out_channel]
             colour, _ = self.theme.series(group)
@@ -558,10 +566,8 @@ class CoveragePanel(QtWidgets.QWidget):
         self.theme = NORMAL
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        header = QtWidgets.QHBoxLayout()
-        header.addWidget(self.title, 1)
-        header.addWidget(self.wins, 0, QtCore.Qt.AlignmentFlag.AlignTop)
-        layout.addLayout(header)
+        layout.addWidget(self.title)
+        layout.addWidget(self.wins)
         layout.addWidget(self.summary)
         layout.addWidget(self.grid, 1)
 

@@ -175,6 +175,7 @@ class SessionView(QtWidgets.QWidget):
         self.animation.legend.setVisible(not compact)
         self.output.formula_label.setVisible(not compact)
         self.animation.kernel.setVisible(not compact)
+        self.output.set_compact(compact)
         for label in (self.scatter_output.formula_label, self.scatter_output.legend, self.scatter_input.legend,
                       self.overlap.summary):
             label.setVisible(not compact)

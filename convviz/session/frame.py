@@ -520,9 +520,11 @@ def input_grid(conv_plan, padded: np.ndarray, pictorial: bool, channel: int = 0)
     if spec.operation == "conv_transpose":
         title = f"Input {height}×{width}, zeros inserted and padded to {ph}×{pw}  ·  direct view"
     elif spec.is_pooling and any(conv_plan.pads):
-        overhang = "  + ceil-mode overhang" if conv_plan.rows.overhang or conv_plan.cols.overhang else ""
-        title = (f"Input {height}×{width}, padded to {ph}×{pw}  ·  padding {conv_plan.rows.padding}×"
-                 f"{conv_plan.cols.padding}{overhang}")
+        rows_axis, cols_axis = conv_plan.axes
+        parts = [f"padding {rows_axis.padding}×{cols_axis.padding}"] if rows_axis.padding or cols_axis.padding else []
+        if rows_axis.overhang or cols_axis.overhang:
+            parts.append(f"ceil-mode overhang {rows_axis.overhang}×{cols_axis.overhang}")
+        title = f"Input {height}×{width}, padded to {ph}×{pw}  ·  " + " + ".join(parts)
     elif any(conv_plan.pads):
         title = (f"Input {height}×{width}, padded to {ph}×{pw}  ·  "
                  f"padding top {top}, bottom {bottom}, left {left}, right {right}")

@@ -112,3 +112,28 @@ def test_the_kernel_is_shown_as_the_scatter_applies_it(window, qtbot):
     kernel.cell_clicked.emit(0, 2)
     assert session.selection_target.cell == (0, 2)
     assert "w[0,2] multiplies" in window.view.scatter_output.selection_text.text()
+
+
+def test_the_command_line_draws_the_scatter_at_an_input_cells_step(qapp, tmp_path, monkeypatch, capsys):
+    from convviz.cli import main
+    from convviz.gui.window import MainWindow
+
+    seen = []
+    original = MainWindow.save_screenshot
+
+    def recording(window, path):
+        view = window.view
+        seen.append((window.session.steps, window.session.step, view.scattering,
+                     len(view.scatter_input.picked.cells)))
+        return original(window, path)
+
+    monkeypatch.setattr(MainWindow, "save_screenshot", recording)
+    path = tmp_path / "scatter.png"
+    flags = ["--operation", "conv_transpose", "--input", "4", "--kernel", "3", "--stride", "2"]
+    assert main(["--screenshot", str(path), *flags, "--transposed-view", "scatter", "--step", "6",
+                 "--select", "output:2,2"]) == 0
+    assert path.stat().st_size > 1000
+    assert seen[-1] == (16, 5, True, 4)  # 16 input cells; y[2,2] is written by 4 of them
+    assert main(["--screenshot", str(path), *flags, "--transposed-view", "scatter", "--step", "17"]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert error == ["convviz: step 17 does not exist: this spec has steps 1–16 (one per input cell, 4×4)"]
