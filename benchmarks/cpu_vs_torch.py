@@ -1,6 +1,13 @@
 """NumPy backend against PyTorch-CPU (and scipy.ndimage for one channel), side by side in one run.
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/cpu_vs_torch.py --threads 2
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/cpu_vs_torch.py --threads 2 --markdown
+
+Three groups of shapes: channel-heavy convolutions, single-channel ones, and the other
+operations (depthwise and grouped convolution, transposed convolution, max and average
+pooling). The output starts with what BENCHMARKS.md records (the command, the machine, the
+date, the thread count, the load) and gives each row a stability verdict: the profiler's
+(`convviz.profiling.stats.judge`: p90/p10 of every backend's calls within the limit, and the
+1-minute load not above the CPUs before and after the shape).
 
 Every backend runs every shape at the same thread count (threadpoolctl for OpenBLAS,
 torch.set_num_threads for PyTorch). Repeats are interleaved: each round runs every
@@ -21,6 +28,7 @@ import argparse
 import dataclasses
 import importlib.util
 import os
+import platform
 import shutil
 import statistics
 import subprocess
@@ -34,8 +42,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from convviz.backends import convolve  # noqa: E402
+from convviz.backends import convolve, get_backend  # noqa: E402
 from convviz.core import ConvSpec, plan  # noqa: E402
+from convviz.profiling.machine import available_cpus, cpu_model  # noqa: E402
+from convviz.profiling.stats import judge, summarize  # noqa: E402
 
 CHANNEL_HEAVY = [
     ConvSpec(input_shape=(4, 16, 128, 128), out_channels=16, kernel_size=5, padding="same", padding_mode="reflect"),
@@ -63,6 +73,22 @@ SINGLE_CHANNEL = [
     ConvSpec(input_shape=(4, 1, 256, 256), out_channels=1, kernel_size=3, padding="same"),
     ConvSpec(input_shape=(1, 1, 2048, 2048), out_channels=1, kernel_size=3, padding="same", padding_mode="replicate"),
 ]
+OPERATORS = [
+    ConvSpec(input_shape=(1, 64, 56, 56), out_channels=64, kernel_size=3, padding=1, groups=64),
+    ConvSpec(input_shape=(1, 128, 28, 28), out_channels=128, kernel_size=3, stride=2, padding=1, groups=128),
+    ConvSpec(input_shape=(8, 32, 112, 112), out_channels=32, kernel_size=3, padding=1, groups=32),
+    ConvSpec(input_shape=(1, 32, 64, 64), out_channels=64, kernel_size=5, padding=2, groups=32, padding_mode="reflect"),
+    ConvSpec(input_shape=(1, 64, 56, 56), out_channels=64, kernel_size=3, padding=1, groups=4),
+    ConvSpec(input_shape=(1, 128, 28, 28), out_channels=128, kernel_size=3, padding=1, groups=32),
+    ConvSpec(input_shape=(1, 64, 28, 28), out_channels=32, kernel_size=4, stride=2, padding=1,
+             operation="conv_transpose"),
+    ConvSpec(input_shape=(1, 16, 64, 64), out_channels=16, kernel_size=3, stride=2, padding=1, output_padding=1,
+             operation="conv_transpose"),
+    ConvSpec(input_shape=(1, 64, 112, 112), kernel_size=3, stride=2, padding=1, operation="max_pool"),
+    ConvSpec(input_shape=(1, 64, 56, 56), kernel_size=2, stride=2, operation="avg_pool"),
+]
+GROUPS = {"heavy": ("channel-heavy", CHANNEL_HEAVY), "single": ("single-channel", SINGLE_CHANNEL),
+          "operators": ("operators", OPERATORS)}
 SCIPY_MODES = {"zeros": "constant", "reflect": "mirror", "replicate": "nearest", "circular": "wrap"}
 """scipy.ndimage's names for the padding modes ('mirror' is d c b | a b c d | c b a, torch's reflect)."""
 
@@ -97,11 +123,22 @@ def load_baseline(ref: str):
 
 
 def torch_runner(torch, spec):
+    """The PyTorch call of the spec's operation with its numbers (as convviz's torch-cpu peer makes it)."""
     functional = torch.nn.functional
     conv_plan = plan(spec)
     top, bottom, left, right = conv_plan.pads
     modes = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
     explicit = not (spec.padding_mode == "zeros" and top == bottom and left == right)
+    symmetric = (conv_plan.rows.padding, conv_plan.cols.padding)
+    if spec.operation == "conv_transpose":
+        return lambda x, w: functional.conv_transpose2d(x, w, None, spec.stride, symmetric, spec.output_padding,
+                                                        spec.groups, spec.dilation)
+    if spec.operation == "max_pool":
+        return lambda x, w: functional.max_pool2d(x, spec.kernel_size, spec.stride, symmetric, spec.dilation,
+                                                  ceil_mode=spec.ceil_mode)
+    if spec.operation == "avg_pool":
+        return lambda x, w: functional.avg_pool2d(x, spec.kernel_size, spec.stride, symmetric,
+                                                  ceil_mode=spec.ceil_mode, count_include_pad=spec.count_include_pad)
 
     def run(x, w):
         if explicit:
@@ -109,7 +146,7 @@ def torch_runner(torch, spec):
             padding = 0
         else:
             padding = (top, left)
-        return functional.conv2d(x, w, stride=spec.stride, padding=padding, dilation=spec.dilation)
+        return functional.conv2d(x, w, stride=spec.stride, padding=padding, dilation=spec.dilation, groups=spec.groups)
 
     return run
 
@@ -144,13 +181,27 @@ CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 inflate; meaningful with one thread only (with more it counts spinning worker threads)."""
 
 
-def runners_for(spec, conv_plan, x, w, xt, wt, torch_conv, has_scipy, baseline) -> dict:
+def unsplit_call(x, w, conv_plan):
+    """The NumPy backend with its copies and adds on the calling thread only (BLAS threads as
+    set): what `numpy_threads` adds to it, measured in the same run."""
+    backend = get_backend("numpy")
+    backend.threads = 1
+    try:
+        return convolve(x, w, conv_plan, backend="numpy")
+    finally:
+        backend.threads = None
+
+
+def runners_for(spec, conv_plan, x, w, xt, wt, torch_conv, has_scipy, baseline, unsplit=False) -> dict:
     """name → a call of that backend on this spec's arrays."""
     runners = {
         "numpy": lambda: convolve(x, w, conv_plan, backend="numpy"),
         "torch": lambda: torch_conv(xt, wt),
     }
-    scipy_conv = scipy_runner(spec) if has_scipy and spec.in_channels * spec.out_channels == 1 else None
+    if unsplit:
+        runners["unsplit"] = lambda: unsplit_call(x, w, conv_plan)
+    single = spec.operation == "conv" and spec.in_channels * spec.out_channels == 1
+    scipy_conv = scipy_runner(spec) if has_scipy and single else None
     if scipy_conv:
         runners["scipy"] = lambda: scipy_conv(x, w)
     if baseline:
@@ -186,6 +237,35 @@ def load_average() -> float:
     return os.getloadavg()[0]
 
 
+def stability(samples: dict[str, list[float]], load_before: float, load_after: float) -> str:
+    """The row's verdict: the first backend judged unstable names the cause, else "stable"."""
+    for name, times in samples.items():
+        verdict = judge(summarize(times), load_before, load_after, available_cpus())
+        if not verdict.stable:
+            return f"{name} {verdict.short}"
+    return "stable"
+
+
+def describe_machine(torch, threads: int, blas: list[str]) -> list[str]:
+    """Lines for BENCHMARKS.md: the command, the machine, the date, the threads."""
+    unset = [name for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if name in os.environ]
+    command = " ".join(["python", "benchmarks/cpu_vs_torch.py", *sys.argv[1:]])
+    scipy_version = "not installed"
+    if importlib.util.find_spec("scipy"):
+        import scipy
+
+        scipy_version = scipy.__version__
+    return [f"- command: `{command}`" + (f" (with {', '.join(unset)} SET: unset them for benchmarks)" if unset else
+                                         " (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset)"),
+            f"- machine: {cpu_model()}, {available_cpus()} CPUs available ({os.cpu_count()} logical); "
+            f"{platform.platform()}; Python {platform.python_version()}",
+            f"- libraries: NumPy {np.__version__} (BLAS: {', '.join(blas) or 'unknown'}), PyTorch {torch.__version__} "
+            f"({torch.get_num_threads()} intra-op threads), SciPy {scipy_version}",
+            f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+            f"- threads: {threads} for OpenBLAS (threadpoolctl; the NumPy backend's copies and adds follow it) and "
+            f"for PyTorch (torch.set_num_threads)"]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2, help="BLAS and PyTorch threads (default 2)")
@@ -197,7 +277,10 @@ def main(argv=None) -> int:
                         help="wall time (default) or process CPU time (with --threads 1 only)")
     parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     parser.add_argument("--baseline", metavar="REF", help="also time the NumPy backend at this git revision")
-    parser.add_argument("--only", choices=("heavy", "single"), help="one group of shapes")
+    parser.add_argument("--only", choices=tuple(GROUPS), action="append",
+                        help="only this group of shapes (repeatable; default: all three)")
+    parser.add_argument("--unsplit", action="store_true",
+                        help="also time the NumPy backend with its copies and adds on one thread (BLAS as set)")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args(argv)
     if args.clock == "cpu" and args.threads != 1:
@@ -215,16 +298,14 @@ def main(argv=None) -> int:
     dtype = np.dtype(args.dtype)
     blas = [f"{info['internal_api']} {info['version']} ({info.get('architecture')}, {info['num_threads']} threads)"
             for info in threadpool_info() if info["user_api"] == "blas"]
-    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {os.cpu_count()} CPUs; "
-          f"threads {args.threads}; {args.clock} clock; {dtype}; BLAS: {', '.join(blas)}; torch {torch.__version__} "
-          f"({torch.get_num_threads()} threads); load {load_average():.2f} before")
-    groups = []
-    if args.only != "single":
-        groups.append(("channel-heavy", CHANNEL_HEAVY))
-    if args.only != "heavy":
-        groups.append(("single-channel", SINGLE_CHANNEL))
+    print("\n".join(describe_machine(torch, args.threads, blas)))
+    print(f"- {args.clock} clock, {dtype}, {args.rounds} interleaved rounds of {args.block * 1e3:g} ms blocks per "
+          f"backend; 1-minute load {load_average():.2f} before the run")
+    groups = [GROUPS[name] for name in (args.only or GROUPS)]
     rng = np.random.default_rng(0)
-    header = ["shape", "numpy ms", "torch ms", "scipy ms", "numpy/torch", "numpy/scipy"]
+    header = ["shape", "numpy ms", "torch ms", "scipy ms", "numpy/torch", "numpy/scipy", "stability"]
+    if args.unsplit:
+        header += ["unsplit ms", "unsplit/torch"]
     if baseline:
         header += ["before ms", "before/torch", "speed-up"]
     summary = {}
@@ -233,26 +314,35 @@ def main(argv=None) -> int:
             print(f"\n## {group}\n")
             if args.markdown:
                 print("| " + " | ".join(header) + " |")
-                print("|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|")
+                print("|" + "|".join("---" if name in ("shape", "stability") else "---:" for name in header) + "|")
             else:
-                print("  ".join(f"{name:>12}" if i else f"{name:<42}" for i, name in enumerate(header)))
-            ratios = {"torch": [], "scipy": [], "before": [], "speed-up": []}
+                print("  ".join(f"{name:>12}" if i else f"{name:<46}" for i, name in enumerate(header)))
+            ratios = {"torch": [], "scipy": [], "unsplit": [], "before": [], "speed-up": []}
             for spec in specs:
                 conv_plan = plan(spec)
                 x = rng.standard_normal(spec.input_shape).astype(dtype)
-                w = rng.standard_normal(spec.weight_shape).astype(dtype)
-                xt, wt = torch.from_numpy(x), torch.from_numpy(w)
+                w = None if spec.weight_shape is None else rng.standard_normal(spec.weight_shape).astype(dtype)
+                xt, wt = torch.from_numpy(x), None if w is None else torch.from_numpy(w)
                 torch_conv = torch_runner(torch, spec)
-                runners = runners_for(spec, conv_plan, x, w, xt, wt, torch_conv, has_scipy, baseline)
+                runners = runners_for(spec, conv_plan, x, w, xt, wt, torch_conv, has_scipy, baseline, args.unsplit)
                 expected = torch_conv(xt, wt).numpy()
                 scale = float(np.abs(expected).max()) or 1.0
                 tolerance = 1e-4 if dtype == np.float32 else 1e-10
-                for name, run in runners.items():
-                    result = np.asarray(run())
+                for name, run in list(runners.items()):
+                    try:
+                        result = np.asarray(run())
+                    except Exception as error:  # an older baseline without this operation
+                        if name != "before":
+                            raise
+                        print(f"(before: {type(error).__name__}: {error})", file=sys.stderr)
+                        del runners[name]
+                        continue
                     error = float(np.abs(result - expected).max()) / scale
                     if error > tolerance:
                         raise SystemExit(f"{name} disagrees with PyTorch on {spec.describe()}: {error:.2e}")
+                load_before = load_average()
                 samples = measure(runners, args.rounds, args.block, args.gap, CLOCKS[args.clock])
+                verdict = stability(samples, load_before, load_average())
                 median = {name: statistics.median(times) for name, times in samples.items()}
                 row = [spec.describe(), f"{median['numpy']:.3f}", f"{median['torch']:.3f}"]
                 ratio = median["numpy"] / median["torch"]
@@ -262,18 +352,25 @@ def main(argv=None) -> int:
                     row += [f"{median['scipy']:.3f}", f"{ratio:.2f}", f"{ratios['scipy'][-1]:.2f}"]
                 else:
                     row += ["–", f"{ratio:.2f}", "–"]
-                if baseline:
+                row.append(verdict)
+                if args.unsplit:
+                    ratios["unsplit"].append(median["unsplit"] / median["torch"])
+                    row += [f"{median['unsplit']:.3f}", f"{ratios['unsplit'][-1]:.2f}"]
+                if baseline and "before" in median:
                     ratios["before"].append(median["before"] / median["torch"])
                     ratios["speed-up"].append(median["before"] / median["numpy"])
                     row += [f"{median['before']:.3f}", f"{ratios['before'][-1]:.2f}",
                             f"{ratios['speed-up'][-1]:.2f}"]
+                elif baseline:
+                    row += ["–"] * 3
                 if args.markdown:
                     print("| " + " | ".join(row) + " |", flush=True)
                 else:
-                    print("  ".join(f"{cell:>12}" if i else f"{cell:<42}" for i, cell in enumerate(row)), flush=True)
+                    print("  ".join(f"{cell:>12}" if i else f"{cell:<46}" for i, cell in enumerate(row)), flush=True)
             summary[group] = ratios
             print()
             for key, label in (("torch", "numpy ÷ torch"), ("scipy", "numpy ÷ scipy.ndimage"),
+                               ("unsplit", "numpy with its copies and adds on one thread ÷ torch"),
                                ("before", "before ÷ torch"), ("speed-up", "before ÷ numpy (speed-up)")):
                 values = ratios[key]
                 if values:
@@ -285,7 +382,7 @@ def main(argv=None) -> int:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(folder / "tree")],
                            capture_output=True)
             shutil.rmtree(folder, ignore_errors=True)
-    print(f"\n# load {load_average():.2f} after")
+    print(f"\n- 1-minute load {load_average():.2f} after the run")
     return 0
 
 

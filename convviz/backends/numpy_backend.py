@@ -16,6 +16,10 @@ products and differs in how it lays the operands out:
 
 Each strategy declares, beside its code (`declares_scratch`), the bytes it
 allocates beyond its input, weights and output; `memory_estimate` adds them up.
+
+The strategies' copies and adds are split over as many threads as the BLAS computes
+with (`numpy_threads`), so a thread limit set with threadpoolctl applies to the whole
+convolution, not only to its matmuls.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import numpy as np
 
 from ..core import ConvSpecError, check_arrays
 from ..core.memory import MemoryEstimate, array_estimate
-from . import numpy_operators
+from . import numpy_operators, numpy_threads
 from . import numpy_strategies as strategies
 from .base import CONVVIZ, Availability, Backend
 
@@ -76,7 +80,7 @@ def _declared(name: str):
 
     def scratch(backend, conv_plan, itemsize: int) -> dict[str, int]:
         parts = function(conv_plan, itemsize, backend.block_size(name, conv_plan, itemsize))
-        return {**parts, "ufunc buffers": strategies.UFUNC_BUFFER_BYTES}
+        return {**parts, "ufunc buffers": strategies.UFUNC_BUFFER_BYTES * backend.thread_count()}
 
     return scratch
 
@@ -108,10 +112,21 @@ class NumpyBackend(Backend):
     """Algorithm name → the method that runs it; each method declares its scratch (`declares_scratch`)."""
     algorithms = tuple(strategies)
 
-    def __init__(self, scratch_budget: int = DEFAULT_SCRATCH_BUDGET, block_bytes: int | None = None):
+    def __init__(self, scratch_budget: int = DEFAULT_SCRATCH_BUDGET, block_bytes: int | None = None,
+                 threads: int | None = None, min_piece_bytes: int = numpy_threads.MIN_PIECE_BYTES):
         self.scratch_budget = scratch_budget
         self.block_bytes = block_bytes
+        self.threads = threads
+        self.min_piece_bytes = min_piece_bytes
         self.scratch = strategies.Scratch()
+
+    def thread_count(self) -> int:
+        """Threads the copies and adds are split over: those given, else as many as NumPy's
+        BLAS computes with now (`numpy_threads.blas_threads`)."""
+        return self.threads or numpy_threads.blas_threads()
+
+    def splitting(self) -> numpy_threads.Threads:
+        return numpy_threads.Threads(self.thread_count(), self.min_piece_bytes)
 
     def available(self) -> Availability:
         return Availability(True)
@@ -228,12 +243,15 @@ class NumpyBackend(Backend):
 
     @declares_scratch(_declared("shifted"))
     def _shifted(self, x, w, conv_plan) -> np.ndarray:
-        return strategies.shifted(x, w, conv_plan, self.scratch, self.block_size("shifted", conv_plan, x.itemsize))
+        return strategies.shifted(x, w, conv_plan, self.scratch, self.block_size("shifted", conv_plan, x.itemsize),
+                                  self.splitting())
 
     @declares_scratch(_declared("im2col"))
     def _im2col(self, x, w, conv_plan) -> np.ndarray:
-        return strategies.im2col(x, w, conv_plan, self.scratch, self.block_size("im2col", conv_plan, x.itemsize))
+        return strategies.im2col(x, w, conv_plan, self.scratch, self.block_size("im2col", conv_plan, x.itemsize),
+                                 self.splitting())
 
     @declares_scratch(_declared("im2col-chunked"))
     def _im2col_chunked(self, x, w, conv_plan) -> np.ndarray:
-        return strategies.im2col(x, w, conv_plan, self.scratch, self.block_size("im2col-chunked", conv_plan, x.itemsize))
+        return strategies.im2col(x, w, conv_plan, self.scratch,
+                                 self.block_size("im2col-chunked", conv_plan, x.itemsize), self.splitting())

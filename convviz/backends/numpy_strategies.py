@@ -9,6 +9,10 @@ weights already checked (same dtype, C-contiguous weights), the plan, a
 
 Each strategy has a `*_scratch` function next to it: the work arrays it allocates,
 {part: bytes}, which the backend declares (`numpy_backend.declares_scratch`).
+
+`threads` (`numpy_threads.Threads`) splits the strategy's copies and adds over as many
+threads as the BLAS computes its matmuls with; the pieces write disjoint parts of arrays
+allocated before the split, so they allocate nothing but their own ufunc buffers.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import threading
 
 import numpy as np
 
+from .numpy_threads import SERIAL, Threads
+
 SCRATCH_KEEP_BYTES = 64 * 2**20
 """Scratch buffers are kept between calls (per thread) up to this many bytes in all: a fresh
 multi-megabyte buffer can cost a page fault per 4 KiB on first touch (measured: 8×64×56×56
@@ -26,7 +32,8 @@ the call, so an idle backend holds at most this much."""
 
 UFUNC_BUFFER_BYTES = 3 * np.getbufsize() * 8
 """What NumPy's ufunc loops may allocate for their buffers (up to `np.getbufsize()` elements
-per operand, three operands, 8-byte items): an add between strided views allocates 64 KiB."""
+per operand, three operands, 8-byte items): an add between strided views allocates 64 KiB.
+Per thread: each thread's ufunc calls have their own."""
 
 
 class Scratch(threading.local):
@@ -59,12 +66,19 @@ def strided(base: np.ndarray, offset: int, shape, strides) -> np.ndarray:
 
 
 # padding ------------------------------------------------------------------------------------
-def fill_padded(target: np.ndarray, x: np.ndarray, conv_plan) -> np.ndarray:
-    """Write `x` and its padding into `target` (N, C, Hp, Wp, any strides), in place.
+def fill_padded(target: np.ndarray, x: np.ndarray, conv_plan, threads: Threads = SERIAL) -> np.ndarray:
+    """Write `x` and its padding into `target` (N, C, Hp, Wp, any strides), in place, the
+    channels split over `threads`.
 
     Only the borders are computed: rows first (from the input), then whole
     columns (from the padded rows), through each axis' `source` map, so every
     mode (zeros, reflect, replicate, circular) takes the same few copies."""
+    threads.run(lambda part: _fill_padded(target[:, part], x[:, part], conv_plan),
+                      x.shape[1], target.size * target.itemsize)
+    return target
+
+
+def _fill_padded(target: np.ndarray, x: np.ndarray, conv_plan) -> np.ndarray:
     top, bottom, left, right = conv_plan.pads
     height, width = x.shape[2:]
     target[:, :, top:top + height, left:left + width] = x
@@ -88,13 +102,13 @@ def fill_padded(target: np.ndarray, x: np.ndarray, conv_plan) -> np.ndarray:
     return target
 
 
-def padded_input(x: np.ndarray, conv_plan, scratch: Scratch) -> np.ndarray:
+def padded_input(x: np.ndarray, conv_plan, scratch: Scratch, threads: Threads = SERIAL) -> np.ndarray:
     """x itself when there is no padding, else its padded copy (N, C, Hp, Wp) in scratch."""
     if not any(conv_plan.pads):
         return x
     n, c = x.shape[:2]
     target = scratch.get("padded", (n, c, *conv_plan.padded_shape), x.dtype)
-    return fill_padded(target, x, conv_plan)
+    return fill_padded(target, x, conv_plan, threads)
 
 
 def padded_scratch(conv_plan, itemsize: int) -> int:
@@ -134,11 +148,15 @@ class _Windows:
     At column stride 1 one strided copy does it (each window row is a contiguous run). At a
     larger column stride that copy would gather single elements, so the padded input is first
     split into its column phases (columns b, b+sw, ...; a contiguous copy each) and then
-    one copy per kernel column s reads phase (s·dw) mod sw, whose rows are contiguous again."""
+    one copy per kernel column s reads phase (s·dw) mod sw, whose rows are contiguous again.
+    Both copies are split over `threads`: the phases by channel, the windows by channel or
+    by output row, whichever has more (a 3-channel stem has rows, a 512-channel 7×7 layer
+    channels)."""
 
-    def __init__(self, xp: np.ndarray, conv_plan, scratch: Scratch):
+    def __init__(self, xp: np.ndarray, conv_plan, scratch: Scratch, threads: Threads = SERIAL):
         self.rows, self.cols = conv_plan.axes
         self.kh, self.kw = self.rows.kernel, self.cols.kernel
+        self.threads = threads
         sw = self.cols.stride
         if sw == 1:
             self.phases = {0: xp}
@@ -146,19 +164,32 @@ class _Windows:
         needed = sorted({offset % sw for offset in self.cols.tap_offsets.tolist()})
         wq = -(-xp.shape[3] // sw)
         store = scratch.get("phases", (len(needed), *xp.shape[:3], wq), xp.dtype)
-        self.phases = {}
-        for index, phase in enumerate(needed):
-            part = xp[:, :, :, phase::sw]
-            store[index, :, :, :, :part.shape[3]] = part
-            self.phases[phase] = store[index]
+        self.phases = {phase: store[index] for index, phase in enumerate(needed)}
+
+        def split(channels: slice) -> None:
+            for index, phase in enumerate(needed):
+                part = xp[:, channels, :, phase::sw]
+                store[index, :, channels, :, :part.shape[3]] = part
+
+        threads.run(split, xp.shape[1], store.size * store.itemsize)
 
     def fill(self, target: np.ndarray, images: slice, first_row: int, rows: int, first_col: int, cols: int) -> None:
         """target: (images, C, kh, kw, rows, cols), any strides: the windows of output rows
-        first_row.. and columns first_col.."""
+        first_row.. and columns first_col.., split over the threads."""
+        channels = target.shape[1]
+        nbytes = target.size * target.itemsize
+        if channels >= rows:
+            self.threads.run(lambda part: self._fill(target[:, part], images, part, first_row, rows, first_col, cols),
+                             channels, nbytes)
+        else:
+            self.threads.run(lambda part: self._fill(target[..., part, :], images, slice(None), first_row + part.start,
+                                                     part.stop - part.start, first_col, cols), rows, nbytes)
+
+    def _fill(self, target, images: slice, channels: slice, first_row: int, rows: int, first_col: int, cols: int):
         sh, dh = self.rows.stride, self.rows.dilation
         sw, dw = self.cols.stride, self.cols.dilation
         if sw == 1:
-            source = self.phases[0][images, :, first_row * sh:, first_col:]
+            source = self.phases[0][images, channels, first_row * sh:, first_col:]
             sn, sc, srow, scol = source.strides
             np.copyto(target, np.lib.stride_tricks.as_strided(
                 source, shape=(*source.shape[:2], self.kh, self.kw, rows, cols),
@@ -166,7 +197,7 @@ class _Windows:
             return
         for s in range(self.kw):
             shift, phase = divmod(s * dw, sw)
-            source = self.phases[phase][images, :, first_row * sh:, first_col + shift:]
+            source = self.phases[phase][images, channels, first_row * sh:, first_col + shift:]
             sn, sc, srow, scol = source.strides
             np.copyto(target[:, :, :, s], np.lib.stride_tricks.as_strided(
                 source, shape=(*source.shape[:2], self.kh, rows, cols),
@@ -200,14 +231,15 @@ def im2col_blocks(conv_plan, itemsize: int, block_bytes: int | None) -> tuple[in
     return 1, 1, positions
 
 
-def im2col(x, w, conv_plan, scratch, block_bytes) -> np.ndarray:
+def im2col(x, w, conv_plan, scratch, block_bytes, threads: Threads = SERIAL) -> np.ndarray:
     """Windows copied into a (C·kh·kw, positions) matrix (`_Windows`), then one matmul by the
-    weights as they lie (K, C·kh·kw). Whole images go straight into the output (small ones
-    folded into one matmul); a band of rows or part of a row (when an image's matrix is over
-    `block_bytes`) goes through a small buffer. Any stride, dilation and padding."""
+    weights as they lie (K, C·kh·kw). Whole images and bands of whole rows go straight into
+    the output (small images folded into one matmul, whose product is then reordered); part
+    of a row (when one row's matrix is over `block_bytes`) goes through a small buffer. Any
+    stride, dilation and padding; the copies split over `threads`."""
     n, k, ho, wo = conv_plan.output_shape
-    xp = padded_input(x, conv_plan, scratch)
-    windows = _Windows(xp, conv_plan, scratch)
+    xp = padded_input(x, conv_plan, scratch, threads)
+    windows = _Windows(xp, conv_plan, scratch, threads)
     c = xp.shape[1]
     kh, kw = conv_plan.spec.kernel_size
     depth = c * kh * kw
@@ -222,7 +254,9 @@ def im2col(x, w, conv_plan, scratch, block_bytes) -> np.ndarray:
             windows.fill(matrix.transpose(3, 0, 1, 2, 4, 5), slice(first, first + count), 0, ho, 0, wo)
             product = scratch.get("product", (k, count, ho, wo), x.dtype)
             np.matmul(w2d, matrix.reshape(depth, count * ho * wo), out=product.reshape(k, count * ho * wo))
-            y[first:first + count] = product.transpose(1, 0, 2, 3)
+            target = y[first:first + count]
+            threads.run(lambda part, target=target, product=product: np.copyto(
+                target[:, part], product[part].transpose(1, 0, 2, 3)), k, product.size * product.itemsize)
         return y
     if rows == ho:
         for first in range(0, n, images):
@@ -238,6 +272,10 @@ def im2col(x, w, conv_plan, scratch, block_bytes) -> np.ndarray:
                 width = min(cols, wo - left)
                 matrix = scratch.get("cols", (1, c, kh, kw, height, width), x.dtype)
                 windows.fill(matrix, slice(item, item + 1), top, height, left, width)
+                if width == wo:  # whole rows: straight into the output (rows of K·Ho·Wo apart)
+                    np.matmul(w2d, matrix.reshape(depth, height * wo),
+                              out=y[item, :, top:top + height].reshape(k, height * wo))
+                    continue
                 product = scratch.get("product", (k, height * width), x.dtype)
                 np.matmul(w2d, matrix.reshape(depth, height * width), out=product)
                 y[item, :, top:top + height, left:left + width] = product.reshape(k, height, width)
@@ -249,7 +287,7 @@ def im2col_scratch(conv_plan, itemsize, block_bytes) -> dict[str, int]:
     images, rows, cols = im2col_blocks(conv_plan, itemsize, block_bytes)
     ho, wo = conv_plan.output_size
     folded = rows == ho and images > 1 and ho * wo < FOLD_POSITIONS
-    product = images * ho * wo if folded else (rows * cols if rows < ho else 0)
+    product = images * ho * wo if folded else (rows * cols if cols < wo else 0)
     return {"padded input": padded_scratch(conv_plan, itemsize),
             "column phases": _phases_scratch(conv_plan, itemsize),
             "im2col matrix": images * spec.in_channels * spec.kernel_size[0] * spec.kernel_size[1] * rows * cols
@@ -306,15 +344,17 @@ class _ShiftedGeometry:
                 "products by kernel row": self.kh * self.k * self.block_length() * itemsize}
 
 
-def shifted(x, w, conv_plan, scratch, block_bytes) -> np.ndarray:
+def shifted(x, w, conv_plan, scratch, block_bytes, threads: Threads = SERIAL) -> np.ndarray:
     """Stride 1: kw column-shifted copies of the flat padded input (kw·C rows), one matmul by
     the weights of all kh kernel rows stacked (kh·K rows), then kh−1 row-shifted adds straight
     into the output. Copies kw× the input instead of im2col's kh·kw×, and makes a squarer
-    matmul (kh·K × kw·C) than im2col's K × C·kh·kw — what thin layers with large images need."""
+    matmul (kh·K × kw·C) than im2col's K × C·kh·kw — what thin layers with large images need.
+    The padding and the copies are split over `threads` by input channel, the adds by output
+    channel; the matmul uses BLAS's threads."""
     g = _ShiftedGeometry(conv_plan, x.dtype.itemsize, block_bytes)
     flat = scratch.get("flat-padded", (g.c, g.length), x.dtype)
     body = flat[:, :g.n * g.image].reshape(g.c, g.n, g.hp, g.wp)
-    fill_padded(body.transpose(1, 0, 2, 3), x, conv_plan)
+    fill_padded(body.transpose(1, 0, 2, 3), x, conv_plan, threads)
     flat[:, g.n * g.image:] = 0
     # (r, k) × (s, c): the one weight copy this strategy makes
     w2d = scratch.get("weights", (g.kh, g.k, g.kw, g.c), x.dtype)
@@ -323,20 +363,30 @@ def shifted(x, w, conv_plan, scratch, block_bytes) -> np.ndarray:
     y = np.empty((g.n, g.k, g.ho, g.wo), dtype=x.dtype)
     for item, images, first_row, rows, start, length in g.blocks():
         shifted_copies = scratch.get("shifted", (g.kw, g.c, length), x.dtype)
-        for s in range(g.kw):
-            offset = start + s * g.dw
-            shifted_copies[s] = flat[:, offset:offset + length]
+
+        def copy(channels: slice, start=start, length=length, shifted_copies=shifted_copies) -> None:
+            for s in range(g.kw):
+                offset = start + s * g.dw
+                shifted_copies[s, channels] = flat[channels, offset:offset + length]
+
+        threads.run(copy, g.c, shifted_copies.size * shifted_copies.itemsize)
         products = scratch.get("products", (g.kh, g.k, length), x.dtype)
         np.matmul(w2d, shifted_copies.reshape(g.kw * g.c, length), out=products.reshape(g.kh * g.k, length))
         target = y[item:item + images, :, first_row:first_row + rows]
-        views = [strided(products, (r * g.k) * length + r * g.dh * g.wp, (images, g.k, rows, g.wo),
-                         (g.image, length, g.wp, 1)) for r in range(g.kh)]
-        if g.kh == 1:
-            np.copyto(target, views[0])
-            continue
-        np.add(views[0], views[1], out=target)
-        for view in views[2:]:
-            target += view
+
+        def add(outputs: slice, length=length, products=products, target=target, images=images, rows=rows) -> None:
+            count = outputs.stop - outputs.start
+            views = [strided(products, (r * g.k + outputs.start) * length + r * g.dh * g.wp, (images, count, rows, g.wo),
+                             (g.image, length, g.wp, 1)) for r in range(g.kh)]
+            part = target[:, outputs]
+            if g.kh == 1:
+                np.copyto(part, views[0])
+                return
+            np.add(views[0], views[1], out=part)
+            for view in views[2:]:
+                part += view
+
+        threads.run(add, g.k, g.kh * target.size * target.itemsize)
     return y
 
 

@@ -76,6 +76,8 @@ def _load_now() -> str:
 class TimingPanel(QtWidgets.QWidget):
     """Time the session's spec (or sweep its input size) on every available backend, live."""
 
+    started = QtCore.pyqtSignal()
+    """Emitted when a run starts, however it was started (the window shows the timing dock)."""
     finished = QtCore.pyqtSignal()
     """Emitted when a run ends, however it ended."""
     sweep_updated = QtCore.pyqtSignal(int)
@@ -100,7 +102,8 @@ class TimingPanel(QtWidgets.QWidget):
         self._skipped: list = []  # what it skipped so far
 
         self.time_button = QtWidgets.QPushButton("Time this spec")
-        self.time_button.setToolTip("Time the current spec on every available backend (Ctrl+T)")
+        self.time_button.setToolTip("Time the current operation (convolution, transposed convolution, pooling, "
+                                    "groups) on every available backend (Ctrl+T)")
         self.sweep_button = QtWidgets.QPushButton("Sweep input size")
         self.sweep_button.setToolTip("Time input sizes 8…512 (channels, kernel, stride, padding as set)")
         self.cancel_button = QtWidgets.QPushButton("Cancel")
@@ -284,6 +287,7 @@ class TimingPanel(QtWidgets.QWidget):
         self.status.setText(message + " …" + _load_now())
         self.tabs.setCurrentWidget(self.sweep_plot if what == "sweep" else self.bar_plot)  # once: the user may look elsewhere
         self._worker.start(self)
+        self.started.emit()
         return True
 
     def cancel(self) -> None:
@@ -434,7 +438,7 @@ class TimingPanel(QtWidgets.QWidget):
 
     # drawing -----------------------------------------------------------------------------------
     def _placeholder(self) -> None:
-        hint = pg.TextItem("Press “Time this spec” (Ctrl+T) to time the current convolution\n"
+        hint = pg.TextItem("Press “Time this spec” (Ctrl+T) to time the current operation\n"
                            "on every backend, or “Sweep input size” for time against size.",
                            color="#666", anchor=(0.5, 0.5))
         self.bar_plot.addItem(hint)
@@ -492,8 +496,8 @@ class TimingPanel(QtWidgets.QWidget):
                             max(metrics.horizontalAdvance(bar.detail) for bar in bars) + 16)
         self._fit_bars()
         plot.setYRange(-0.6, len(shown) - 0.4, padding=0)
-        plot.setTitle(None if current else f"timed for {results.timed_for(records)} — not the current spec",
-                      color="#555", size="9pt")
+        plot.setTitle(results.timed_for(records) if current else
+                      f"timed for {results.timed_for(records)} — not the current spec", color="#555", size="9pt")
 
     def _fit_bars(self, *_) -> None:
         """Leave room right of the longest bar for its figures: their width is in pixels, the
@@ -547,7 +551,7 @@ class TimingPanel(QtWidgets.QWidget):
                                    labelOpts={"color": "#c92a2a", "position": 0.92, "fill": (255, 255, 255, 220)})
             plot.addItem(line)
         swept_from = self._sweep_spec.describe() if self._sweep_spec is not None else results.timed_for(records)
-        plot.setTitle(None if current else f"swept from {swept_from} — not the current spec",
+        plot.setTitle(f"swept from {swept_from}" if current else f"swept from {swept_from} — not the current spec",
                       color="#555", size="9pt")
         lines = results.input_size_sweep_lines(records)
         if not current:

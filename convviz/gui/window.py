@@ -108,6 +108,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timing_dock.setObjectName("timing_dock")
         self.timing_dock.setWidget(self.timing)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.timing_dock)
+        self.timing.started.connect(self._show_timing)  # a run started while a short window hid the dock
         self.code = CodePanel(session)
         self.code_dock = QtWidgets.QDockWidget("Framework code", self)
         self.code_dock.setObjectName("code_dock")
@@ -205,7 +206,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.close_compare_action.setEnabled(False)
         timing_menu = bar.addMenu("&Timing")
         self._action("&Time this spec", "Ctrl+T", lambda: self._show_timing() and self.timing.start_profile(),
-                     timing_menu)
+                     timing_menu, "Time the current operation on every backend (the PyTorch peer too when chosen)")
         self._action("&Sweep input size", "Ctrl+Shift+T", lambda: self._show_timing() and self.timing.start_sweep(),
                      timing_menu)
         self._action("&Cancel", "Escape", self.escape, timing_menu, "Esc: unpin the picked cell, else cancel the timing run")
@@ -607,7 +608,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self._shown_once = True
             self.view.animation.grid.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
             self._fit_compare()
-            if self.height() < TALL_ENOUGH_FOR_TIMING:
+            if self.height() < TALL_ENOUGH_FOR_TIMING and not self.timing.running:
                 self.timing_dock.hide()
                 if self.presentation:
                     self._docks_shown[1] = False

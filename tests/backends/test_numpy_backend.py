@@ -46,6 +46,9 @@ BACKENDS = {
     "default": NumpyBackend(),
     "tiny blocks": NumpyBackend(scratch_budget=64, block_bytes=64),
     "small blocks": NumpyBackend(block_bytes=2000),
+    # copies and adds split over threads even for tiny arrays (numpy_threads)
+    "3 threads": NumpyBackend(threads=3, min_piece_bytes=1),
+    "2 threads, small blocks": NumpyBackend(block_bytes=2000, threads=2, min_piece_bytes=1),
 }
 
 
@@ -157,6 +160,9 @@ def test_results_do_not_alias_scratch():
     (ConvSpec(input_shape=(1, 512, 7, 7), out_channels=512, kernel_size=3, padding=1), "im2col-chunked"),
     (ConvSpec(input_shape=(1, 64, 56, 56), out_channels=128, kernel_size=3, stride=2, padding=1), "im2col-chunked"),
     (ConvSpec(input_shape=(1, 64, 56, 56), out_channels=128, kernel_size=1, stride=2), "im2col-chunked"),
+    (ConvSpec(input_shape=(1, 64, 56, 56), out_channels=64, kernel_size=3, padding=1, groups=64), "depthwise-taps"),
+    (ConvSpec(input_shape=(1, 64, 56, 56), out_channels=64, kernel_size=3, padding=1, groups=4), "per-group"),
+    (ConvSpec(input_shape=(1, 128, 28, 28), out_channels=128, kernel_size=3, padding=1, groups=32), "grouped-gemm"),
 ])
 def test_automatic_choice(spec, algorithm):
     assert get_backend("numpy").choose_algorithm(plan(spec), np.float32) == algorithm

@@ -7,8 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from convviz.core import ConvSpec
+from convviz.backends import get_backend
+from convviz.core import ConvSpec, plan
 from convviz.gui.timing_panel import STALE_COLOUR, log_ticks
+from convviz.profiling.peers import get_peer
 
 FAST = {"min_time_s": 0.001, "roofline_peaks": False, "settle_s": 0, "repeats": 3}
 
@@ -33,7 +35,8 @@ def test_results_for_another_spec_are_greyed_and_named(window, qtbot):
     first = window.session.spec
     _time(timing, qtbot)
     assert timing.records_current() and first.describe() in timing.status.text()
-    assert STALE_COLOUR not in _bar_colours(timing) and timing.bar_plot.getPlotItem().titleLabel.text == ""
+    assert STALE_COLOUR not in _bar_colours(timing)
+    assert timing.bar_plot.getPlotItem().titleLabel.text == first.describe()
 
     window.session.set_spec(ConvSpec((1, 1, 9, 9), 1, 3))
     assert not timing.records_current()
@@ -107,3 +110,47 @@ def test_sweep_ticks_at_the_swept_sizes(window, qtbot):
     assert [label for _, label in ticks] == ["8", "16", "32"]
     assert [round(10**position) for position, _ in ticks] == [8, 16, 32]
     assert timing.sweep_legend.items and timing.sweep_legend.parentItem() is not timing.sweep_plot.getPlotItem().vb
+
+
+OPERATIONS = [
+    ConvSpec((1, 2, 9, 9), 4, 3, stride=2, padding=1, operation="conv_transpose", output_padding=1, groups=2),
+    ConvSpec((1, 3, 9, 9), kernel_size=3, stride=2, padding=1, ceil_mode=True, operation="max_pool"),
+    ConvSpec((1, 3, 9, 9), kernel_size=2, stride=2, count_include_pad=False, operation="avg_pool"),
+    ConvSpec((1, 4, 9, 9), 8, 3, padding=1, groups=4),
+]
+
+
+@pytest.mark.parametrize("spec", OPERATIONS, ids=lambda spec: spec.describe())
+def test_every_operation_is_timed_on_numpy_and_the_pytorch_peer(window, qtbot, spec):
+    """The panel times whatever operation the session holds, with the strategy the NumPy backend
+    chooses for it; records, the bars' title and the status name the operation."""
+    timing = window.timing
+    timing.profile_options = dict(FAST)
+    window.session.set_spec(spec)
+    names = ["numpy"] + (["torch-cpu"] if get_peer("torch-cpu").available() else [])
+    with qtbot.waitSignal(timing.finished, timeout=60000):
+        assert timing.start_profile(backends=names)
+    assert {record.backend for record in timing.records} == set(names)
+    assert all(record.correct for record in timing.records), [record.max_error for record in timing.records]
+    assert {record.shape for record in timing.records} == {spec.describe()}
+    assert spec.operation == "conv" or spec.describe().startswith(spec.operation)
+    assert spec.describe() in timing.status.text() and timing.records_current()
+    assert timing.bar_plot.getPlotItem().titleLabel.text == spec.describe()
+    chosen = get_backend("numpy").choose_algorithm(plan(spec), "float32")
+    assert {record.algorithm for record in timing.records if record.backend == "numpy"} == {chosen}
+
+
+def test_a_run_reopens_the_timing_dock_a_short_window_hid(qtbot, qsettings):
+    from convviz.gui.app import make_window
+    from convviz.gui.window import TALL_ENOUGH_FOR_TIMING
+
+    window = make_window(ConvSpec((1, 1, 7, 7), 1, 3), settings=qsettings, restore=False)
+    qtbot.addWidget(window)
+    window.resize(1024, TALL_ENOUGH_FOR_TIMING - 132)
+    with qtbot.waitExposed(window):
+        window.show()
+    assert window.timing_dock.isHidden()
+    window.timing.profile_options = dict(FAST)
+    with qtbot.waitSignal(window.timing.finished, timeout=60000):
+        assert window.timing.start_profile(backends=["numpy"])  # not through the menu: the panel's own start
+    assert not window.timing_dock.isHidden()
