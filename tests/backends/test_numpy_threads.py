@@ -98,6 +98,8 @@ def test_depthwise_chunks_and_threads_match_the_reference(spec, threads, monkeyp
     conv_plan = plan(spec)
     hp, wp = conv_plan.padded_shape
     monkeypatch.setattr(numpy_operators, "DEPTHWISE_CHUNK_BYTES", 2 * (hp + 1) * wp * 8 - 1)
+    taps = spec.kernel_size[0] * spec.kernel_size[1]
+    monkeypatch.setattr(numpy_operators, "DEPTHWISE_WINDOWS_BYTES", 2 * taps * conv_plan.output_size[0] * wp * 8 - 1)
     rng = np.random.default_rng(5)
     x, w = rng.standard_normal(spec.input_shape), rng.standard_normal(spec.weight_shape)
     backend = NumpyBackend(threads=threads, min_piece_bytes=1)
