@@ -194,8 +194,10 @@ padding (the last restores the first spec)."""
 
 
 class Heartbeat:
-    """A PreciseTimer on the GUI thread; `max_gap_ms` is the longest time between two ticks since
-    `start` (the GUI thread's longest stall, to within the timer's interval)."""
+    """A PreciseTimer on the GUI thread. `stop()` gives the longest time between two of its ticks
+    (the GUI thread's longest stall, to within the timer's interval) and the most CPU time the GUI
+    thread itself used between two ticks (the same stall without the waits for a core that other
+    processes on a loaded machine add)."""
 
     def __init__(self, interval_ms: int = HEARTBEAT_MS):
         from PyQt6 import QtCore
@@ -205,23 +207,25 @@ class Heartbeat:
         self.timer.timeout.connect(self._tick)
         self.interval_ms = interval_ms
         self.gaps: list[float] = []
-        self._last = 0.0
+        self.cpu_gaps: list[float] = []
+        self._last = self._last_cpu = 0.0
 
     def _tick(self) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         self.gaps.append(now - self._last)
-        self._last = now
+        self.cpu_gaps.append(cpu - self._last_cpu)
+        self._last, self._last_cpu = now, cpu
 
     def start(self) -> None:
-        self.gaps = []
-        self._last = time.perf_counter()
+        self.gaps, self.cpu_gaps = [], []
+        self._last, self._last_cpu = time.perf_counter(), time.thread_time()
         self.timer.start(self.interval_ms)
 
-    def stop(self) -> float:
-        """The longest gap in ms, counting the one still open."""
+    def stop(self) -> tuple[float, float]:
+        """(longest gap, most GUI-thread CPU time in one gap), in ms, counting the gap still open."""
         self.timer.stop()
-        self.gaps.append(time.perf_counter() - self._last)
-        return max(self.gaps) * 1e3
+        self._tick()
+        return max(self.gaps) * 1e3, max(self.cpu_gaps) * 1e3
 
 
 def _busy(window) -> bool:
@@ -260,12 +264,13 @@ def run_until_settled(app, window, action, least_s: float = 0.2, most_s: float =
     return state["done"] if state["done"] is not None else time.perf_counter() - began
 
 
-def _measure(app, window, action, **settle) -> tuple[float, float]:
-    """(longest GUI-thread gap in ms, seconds until everything was drawn) around `action`."""
+def _measure(app, window, action, **settle) -> tuple[float, float, float]:
+    """(longest GUI-thread gap in ms, most GUI-thread CPU ms in one gap, seconds until everything
+    was drawn) around `action`."""
     heartbeat = Heartbeat()
     heartbeat.start()
     done = run_until_settled(app, window, action, **settle)
-    return heartbeat.stop(), done
+    return (*heartbeat.stop(), done)
 
 
 def _test_picture(side: int) -> Path:
@@ -306,7 +311,7 @@ def stall_row(app, size: int, kernel: int, picture: Path) -> dict:
     window = made["window"]
     run_until_settled(app, window, lambda: None)
     row = {"input": f"{size}×{size}", "kernel": f"{kernel}×{kernel}",
-           "open window": (heartbeat.stop(), time.perf_counter() - began)}
+           "open window": (*heartbeat.stop(), time.perf_counter() - began)}
     session = window.session
     for name, change in SPEC_CHANGES:
         if change is None:
@@ -354,17 +359,17 @@ def stall_table(app, sizes=STALL_SIZES, kernels=STALL_KERNELS, picture_side: int
             row = stall_row(app, size, kernel, picture)
             rows.append(row)
             print(" | ".join([f"{row['input']:>9} {row['kernel']:>5}",
-                              *(f"{row[name][0]:6.0f}" for name in STALL_COLUMNS)]), flush=True)
+                              *(f"{row[name][0]:5.0f}/{row[name][1]:<4.0f}" for name in STALL_COLUMNS)]), flush=True)
     return rows
 
 
 def print_stall_table(rows: list[dict], picture_side: int) -> None:
-    print(f"\nlongest GUI-thread gap in ms (a {HEARTBEAT_MS} ms heartbeat), and in brackets seconds until all "
-          f"was drawn; image: {picture_side}×{picture_side} PNG")
+    print(f"\nlongest GUI-thread gap / most GUI-thread CPU time in one gap, in ms (a {HEARTBEAT_MS} ms heartbeat); "
+          f"image: {picture_side}×{picture_side} PNG")
     print("| input | kernel | " + " | ".join(STALL_COLUMNS) + " |")
     print("|---|---|" + "---:|" * len(STALL_COLUMNS))
     for row in rows:
-        cells = [f"{row[name][0]:.0f} ({row[name][1]:.1f} s)" for name in STALL_COLUMNS]
+        cells = [f"{row[name][0]:.0f} / {row[name][1]:.0f}" for name in STALL_COLUMNS]
         print(f"| {row['input']} | {row['kernel']} | " + " | ".join(cells) + " |")
 
 

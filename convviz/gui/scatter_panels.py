@@ -25,6 +25,8 @@ from .theme import NORMAL, Theme
 
 PENDING_FADE = 0.75
 """How far input cells still to scatter are faded towards white."""
+MAX_CELLS_CHANGED = 4096
+"""Input cells recoloured one by one when the step moves; a longer jump recolours the whole grid."""
 
 
 def _arithmetic_area(label: QtWidgets.QLabel, selection: QtWidgets.QLabel) -> QtWidgets.QScrollArea:
@@ -80,7 +82,7 @@ class ScatterInputPanel(QtWidgets.QWidget):
         self.current = self.grid.add_rect(NORMAL.window_colour, 3.5)
         self.picked = Highlight(self.grid, SELECTION_COLOUR, z=2)
         self.kernel_picked = Highlight(self.kernel, SELECTION_COLOUR, z=2)
-        self._rgba = self._faded = np.zeros((1, 1, 4), np.uint8)
+        self._rgba = self._faded = self._display = np.zeros((1, 1, 4), np.uint8)
         self._shown = -1
 
     def apply_theme(self, theme: Theme) -> None:
@@ -126,11 +128,24 @@ class ScatterInputPanel(QtWidgets.QWidget):
         width = self._rgba.shape[1]
         order = np.arange(self._rgba.shape[0] * width).reshape(self._rgba.shape[:2])
         self._shown = step
-        return np.where((order > step)[..., None], self._faded, self._rgba)
+        self._display = np.where((order > step)[..., None], self._faded, self._rgba)
+        return self._display
 
     def _fade_to(self, step: int) -> None:
-        if step != self._shown:
-            self.grid.image.setImage(self._shown_colours(step), autoLevels=False, levels=None)
+        """Show cells up to `step` in full colour; a few steps from the last shown change only
+        their cells (playback), a jump recolours the grid."""
+        low, high = sorted((self._shown, step))
+        if high - low > MAX_CELLS_CHANGED:
+            self._shown_colours(step)
+        elif high > low:
+            width = self._rgba.shape[1]
+            cells = np.arange(low + 1, high + 1)
+            rows, cols = cells // width, cells % width
+            self._display[rows, cols] = (self._rgba if step > self._shown else self._faded)[rows, cols]
+            self._shown = step
+        else:
+            return
+        self.grid.image.setImage(self._display, autoLevels=False, levels=None)
 
     def _draw_kernel(self, grids) -> None:
         values = grids.kernel
@@ -212,7 +227,7 @@ class ScatterOutputPanel(QtWidgets.QWidget):
                 "kernel lands (+ what each tap adds) · white: not written yet · "
                 f"<span style='color:{SELECTION_COLOUR}'><b>blue</b></span>: the pointed cell's writers")
         if changes & {SPEC, DATA, STEP}:
-            self._draw_values(frame)
+            self._draw_values(frame, step_only=not changes & {SPEC, DATA})
             top, left, height, width = frame.window
             self.window_rect.setRect(QtCore.QRectF(left, top, width, height))
             terms = frame.terms
@@ -234,18 +249,34 @@ class ScatterOutputPanel(QtWidgets.QWidget):
                 self.selection_text.setText(f"{frame.selection_text}  ({how})")
                 self.selection_text.setVisible(True)
 
-    def _draw_values(self, frame) -> None:
-        grids = frame.grids
-        final = grids.final
+    def _colours(self, frame, rows=slice(None), cols=slice(None)):
+        final = frame.grids.final
         low, high = (float(final.min()), float(final.max())) if final.size else (0.0, 1.0)
-        rgba, dark = colour_cells(frame.partial, self.theme.output_map, low=low, high=high, lightness=0.6)
-        rgba[frame.written == 0] = EMPTY
+        rgba, dark = colour_cells(frame.partial[rows, cols], self.theme.output_map, low=low, high=high, lightness=0.6)
+        rgba[frame.written[rows, cols] == 0] = EMPTY
+        return rgba, dark
 
-        def texts(rows, cols):
-            return frame.output_texts(rows, cols), np.where(dark[rows, cols], "#111", "#fff").tolist(), None
+    def _draw_values(self, frame, step_only: bool = False) -> None:
+        """The output so far. Playing forward while no values are written in the cells (a grid too
+        large to read them) recolours only the step's window; otherwise every cell."""
+        previous, self._frame = getattr(self, "_frame", None), frame
+        if (step_only and previous is not None and previous.grids is frame.grids and previous.step == frame.step - 1
+                and not self.grid.values_visible()):
+            top, left, height, width = frame.window
+            rows = slice(max(top, 0), max(min(top + height, frame.partial.shape[0]), 0))
+            cols = slice(max(left, 0), max(min(left + width, frame.partial.shape[1]), 0))
+            self._rgba[rows, cols] = self._colours(frame, rows, cols)[0]
+            self.grid.image.setImage(self._rgba, autoLevels=False, levels=None)
+            return
+        self._rgba = self._colours(frame)[0]
 
-        self.grid.set_cells(rgba, texts)
-        self.grid.set_axis_labels(*grids.output_labels)
+        def texts(rows, cols):  # the frame shown when the cells come into view, not the one drawn here
+            shown = self._frame
+            dark = self._colours(shown, rows, cols)[1]
+            return shown.output_texts(rows, cols), np.where(dark, "#111", "#fff").tolist(), None
+
+        self.grid.set_cells(self._rgba, texts)
+        self.grid.set_axis_labels(*frame.grids.output_labels)
 
 
 class OverlapPanel(QtWidgets.QWidget):

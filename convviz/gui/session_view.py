@@ -296,7 +296,9 @@ class SessionView(QtWidgets.QWidget):
         height, width = self.session.plan.padded_shape
         self.building_note.setText(f"building the {height}×{width} grids…")
         self.building_note.adjustSize()
-        self.building_note.move(8, self.caption.height() + 8 if self.caption.isVisible() else 8)
+        shown = self.scatter_output if self.scattering else self.animation
+        corner = shown.grid.mapTo(self, QtCore.QPoint(8, 8)) if shown.grid.isVisible() else QtCore.QPoint(8, 8)
+        self.building_note.move(corner)  # over the grids it replaces, not over their titles
         self.building_note.raise_()
         self.building_note.show()
         theme = getattr(self, "theme", None) or self.animation.theme

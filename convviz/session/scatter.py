@@ -263,6 +263,33 @@ class ScatterPlan:
             counts += np.outer(self.rows.overlap_of(full_rows, 1), self.cols.overlap_of(0, rest))
         return counts
 
+    def progress(self, contributions: np.ndarray, done: int, cache: dict) -> tuple[np.ndarray, np.ndarray]:
+        """(`partial_output`, `written`) after `done` steps, read-only. `cache` keeps the last
+        answer: a few steps forward from it (playback) add only those steps' windows; anything
+        else is computed afresh (never subtracted, so no rounding accumulates)."""
+        done = max(0, min(int(done), self.steps))
+        last = cache.get("done")
+        if last is not None and last <= done <= last + MAX_STEPS_ADDED:
+            partial, written = cache["partial"].copy(), cache["written"].copy()
+            for step in range(last, done):
+                self._add_step(partial, written, contributions, step)
+        else:
+            partial, written = self.partial_output(contributions, done), self.written(done)
+        cache.update(done=done, partial=_frozen(partial), written=_frozen(written))
+        return partial, written
+
+    def _add_step(self, partial: np.ndarray, written: np.ndarray, contributions: np.ndarray, step: int) -> None:
+        """Add step `step`'s window to the output and to the writes so far, in place."""
+        a, b = self.step_cell(step)
+        top, left, _, _ = self.window(a, b)
+        rows = top + np.arange(self.kernel_size[0]) * self.rows.dilation
+        cols = left + np.arange(self.kernel_size[1]) * self.cols.dilation
+        row_in = (rows >= 0) & (rows < self.output_size[0])
+        col_in = (cols >= 0) & (cols < self.output_size[1])
+        block = np.ix_(rows[row_in], cols[col_in])
+        partial[block] += contributions[:, :, a, b][np.ix_(row_in, col_in)]
+        written[block] += 1
+
     def step_terms(self, inputs: np.ndarray, kernels: np.ndarray, step: int,
                    channels: tuple[int, ...] | None = None) -> ScatterTerms:
         """The arithmetic of step `step`: x[c, a, b] × each weight w[c, r, s], and where each
@@ -278,6 +305,10 @@ class ScatterPlan:
         return ScatterTerms(step=int(step), cell=(a, b), values=inputs[:, a, b].copy(), weights=kernels.copy(),
                             rows=rows, cols=cols, output_size=self.output_size,
                             channels=tuple(range(len(inputs))) if channels is None else tuple(channels))
+
+
+MAX_STEPS_ADDED = 256
+"""Steps `ScatterPlan.progress` adds one by one to its last answer; more are summed afresh."""
 
 
 @lru_cache(maxsize=8)

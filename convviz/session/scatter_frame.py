@@ -51,6 +51,8 @@ class ScatterGrids:
     formulas: str
     overlap_title: str
     overlap_summary: str
+    progress: dict = field(default_factory=dict)
+    """The last step's output and writes so far (`ScatterPlan.progress`): playback adds one window a step."""
 
     @property
     def input(self) -> np.ndarray:
@@ -195,10 +197,9 @@ def scatter_frame(grids: ScatterGrids, step: int, selection: Selection | None = 
     scatter = grids.scatter
     step = max(0, min(int(step), scatter.steps - 1))
     done = step + 1
-    partial = scatter.partial_output(grids.contributions, done)
+    partial, written = scatter.progress(grids.contributions, done, grids.progress)
     if done == scatter.steps and grids.bias is not None:
         partial = partial + grids.bias
-    written = scatter.written(done)
     cell = scatter.step_cell(step)
     terms = scatter.step_terms(grids.inputs, grids.kernels, step, grids.channels)
     text, inputs, weights, outputs = "", None, None, None

@@ -137,3 +137,28 @@ def test_the_command_line_draws_the_scatter_at_an_input_cells_step(qapp, tmp_pat
     assert main(["--screenshot", str(path), *flags, "--transposed-view", "scatter", "--step", "17"]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert error == ["convviz: step 17 does not exist: this spec has steps 1–16 (one per input cell, 4×4)"]
+
+
+def test_playing_forward_on_a_large_grid_recolours_only_the_window_and_matches_a_full_redraw(qtbot):
+    from convviz.gui.session_view import EVERYTHING, SessionView
+    from convviz.session import STEP, Session
+
+    session = Session(ConvSpec((1, 1, 40, 40), 1, 3, stride=2, padding=1, output_padding=1,
+                               operation="conv_transpose"))
+    session.set_transposed_view("scatter")
+    view = SessionView(session, live=False)
+    qtbot.addWidget(view)
+    view.resize(500, 400)
+    view.show()
+    panel, source = view.scatter_output, view.scatter_input
+    view.draw(session.frame(700), EVERYTHING)
+    assert not panel.grid.values_visible()  # 80×80 cells in a small view: too small for values
+    for step in range(701, 760):
+        frame = session.frame(step)
+        view.draw(frame, {STEP})
+    np.testing.assert_array_equal(panel.grid.image.image, panel._colours(frame)[0])
+    expected = source._display.copy()
+    source._shown_colours(frame.step)
+    np.testing.assert_array_equal(expected, source._display)
+    view.draw(session.frame(100), {STEP})  # a jump back: every cell again
+    np.testing.assert_array_equal(panel.grid.image.image, panel._colours(session.frame(100))[0])

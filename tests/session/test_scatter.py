@@ -219,3 +219,19 @@ def test_products_shown_with_decimals_add_up_as_shown():
 def test_only_transposed_convolution_is_drawn_as_a_scatter():
     with pytest.raises(ValueError, match="not conv"):
         ScatterPlan(plan(ConvSpec((1, 1, 5, 5), 1, 3)))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=LOAD_TOLERANT)
+@given(transposed_specs, st.integers(0, 2**16), st.lists(st.integers(0, 400), min_size=1, max_size=12))
+def test_progress_from_the_last_answer_is_the_fresh_sum_whatever_the_order_of_steps(spec, seed, moves):
+    x, w = random_operands(spec, seed)
+    scatter = ScatterPlan(plan(spec))
+    contributions = scatter.contributions(*feeding(spec, x, w, 0, 0))
+    cache = {}
+    done = 0
+    for move in moves:
+        done = (done + move) % (scatter.steps + 1) if move % 7 else move % (scatter.steps + 1)
+        partial, written = scatter.progress(contributions, done, cache)
+        np.testing.assert_allclose(partial, scatter.partial_output(contributions, done), rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(written, scatter.written(done))
+        assert not partial.flags.writeable and not written.flags.writeable
