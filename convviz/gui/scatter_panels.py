@@ -200,11 +200,30 @@ class ScatterOutputPanel(QtWidgets.QWidget):
         layout.addWidget(self.formula_label)
         layout.addWidget(self.legend)
         layout.addWidget(self.channels)
-        layout.addWidget(self.grid, 3)
+        self.middle = QtWidgets.QHBoxLayout()
+        self.middle.addWidget(self.grid, 3)
+        layout.addLayout(self.middle, 3)
         layout.addWidget(self.words, 1)
+        self._layout = layout
         self.window_rect = self.grid.add_rect(NORMAL.window_colour, 3.5)
         self.taps = Highlight(self.grid, NORMAL.window_colour, fill_alpha=70, width=1.5, z=1)
         self.picked = Highlight(self.grid, SELECTION_COLOUR, z=2)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_words(event.size().width(), event.size().height())
+
+    def _place_words(self, width: int, height: int) -> None:
+        """The arithmetic beside the grid in a wide, short panel (the grid keeps its height), under
+        it otherwise."""
+        beside = width > 1.6 * height
+        if (self.middle.indexOf(self.words) >= 0) == beside:
+            return
+        (self._layout if beside else self.middle).removeWidget(self.words)
+        if beside:
+            self.middle.addWidget(self.words, 2)
+        else:
+            self._layout.addWidget(self.words, 1)
 
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme
