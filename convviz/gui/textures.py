@@ -20,8 +20,9 @@ ZERO_PAD = (226, 226, 226, 255)
 INSERTED = (255, 236, 179, 255)
 """Zeros a transposed convolution's stride inserts between input cells: pale amber, apart from the
 grey border padding and from the input's blues."""
-KEPT = 16
-"""Colourings kept (a few frames' worth of grids, for every view)."""
+KEPT = 8
+"""Colourings kept at most (a frame's three grids, for two views, and one more); those of grids
+no longer held anywhere are dropped first (a 1024² grid's colours are 5 MB)."""
 
 _kept: OrderedDict = OrderedDict()
 _lock = threading.Lock()
@@ -37,6 +38,8 @@ def _once(picture, key: tuple, make):
             return found[1]
     made = make()
     with _lock:
+        for stale in [key for key, (ref, _) in _kept.items() if ref() is None]:
+            del _kept[stale]
         _kept[token] = (weakref.ref(picture), made)
         while len(_kept) > KEPT:
             _kept.popitem(last=False)

@@ -155,3 +155,31 @@ def test_random_switches_between_large_and_small_shapes_raise_nothing(qtbot, win
     if last is not None:
         assert window.view.animation.grid.shape == plan(last).padded_shape
         assert window.view.output.grid.shape == plan(last).output_size
+
+
+def test_textures_are_the_colour_table_with_padding_and_unread_marked_and_kept_per_grid():
+    import gc
+
+    from convviz.gui import textures
+    from convviz.gui.grid import colour_cells
+    from convviz.gui.theme import NORMAL
+    from convviz.session import Session
+
+    session = Session(ConvSpec((1, 1, 9, 8), 1, 2, stride=3, padding=[1, 2, 0, 1]))
+    frame = session.frame()
+    rgba, dark = input_colours(frame.input, NORMAL)
+    expected, expected_dark = colour_cells(frame.input.values, NORMAL.input_map, lightness=0.6)
+    padding = frame.input.padding
+    assert padding.any() and (~padding).any()
+    np.testing.assert_array_equal(rgba[~padding], expected[~padding])
+    assert (rgba[padding] == textures.ZERO_PAD).all()
+    np.testing.assert_array_equal(dark, expected_dark)
+    coverage, _ = coverage_colours(frame.coverage, NORMAL)
+    unread = frame.coverage.unread
+    assert unread.any() and (coverage[unread] == NORMAL.unread_colour).all()
+    assert input_colours(frame.input, NORMAL)[0] is rgba  # made once per grid
+    session.update_spec(stride=[1, 1])
+    del frame, rgba
+    gc.collect()
+    output_colours(session.frame().output, NORMAL)  # a new entry drops the colours of grids gone
+    assert all(ref() is not None for ref, _ in textures._kept.values())
