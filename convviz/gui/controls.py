@@ -163,7 +163,7 @@ class Controls(QtWidgets.QWidget):
                     self.kernel_w, self.stride_h, self.stride_w, self.dilation_h, self.dilation_w, *self.pad_sides,
                     self.groups, self.output_padding_h, self.output_padding_w):
             box.valueChanged.connect(self._spec_edited)
-        self.operation.currentIndexChanged.connect(self._spec_edited)
+        self.operation.currentIndexChanged.connect(self._operation_chosen)
         self.ceil_mode.toggled.connect(self._spec_edited)
         self.count_include_pad.toggled.connect(self._spec_edited)
         self.transposed_view.currentIndexChanged.connect(self._view_chosen)
@@ -332,6 +332,22 @@ class Controls(QtWidgets.QWidget):
             box.setEnabled(self.padding.currentText() == "custom")
         self._show_operation_fields(self.operation.currentData())
         self.session.set_spec_dict(self.spec_values())
+
+    def _operation_chosen(self, *args) -> None:
+        """A switch to pooling with stride 1 takes PyTorch's default stride, the kernel size
+        (stride 1 pooling is rarely meant); any other stride the user set is kept."""
+        if self._syncing:
+            return
+        pooling = self.operation.currentData() in ("max_pool", "avg_pool")
+        strides = (self.stride_h, self.stride_w)
+        if pooling and not self.session.spec.is_pooling and all(box.value() == 1 for box in strides):
+            self._syncing = True
+            try:
+                for box, kernel in zip(strides, (self.kernel_h, self.kernel_w)):
+                    box.setValue(kernel.value())
+            finally:
+                self._syncing = False
+        self._spec_edited()
 
     def _view_chosen(self, index: int) -> None:
         if self._syncing:

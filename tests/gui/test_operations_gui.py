@@ -55,6 +55,22 @@ def test_pooling_fields_reach_the_spec(window):
     assert "divisor" in window.view.animation.arithmetic.text()
 
 
+def test_switching_to_pooling_at_stride_1_takes_the_kernel_as_stride_as_pytorch_does(window):
+    controls, session = window.controls, window.session
+    controls.kernel_h.setValue(3)
+    controls.kernel_w.setValue(2)
+    assert session.spec.stride == (1, 1)
+    choose(window, "max_pool")
+    assert session.spec.stride == (3, 2), session.error
+    controls.stride_h.setValue(1)  # a stride the user sets while pooling is kept
+    choose(window, "avg_pool")
+    assert session.spec.stride == (1, 2)
+    choose(window, "conv")
+    controls.stride_w.setValue(3)
+    choose(window, "max_pool")  # a stride other than 1 is the user's: kept
+    assert session.spec.stride == (1, 3)
+
+
 def test_output_padding_refused_in_words_beside_the_controls(window):
     controls, session = window.controls, window.session
     choose(window, "conv_transpose")
