@@ -181,25 +181,25 @@ CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 inflate; meaningful with one thread only (with more it counts spinning worker threads)."""
 
 
-def unsplit_call(x, w, conv_plan):
-    """The NumPy backend with its copies and adds on the calling thread only (BLAS threads as
-    set): what `numpy_threads` adds to it, measured in the same run."""
+def split_call(x, w, conv_plan):
+    """The NumPy backend with its copies and adds split over the BLAS threads (`numpy_threads`,
+    off by default): what the split would change, measured in the same run."""
     backend = get_backend("numpy")
-    backend.threads = 1
+    backend.split_copies = True
     try:
         return convolve(x, w, conv_plan, backend="numpy")
     finally:
-        backend.threads = None
+        backend.split_copies = False
 
 
-def runners_for(spec, conv_plan, x, w, xt, wt, torch_conv, has_scipy, baseline, unsplit=False) -> dict:
+def runners_for(spec, conv_plan, x, w, xt, wt, torch_conv, has_scipy, baseline, split=False) -> dict:
     """name → a call of that backend on this spec's arrays."""
     runners = {
         "numpy": lambda: convolve(x, w, conv_plan, backend="numpy"),
         "torch": lambda: torch_conv(xt, wt),
     }
-    if unsplit:
-        runners["unsplit"] = lambda: unsplit_call(x, w, conv_plan)
+    if split:
+        runners["split"] = lambda: split_call(x, w, conv_plan)
     single = spec.operation == "conv" and spec.in_channels * spec.out_channels == 1
     scipy_conv = scipy_runner(spec) if has_scipy and single else None
     if scipy_conv:
@@ -262,7 +262,7 @@ def describe_machine(torch, threads: int, blas: list[str]) -> list[str]:
             f"- libraries: NumPy {np.__version__} (BLAS: {', '.join(blas) or 'unknown'}), PyTorch {torch.__version__} "
             f"({torch.get_num_threads()} intra-op threads), SciPy {scipy_version}",
             f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-            f"- threads: {threads} for OpenBLAS (threadpoolctl; the NumPy backend's copies and adds follow it) and "
+            f"- threads: {threads} for OpenBLAS (threadpoolctl; the NumPy backend's copies and adds stay on one thread unless split) and "
             f"for PyTorch (torch.set_num_threads)"]
 
 
@@ -279,8 +279,8 @@ def main(argv=None) -> int:
     parser.add_argument("--baseline", metavar="REF", help="also time the NumPy backend at this git revision")
     parser.add_argument("--only", choices=tuple(GROUPS), action="append",
                         help="only this group of shapes (repeatable; default: all three)")
-    parser.add_argument("--unsplit", action="store_true",
-                        help="also time the NumPy backend with its copies and adds on one thread (BLAS as set)")
+    parser.add_argument("--split", action="store_true",
+                        help="also time the NumPy backend with its copies and adds split over the BLAS threads (off by default)")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args(argv)
     if args.clock == "cpu" and args.threads != 1:
@@ -304,8 +304,8 @@ def main(argv=None) -> int:
     groups = [GROUPS[name] for name in (args.only or GROUPS)]
     rng = np.random.default_rng(0)
     header = ["shape", "numpy ms", "torch ms", "scipy ms", "numpy/torch", "numpy/scipy", "stability"]
-    if args.unsplit:
-        header += ["unsplit ms", "unsplit/torch"]
+    if args.split:
+        header += ["split ms", "split/torch"]
     if baseline:
         header += ["before ms", "before/torch", "speed-up"]
     summary = {}
@@ -317,14 +317,14 @@ def main(argv=None) -> int:
                 print("|" + "|".join("---" if name in ("shape", "stability") else "---:" for name in header) + "|")
             else:
                 print("  ".join(f"{name:>12}" if i else f"{name:<46}" for i, name in enumerate(header)))
-            ratios = {"torch": [], "scipy": [], "unsplit": [], "before": [], "speed-up": []}
+            ratios = {"torch": [], "scipy": [], "split": [], "before": [], "speed-up": []}
             for spec in specs:
                 conv_plan = plan(spec)
                 x = rng.standard_normal(spec.input_shape).astype(dtype)
                 w = None if spec.weight_shape is None else rng.standard_normal(spec.weight_shape).astype(dtype)
                 xt, wt = torch.from_numpy(x), None if w is None else torch.from_numpy(w)
                 torch_conv = torch_runner(torch, spec)
-                runners = runners_for(spec, conv_plan, x, w, xt, wt, torch_conv, has_scipy, baseline, args.unsplit)
+                runners = runners_for(spec, conv_plan, x, w, xt, wt, torch_conv, has_scipy, baseline, args.split)
                 expected = torch_conv(xt, wt).numpy()
                 scale = float(np.abs(expected).max()) or 1.0
                 tolerance = 1e-4 if dtype == np.float32 else 1e-10
@@ -353,9 +353,9 @@ def main(argv=None) -> int:
                 else:
                     row += ["–", f"{ratio:.2f}", "–"]
                 row.append(verdict)
-                if args.unsplit:
-                    ratios["unsplit"].append(median["unsplit"] / median["torch"])
-                    row += [f"{median['unsplit']:.3f}", f"{ratios['unsplit'][-1]:.2f}"]
+                if args.split:
+                    ratios["split"].append(median["split"] / median["torch"])
+                    row += [f"{median['split']:.3f}", f"{ratios['split'][-1]:.2f}"]
                 if baseline and "before" in median:
                     ratios["before"].append(median["before"] / median["torch"])
                     ratios["speed-up"].append(median["before"] / median["numpy"])
@@ -370,7 +370,7 @@ def main(argv=None) -> int:
             summary[group] = ratios
             print()
             for key, label in (("torch", "numpy ÷ torch"), ("scipy", "numpy ÷ scipy.ndimage"),
-                               ("unsplit", "numpy with its copies and adds on one thread ÷ torch"),
+                               ("split", "numpy with its copies and adds split over the BLAS threads ÷ torch"),
                                ("before", "before ÷ torch"), ("speed-up", "before ÷ numpy (speed-up)")):
                 values = ratios[key]
                 if values:

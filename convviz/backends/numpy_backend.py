@@ -17,9 +17,11 @@ products and differs in how it lays the operands out:
 Each strategy declares, beside its code (`declares_scratch`), the bytes it
 allocates beyond its input, weights and output; `memory_estimate` adds them up.
 
-The strategies' copies and adds are split over as many threads as the BLAS computes
-with (`numpy_threads`), so a thread limit set with threadpoolctl applies to the whole
-convolution, not only to its matmuls.
+The strategies' copies and adds can be split over as many threads as the BLAS computes
+with (`numpy_threads`, `split_copies=True`). It is off by default: on a quiet 2-core
+machine the split made the channel-heavy median 1.66× PyTorch against 1.54× without it
+(worst 3.76× against 2.94×; BENCHMARKS.md), since OpenBLAS's threads keep spinning on the
+other core after each matmul. Only on a loaded machine did it win.
 """
 
 from __future__ import annotations
@@ -113,17 +115,21 @@ class NumpyBackend(Backend):
     algorithms = tuple(strategies)
 
     def __init__(self, scratch_budget: int = DEFAULT_SCRATCH_BUDGET, block_bytes: int | None = None,
-                 threads: int | None = None, min_piece_bytes: int = numpy_threads.MIN_PIECE_BYTES):
+                 threads: int | None = None, min_piece_bytes: int = numpy_threads.MIN_PIECE_BYTES,
+                 split_copies: bool = False):
         self.scratch_budget = scratch_budget
         self.block_bytes = block_bytes
         self.threads = threads
+        self.split_copies = split_copies
         self.min_piece_bytes = min_piece_bytes
         self.scratch = strategies.Scratch()
 
     def thread_count(self) -> int:
-        """Threads the copies and adds are split over: those given, else as many as NumPy's
-        BLAS computes with now (`numpy_threads.blas_threads`)."""
-        return self.threads or numpy_threads.blas_threads()
+        """Threads the copies and adds are split over: those given; else, with `split_copies`,
+        as many as NumPy's BLAS computes with now (`numpy_threads.blas_threads`); else one."""
+        if self.threads:
+            return self.threads
+        return numpy_threads.blas_threads() if self.split_copies else 1
 
     def splitting(self) -> numpy_threads.Threads:
         return numpy_threads.Threads(self.thread_count(), self.min_piece_bytes)

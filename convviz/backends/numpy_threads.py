@@ -9,6 +9,10 @@ side by side, one piece per BLAS thread: the thread count chosen for a timing
 (threadpoolctl, `profiling.machine.thread_limits`) is then the thread count of the whole
 convolution. NumPy releases the GIL inside array copies and ufunc loops, so the pieces
 really run in parallel; the matmuls stay with BLAS's own threads.
+
+Measured on a quiet machine the split lost (OpenBLAS's threads spin on the other core for a
+while after each matmul, so the pieces wait for a core), and won only under load: the backend
+uses it only when asked (`NumpyBackend(split_copies=True)`, or `threads=N`).
 """
 
 from __future__ import annotations
