@@ -211,15 +211,23 @@ def _bracket(text: str) -> str:
     return f"({text})" if text.startswith("−") else text
 
 
-def ranges_text(indices) -> str:
-    """(0, 1, 2, 5) -> '0–2, 5'."""
+def ranges_text(indices, most: int | None = None) -> str:
+    """(0, 1, 2, 5) -> '0–2, 5'. With `most`, at most that many ranges: the first ones, '…', the
+    last, and how many indices in all (a stride-2 dilation-2 input leaves every other row unread:
+    150 ranges would squeeze the grids flat)."""
     indices = sorted(indices)
     parts, start = [], indices[0]
     for previous, current in zip(indices, indices[1:] + [None]):
         if current is None or current != previous + 1:
             parts.append(str(start) if start == previous else f"{start}–{previous}")
             start = current
+    if most is not None and len(parts) > max(most, 3):
+        return ", ".join(parts[:max(most, 3) - 2] + ["…", parts[-1]]) + f" ({len(indices)} in all)"
     return ", ".join(parts)
+
+
+UNREAD_RANGES = 6
+"""Most ranges of unread rows (or columns) named in a legend or summary."""
 
 
 def _labels(count: int) -> list[str]:
@@ -272,8 +280,8 @@ class InputGrid:
     @property
     def unread_text(self) -> str:
         """'never read: rows 3–4, columns 6' ('' when every row and column is read)."""
-        parts = ([f"rows {ranges_text(self.unread_rows)}"] if self.unread_rows else []) + \
-                ([f"columns {ranges_text(self.unread_cols)}"] if self.unread_cols else [])
+        parts = ([f"rows {ranges_text(self.unread_rows, UNREAD_RANGES)}"] if self.unread_rows else []) + \
+                ([f"columns {ranges_text(self.unread_cols, UNREAD_RANGES)}"] if self.unread_cols else [])
         return "never read: " + ", ".join(parts) if parts else ""
 
 
@@ -708,7 +716,8 @@ def coverage_grid(conv_plan, image: np.ndarray | None = None, channel: int = 0) 
     else:
         summary, title = f"reads per input cell: min {low}, max {high}", CoverageGrid.title
     if rows or cols:
-        parts = ([f"rows {ranges_text(rows)}"] if rows else []) + ([f"columns {ranges_text(cols)}"] if cols else [])
+        parts = ([f"rows {ranges_text(rows, UNREAD_RANGES)}"] if rows else []) + \
+                ([f"columns {ranges_text(cols, UNREAD_RANGES)}"] if cols else [])
         summary += " · never read: " + ", ".join(parts)
     else:
         summary += " · every input cell is read"

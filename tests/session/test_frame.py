@@ -5,7 +5,7 @@ import pytest
 
 from convviz.core import ConvSpec, plan, reference_conv2d
 from convviz.session import SELECTION, STEP, Session
-from convviz.session.frame import ranges_text
+from convviz.session.frame import coverage_grid, ranges_text
 
 SPECS = [
     ConvSpec((1, 1, 7, 7), 1, 3, stride=2, padding="same"),
@@ -127,3 +127,14 @@ def test_frames_after_a_spec_change_describe_the_new_spec():
 
 def test_ranges_text():
     assert ranges_text([5, 0, 1, 2]) == "0–2, 5" and ranges_text([3]) == "3"
+    assert ranges_text([5, 0, 1, 2], most=6) == "0–2, 5"
+    every_other = list(range(1, 300, 2))
+    assert ranges_text(every_other, most=6) == "1, 3, 5, 7, …, 299 (150 in all)"
+
+
+def test_many_unread_rows_are_summarised_not_listed():
+    spec = ConvSpec((1, 1, 300, 300), 1, 3, stride=2, dilation=2)
+    conv_plan = plan(spec)
+    assert len(conv_plan.unread_rows) > 100
+    summary = coverage_grid(conv_plan).summary
+    assert f"({len(conv_plan.unread_rows)} in all)" in summary and len(summary) < 300
