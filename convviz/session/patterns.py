@@ -20,6 +20,17 @@ def _binomial(size: int) -> np.ndarray:
     return np.array([comb(size - 1, index) for index in range(size)], dtype=np.float64)
 
 
+READABLE_BINOMIAL = 100
+"""Largest Pascal number a Sobel preset shows as is (9 taps: 1 8 28 56 70 56 28 8 1)."""
+
+
+def _smoothing(size: int) -> np.ndarray:
+    """Sobel's smoothing row: Pascal's row while its numbers stay readable, else that row scaled
+    to a peak of 1 (61 taps would reach 1.2·10¹⁷ and every total with them)."""
+    weights = _binomial(size)
+    return weights if weights.max() <= READABLE_BINOMIAL else weights / weights.max()
+
+
 def _derivative(size: int) -> np.ndarray:
     """Central difference stretched to `size` taps: -1 … 0 … +1 (a single tap cannot differentiate)."""
     if size == 1:
@@ -41,9 +52,9 @@ def kernel_preset(name: str, size: tuple[int, int], seed: int = 0) -> np.ndarray
         weights = np.outer(_binomial(kh), _binomial(kw))
         return weights / weights.sum()
     if name == "sobel x":
-        return np.outer(_binomial(kh), _derivative(kw))
+        return np.outer(_smoothing(kh), _derivative(kw))
     if name == "sobel y":
-        return np.outer(_derivative(kh), _binomial(kw))
+        return np.outer(_derivative(kh), _smoothing(kw))
     if name == "laplacian":
         weights = np.ones((kh, kw))
         weights[kh // 2, kw // 2] = 1.0 - kh * kw

@@ -1,5 +1,6 @@
 """The Qt-free Session: spec changes, errors, the animation's numbers, playback."""
 
+import math
 
 import numpy as np
 import pytest
@@ -156,6 +157,15 @@ def test_preset_values():
     assert np.array_equal(kernel_preset("sobel x", (3, 3)), [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
     assert np.array_equal(kernel_preset("laplacian", (3, 3)), [[1, 1, 1], [1, -8, 1], [1, 1, 1]])
     assert kernel_preset("gaussian", (5, 5)).sum() == pytest.approx(1.0)
+    assert np.array_equal(kernel_preset("sobel y", (9, 1))[:, 0], [-1, -.75, -.5, -.25, 0, .25, .5, .75, 1])
+    assert kernel_preset("sobel x", (9, 3))[4, 2] == 70  # Pascal's row as is while readable
+
+
+def test_a_large_sobel_keeps_its_shape_with_readable_numbers():
+    weights = kernel_preset("sobel x", (61, 61))
+    assert np.abs(weights).max() == 1.0  # Pascal's 61st row peaks at 1.2e17
+    assert np.allclose(weights[:, -1] / weights[30, -1], [math.comb(60, i) / math.comb(60, 30) for i in range(61)])
+    assert np.allclose(weights, -weights[:, ::-1])
 
 
 @pytest.mark.parametrize("name", INPUT_PATTERNS)
