@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .session import PLAYING, SPEC, SPEED, STEP, Session
+from .session import PLAYING, SPEC, SPEED, STEP, Session, advance_playback
 
 
 @dataclass(frozen=True)
@@ -173,25 +173,15 @@ class Comparison:
             self._mirroring = False
 
     def pause(self) -> None:
-        self._pause_both()
+        for session in self.sessions:
+            session.pause()
 
     def toggle_play(self) -> None:
         self.pause() if self.playing else self.play()
 
     def tick(self) -> None:
         """One playback tick of both: the next step on each that has one; pause when both are done."""
-        if not self.playing:
-            return
-        if self.at_end:
-            self._pause_both()
-            return
-        self.set_step(self.step + 1)
-        if self.at_end:
-            self._pause_both()
-
-    def _pause_both(self) -> None:
-        for session in self.sessions:
-            session.pause()
+        advance_playback(self)
 
     def _a_changed(self, changes) -> None:
         self._changed(self.a, self.b, changes)

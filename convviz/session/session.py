@@ -108,6 +108,19 @@ def _static_grids(conv_plan, padded, pictorial: bool, in_channel: int, output, o
             frames.kernel_grid(conv_plan, weights, out_channel, in_channel, bias))
 
 
+def advance_playback(player) -> None:
+    """One playback tick of `player` (a Session, or a Comparison driving two): the next step
+    while playing, pausing at the last."""
+    if not player.playing:
+        return
+    if player.at_end:
+        player.pause()
+        return
+    player.step_forward()
+    if player.at_end:
+        player.pause()
+
+
 class Session:
     """Current spec, plan, arrays, animation step and playback; observers hear of every change."""
 
@@ -599,14 +612,7 @@ class Session:
 
     def tick(self) -> None:
         """One playback tick: the next step, pausing at the last one."""
-        if not self.playing:
-            return
-        if self.at_end:
-            self.pause()
-            return
-        self.step_forward()
-        if self.at_end:
-            self.pause()
+        advance_playback(self)
 
     def set_speed(self, steps_per_second: float) -> None:
         speed = float(steps_per_second)
