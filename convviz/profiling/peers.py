@@ -89,16 +89,13 @@ class TorchCpuPeer(TorchPeer):
     device = "CPU (PyTorch)"
     host = True
 
-    @property
-    def algorithms(self):
-        return (self._algorithm(),)
+    algorithms = ("conv2d",)
+    """PyTorch picks the library per call: oneDNN for most float32 convolutions, ATen's im2col for
+    float64 and for small single-threaded 1×1 ones (its `use_mkldnn` rule), so the record names
+    the function, not a library it may not have used."""
 
     def _algorithm(self) -> str:
-        try:
-            torch = self._torch()
-            return "conv2d (oneDNN)" if torch.backends.mkldnn.is_available() else "conv2d (ATen)"
-        except ImportError:
-            return "conv2d"
+        return self.algorithms[0]
 
     def available(self) -> Availability:
         if not _installed("torch"):
@@ -106,7 +103,7 @@ class TorchCpuPeer(TorchPeer):
         return Availability(True)
 
     def choose_algorithm(self, conv_plan, dtype) -> str:
-        """conv2d's name with its library; the function's own name for the other operations."""
+        """The function's own name (conv2d, conv_transpose2d, max_pool2d, avg_pool2d)."""
         operation = conv_plan.spec.operation
         if operation == "conv":
             return self._algorithm()
