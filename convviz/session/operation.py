@@ -10,45 +10,43 @@ from __future__ import annotations
 from ..core import ConvSpec
 
 
+def _per_group(spec: ConvSpec) -> tuple[int, int]:
+    """(input channels, output channels) in one group; pooling: one each (a channel is its own group)."""
+    if spec.is_pooling:
+        return 1, 1
+    return spec.in_channels // spec.groups, spec.out_channels // spec.groups
+
+
+def _channels(group: int, per_group: int) -> range:
+    return range(group * per_group, (group + 1) * per_group)
+
+
 def group_of_output(spec: ConvSpec, out_channel: int) -> int:
     """The group output channel `out_channel` belongs to (pooling: its own channel)."""
-    if spec.is_pooling:
-        return out_channel
-    return out_channel // (spec.out_channels // spec.groups)
+    return out_channel // _per_group(spec)[1]
 
 
 def group_of_input(spec: ConvSpec, in_channel: int) -> int:
     """The group input channel `in_channel` belongs to (pooling: its own channel)."""
-    if spec.is_pooling:
-        return in_channel
-    return in_channel // (spec.in_channels // spec.groups)
+    return in_channel // _per_group(spec)[0]
 
 
 def feeding_channels(spec: ConvSpec, out_channel: int) -> range:
     """The input channels output channel `out_channel` reads: its group's (pooling: its own)."""
-    if spec.is_pooling:
-        return range(out_channel, out_channel + 1)
-    per_group = spec.in_channels // spec.groups
-    group = group_of_output(spec, out_channel)
-    return range(group * per_group, (group + 1) * per_group)
+    return _channels(group_of_output(spec, out_channel), _per_group(spec)[0])
 
 
 def fed_channels(spec: ConvSpec, in_channel: int) -> range:
     """The output channels input channel `in_channel` feeds: its group's (pooling: its own)."""
-    if spec.is_pooling:
-        return range(in_channel, in_channel + 1)
-    per_group = spec.out_channels // spec.groups
-    group = group_of_input(spec, in_channel)
-    return range(group * per_group, (group + 1) * per_group)
+    return _channels(group_of_input(spec, in_channel), _per_group(spec)[1])
 
 
 def group_ranges(spec: ConvSpec) -> tuple[tuple[range, range], ...]:
     """(input channels, output channels) of each group; empty without groups (or for pooling)."""
     if spec.is_pooling or spec.groups == 1:
         return ()
-    per_in, per_out = spec.in_channels // spec.groups, spec.out_channels // spec.groups
-    return tuple((range(g * per_in, (g + 1) * per_in), range(g * per_out, (g + 1) * per_out))
-                 for g in range(spec.groups))
+    per_in, per_out = _per_group(spec)
+    return tuple((_channels(g, per_in), _channels(g, per_out)) for g in range(spec.groups))
 
 
 def shown_spec(spec: ConvSpec) -> ConvSpec:
