@@ -38,6 +38,36 @@ def _label(text="", size=None, bold=False, wrap=True) -> QtWidgets.QLabel:
     return label
 
 
+def step_labels(prefix: str = "") -> tuple[QtWidgets.QLabel, QtWidgets.QLabel]:
+    """The step's arithmetic and the pointed cell's words (hidden until something is pointed at),
+    named `{prefix}arithmetic` and `{prefix}selection_text`."""
+    arithmetic = _label(size=13)
+    arithmetic.setObjectName(f"{prefix}arithmetic")
+    arithmetic.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft)
+    selection = _label(size=11)
+    selection.setObjectName(f"{prefix}selection_text")
+    selection.setStyleSheet(f"color: {SELECTION_COLOUR}")
+    selection.setVisible(False)
+    return arithmetic, selection
+
+
+def words_area(*labels: QtWidgets.QLabel) -> QtWidgets.QScrollArea:
+    """`labels` one under the other, top-aligned, scrolling vertically when they do not fit."""
+    words = QtWidgets.QWidget()
+    layout = QtWidgets.QVBoxLayout(words)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for label in labels:
+        layout.addWidget(label)
+    layout.addStretch(1)
+    scroll = QtWidgets.QScrollArea()
+    scroll.setWidget(words)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setMinimumHeight(48)
+    return scroll
+
+
 def scale_labels(widget: QtWidgets.QWidget, theme: Theme) -> None:
     """Every label made by `_label` under `widget` at its base size times the theme's scale."""
     for label in widget.findChildren(QtWidgets.QLabel):
@@ -156,30 +186,12 @@ class AnimationPanel(QtWidgets.QWidget):
         self.channels = ChannelChooser("input channel:", "c")
         self.channels.setToolTip("The input channel shown, with its kernel slice w[k, c]; "
                                  "each output sums every channel")
-        self.arithmetic = _label(size=13)
-        self.arithmetic.setObjectName("arithmetic")
-        self.arithmetic.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft)
-        self.selection_text = _label(size=11)
-        self.selection_text.setObjectName("selection_text")
-        self.selection_text.setStyleSheet(f"color: {SELECTION_COLOUR}")
-        self.selection_text.setVisible(False)
-        words = QtWidgets.QWidget()
-        words_layout = QtWidgets.QVBoxLayout(words)
-        words_layout.setContentsMargins(0, 0, 0, 0)
-        words_layout.addWidget(self.selection_text)  # what the pointer is on comes first
-        words_layout.addWidget(self.arithmetic)
+        self.arithmetic, self.selection_text = step_labels()
         self.notes = _label(size=10)
         self.notes.setObjectName("grid_notes")
         self.notes.setStyleSheet("color: #555")
         self.notes.setVisible(False)
-        words_layout.addWidget(self.notes)
-        words_layout.addStretch(1)
-        self.arithmetic_scroll = QtWidgets.QScrollArea()
-        self.arithmetic_scroll.setWidget(words)
-        self.arithmetic_scroll.setWidgetResizable(True)
-        self.arithmetic_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-        self.arithmetic_scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.arithmetic_scroll.setMinimumHeight(48)
+        self.arithmetic_scroll = words_area(self.selection_text, self.arithmetic, self.notes)
         self.fit_button = QtWidgets.QToolButton(text="Fit")
         self.fit_button.setObjectName("fit")
         self.fit_button.setToolTip("Show the whole grids again (or double-click a grid). "

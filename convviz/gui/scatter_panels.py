@@ -20,29 +20,23 @@ from ..session import DATA, SELECTION, SPEC, STEP
 from ..session.patterns import format_value
 from .grid import CellGrid, colour_cells
 from .highlight import Highlight
-from .panels import EMPTY, KERNEL_HEIGHT, SELECTION_COLOUR, ChannelChooser, _label, _outline, scale_labels
+from .panels import (
+    EMPTY,
+    KERNEL_HEIGHT,
+    SELECTION_COLOUR,
+    ChannelChooser,
+    _label,
+    _outline,
+    scale_labels,
+    step_labels,
+    words_area,
+)
 from .theme import NORMAL, Theme
 
 PENDING_FADE = 0.75
 """How far input cells still to scatter are faded towards white."""
 MAX_CELLS_CHANGED = 4096
 """Input cells recoloured one by one when the step moves; a longer jump recolours the whole grid."""
-
-
-def _arithmetic_area(label: QtWidgets.QLabel, selection: QtWidgets.QLabel) -> QtWidgets.QScrollArea:
-    words = QtWidgets.QWidget()
-    layout = QtWidgets.QVBoxLayout(words)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.addWidget(selection)
-    layout.addWidget(label)
-    layout.addStretch(1)
-    scroll = QtWidgets.QScrollArea()
-    scroll.setWidget(words)
-    scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-    scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    scroll.setMinimumHeight(48)
-    return scroll
 
 
 class ScatterInputPanel(QtWidgets.QWidget):
@@ -186,14 +180,8 @@ class ScatterOutputPanel(QtWidgets.QWidget):
                              "click to go to the step that completes it")
         self.legend = _label()
         self.legend.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.arithmetic = _label(size=13)
-        self.arithmetic.setObjectName("scatter_arithmetic")
-        self.arithmetic.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft)
-        self.selection_text = _label(size=11)
-        self.selection_text.setObjectName("scatter_selection_text")
-        self.selection_text.setStyleSheet(f"color: {SELECTION_COLOUR}")
-        self.selection_text.setVisible(False)
-        self.words = _arithmetic_area(self.arithmetic, self.selection_text)
+        self.arithmetic, self.selection_text = step_labels("scatter_")
+        self.words = words_area(self.selection_text, self.arithmetic)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.shape_label)
