@@ -12,7 +12,7 @@ from ..session import COVERAGE, DATA, SELECTION, SPEC, STEP
 from ..session.patterns import format_value
 from .grid import CellGrid, colour_cells
 from .highlight import Highlight
-from .textures import INSERTED, ZERO_PAD, coverage_colours, fill, input_colours, output_colours  # noqa: F401
+from .textures import coverage_colours, fill, input_colours, output_colours
 from .theme import NORMAL, Theme
 
 UNREAD_HATCH = "#c92a2a"

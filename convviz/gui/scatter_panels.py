@@ -320,7 +320,7 @@ class OverlapPanel(QtWidgets.QWidget):
         grids = frame.grids
         if changes & {SPEC, DATA}:
             counts = grids.overlap
-            most = max(int(counts.max()) if counts.size else 0, 1)
+            most = max(grids.scatter.overlap_range[1], 1)
             rgba, dark = colour_cells(counts, self.theme.coverage_map, low=0, high=most, lightness=1.0)
 
             def texts(rows, cols):

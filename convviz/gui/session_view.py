@@ -11,6 +11,7 @@ from __future__ import annotations
 from PyQt6 import QtCore, QtWidgets
 
 from ..session import COVERAGE, DATA, PLAYING, SELECTION, SPEC, SPEED, STEP, SelectionTarget, Session
+from ..session.scatter import scatter_plan
 from ..session.scatter_frame import ScatterFrame
 from .panels import AnimationPanel, CoveragePanel, OutputPanel
 from .playback import PlaybackBar
@@ -152,7 +153,7 @@ class SessionView(QtWidgets.QWidget):
         self.scatter_output.channels.chosen.connect(lambda k: session.show_channels(out_channel=k))
 
     def _scatter_input_clicked(self, row: int, col: int) -> None:
-        self.session.set_step(row * self.session.spec.input_size[1] + col)
+        self.session.set_step(scatter_plan(self.session.plan).step_of(row, col))
         self._pin("input", row, col)
 
     def _show_page(self, index: int) -> None:

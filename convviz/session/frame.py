@@ -660,11 +660,11 @@ def kernel_grid(conv_plan, weights: np.ndarray, out_channel: int = 0, in_channel
     transposed = spec.operation == "conv_transpose"
     shape = "×".join(map(str, spec.weight_shape))
     if transposed:
-        local = out_channel - (out_channel // (k // groups)) * (k // groups)
+        local = out_channel % (k // groups)
         names = "C×K/g×kh×kw" if groups > 1 else "C×K×kh×kw"
         index = f"w[c={in_channel}, {local}]" if groups > 1 else f"w[c={in_channel}, k={out_channel}]"
     else:
-        local = in_channel - (in_channel // (c // groups)) * (c // groups)
+        local = in_channel % (c // groups)
         names = "K×C/g×kh×kw" if groups > 1 else "K×C×kh×kw"
         index = f"w[k={out_channel}, {local}] (c={in_channel})" if groups > 1 else \
             f"w[k={out_channel}, c={in_channel}]"
