@@ -325,29 +325,25 @@ class Controls(QtWidgets.QWidget):
             values["count_include_pad"] = self.count_include_pad.isChecked()
         return values
 
-    def _spec_edited(self, *args) -> None:
+    def _spec_edited(self, *args, **overrides) -> None:
+        """The widgets' fields (with `overrides`) to the session."""
         if self._syncing:
             return
         for box in self.pad_sides:
             box.setEnabled(self.padding.currentText() == "custom")
         self._show_operation_fields(self.operation.currentData())
-        self.session.set_spec_dict(self.spec_values())
+        self.session.set_spec_dict({**self.spec_values(), **overrides})
 
     def _operation_chosen(self, *args) -> None:
-        """A switch to pooling with stride 1 takes PyTorch's default stride, the kernel size
-        (stride 1 pooling is rarely meant); any other stride the user set is kept."""
+        """A switch to pooling with stride 1 leaves the stride to the spec, which then takes
+        PyTorch's default, the kernel size (stride 1 pooling is rarely meant); any other stride
+        the user set is kept."""
         if self._syncing:
             return
         pooling = self.operation.currentData() in ("max_pool", "avg_pool")
-        strides = (self.stride_h, self.stride_w)
-        if pooling and not self.session.spec.is_pooling and all(box.value() == 1 for box in strides):
-            self._syncing = True
-            try:
-                for box, kernel in zip(strides, (self.kernel_h, self.kernel_w)):
-                    box.setValue(kernel.value())
-            finally:
-                self._syncing = False
-        self._spec_edited()
+        default_stride = pooling and not self.session.spec.is_pooling and \
+            (self.stride_h.value(), self.stride_w.value()) == (1, 1)
+        self._spec_edited(**({"stride": None} if default_stride else {}))
 
     def _view_chosen(self, index: int) -> None:
         if self._syncing:
