@@ -105,6 +105,12 @@ def load_average() -> list[float] | None:
         return None
 
 
+def load_1min() -> float | None:
+    """The 1-minute load average, or None where the system cannot say."""
+    load = load_average()
+    return load[0] if load else None
+
+
 def machine_info() -> dict:
     info = {
         "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

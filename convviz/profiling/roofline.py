@@ -12,12 +12,14 @@ Such peaks are measured again the next time they are asked for on a quiet machin
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
+from .machine import available_cpus, load_1min
+from .stats import busy_load
 
 MATMUL_SHAPES = ((1024, 1024, 1024), (128, 1152, 4096), (64, 576, 3364))
 COPY_BYTES = 64 * 2**20
@@ -71,7 +73,7 @@ def measure_cpu_peaks(dtype="float32", threads: int | None = None) -> Peaks:
     dtype = np.dtype(dtype)
     key = ("cpu", dtype.str, threads)
     with _lock:
-        if key not in _cache or (_cache[key].busy and busy_load() is None):
+        if key not in _cache or (_cache[key].busy and busy_load_now() is None):
             _cache[key] = _measure_cpu(dtype)
         return _cache[key]
 
@@ -84,18 +86,15 @@ def peaks_known(dtype="float32", threads: int | None = None, gpu: bool = False) 
         return key in _cache
 
 
-def busy_load() -> float | None:
-    """The 1-minute load average when it is above the CPU count (the machine is busy), else None."""
-    from .machine import load_average
-    from .stats import busy_load as over_cpus
-
-    loads = load_average()
-    load = loads[0] if loads else None
-    return load if over_cpus(load, os.cpu_count()) else None
+def busy_load_now() -> float | None:
+    """The 1-minute load average when it is above the CPUs this process may use (the machine is
+    busy, as the profiler's verdicts judge it), else None."""
+    load = load_1min()
+    return load if busy_load(load, available_cpus()) else None
 
 
 def _measure_cpu(dtype) -> Peaks:
-    load_before = busy_load()
+    load_before = busy_load_now()
     rng = np.random.default_rng(0)
     best_gflops = 0.0
     for m, k, n in MATMUL_SHAPES:
@@ -113,9 +112,9 @@ def _measure_cpu(dtype) -> Peaks:
     shapes = ", ".join("×".join(map(str, shape)) for shape in MATMUL_SHAPES)
     source = (f"measured: best NumPy matmul of {TRIES} tries each at {shapes} (M×K×N) and best "
               f"{COPY_BYTES >> 20} MiB copy (read + write), {dtype.name}")
-    load = max((value for value in (load_before, busy_load()) if value is not None), default=None)
+    load = max((value for value in (load_before, busy_load_now()) if value is not None), default=None)
     if load is not None:
-        source += (f"; the machine was busy (load {load:.1f} on {os.cpu_count()} CPUs), so these peaks are "
+        source += (f"; the machine was busy (load {load:.1f} on {available_cpus()} CPUs), so these peaks are "
                    "too low and no roofline % is given")
     return Peaks(best_gflops, gbps, source, busy=load is not None)
 

@@ -29,7 +29,7 @@ from ..core import ConvSpecError
 from ..core import plan as make_plan
 from . import check, counts, memory, roofline
 from .events import Cancelled, Skipped, check_cancel, drive, sleep, tick
-from .machine import available_cpus, default_threads, load_average, thread_counts, thread_limits
+from .machine import available_cpus, default_threads, load_1min, thread_counts, thread_limits
 from .records import COPY_KINDS, Measurement
 from .stats import SPREAD_LIMIT, judge, spread_ratio, summarize
 
@@ -352,7 +352,7 @@ def _check_and_time(conv_plan, dtype, chosen, counts_by_pool, repeats, min_time_
         """The job's records, the first time it is reported; nothing after that."""
         if job in made:
             return []
-        job.load_after = _load_1min()
+        job.load_after = load_1min()
         made[job] = _records([job], outcomes, conv_plan, dtype, roofline_peaks, counts_by_pool, spread_limit)
         return made[job]
 
@@ -368,7 +368,7 @@ def _check_and_time(conv_plan, dtype, chosen, counts_by_pool, repeats, min_time_
                 sleep(settle_s, cancel)
             previous = job.backend
             if job.load_before is None:
-                job.load_before = _load_1min()
+                job.load_before = load_1min()
             # every block starts warm: caches, thread pools and (first time) JIT or plan caches
             yield tick(cancel, done, total, f"warming up {job.backend.name} {job.algorithm} ({job.kind})")
             for _ in range(WARMUP_RUNS):
@@ -410,11 +410,6 @@ def profile(spec, backends=None, algorithms=None, dtype="float32", repeats=None,
                             roofline_peaks=roofline_peaks, settle_s=settle_s, threads=threads,
                             peer_threads=peer_threads, max_time_s=max_time_s, spread_limit=spread_limit)
     return drive(events, progress=progress, skipped=skipped, on_record=on_record)
-
-
-def _load_1min() -> float | None:
-    load = load_average()
-    return load[0] if load else None
 
 
 def _records(jobs, outcomes, conv_plan, dtype, roofline_peaks, counts_by_pool, spread_limit) -> list[Measurement]:

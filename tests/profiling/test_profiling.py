@@ -88,7 +88,7 @@ def test_rates_and_roofline():
 
 def test_peaks_measured_while_busy_give_no_fraction_and_are_measured_again_when_quiet(monkeypatch):
     loads = iter([5.0, 5.0])
-    monkeypatch.setattr(roofline, "busy_load", lambda: next(loads, None))
+    monkeypatch.setattr(roofline, "busy_load_now", lambda: next(loads, None))
     monkeypatch.setattr(roofline, "_cache", {})
     monkeypatch.setattr(roofline, "MATMUL_SHAPES", ((64, 64, 64),))
     monkeypatch.setattr(roofline, "COPY_BYTES", 2**20)
@@ -131,7 +131,7 @@ def test_profile_numpy_gives_complete_records():
 
 
 def test_profile_every_algorithm_and_roofline(monkeypatch):
-    monkeypatch.setattr(roofline, "busy_load", lambda: None)  # peaks taken under load give no fraction
+    monkeypatch.setattr(roofline, "busy_load_now", lambda: None)  # peaks taken under load give no fraction
     records = profile(SMALL, backends=["numpy"], algorithms="all", dtype="float64", repeats=1, min_time_s=0,
                       settle_s=0)
     # toeplitz (one channel) and pointwise (1×1) cannot run this spec: skipped, with the reason
