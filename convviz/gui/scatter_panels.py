@@ -257,8 +257,7 @@ class ScatterOutputPanel(QtWidgets.QWidget):
                 self.selection_text.setVisible(True)
 
     def _colours(self, frame, rows=slice(None), cols=slice(None)):
-        final = frame.grids.final
-        low, high = (float(final.min()), float(final.max())) if final.size else (0.0, 1.0)
+        low, high = frame.grids.final_range
         rgba, dark = colour_cells(frame.partial[rows, cols], self.theme.output_map, low=low, high=high, lightness=0.6)
         rgba[frame.written[rows, cols] == 0] = EMPTY
         return rgba, dark

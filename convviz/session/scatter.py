@@ -334,7 +334,7 @@ class ScatterTerms:
     output_size: tuple[int, int]
     channels: tuple[int, ...] = (0,)
 
-    @property
+    @cached_property
     def products(self) -> np.ndarray:
         """(kh, kw) what each tap adds: Σ_c x[c, a, b]·w[c, r, s]."""
         return np.einsum("c,crs->rs", self.values, self.weights)

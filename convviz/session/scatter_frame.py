@@ -9,6 +9,7 @@ output, the output accumulated so far and the step's arithmetic.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -53,6 +54,11 @@ class ScatterGrids:
     overlap_summary: str
     progress: dict = field(default_factory=dict)
     """The last step's output and writes so far (`ScatterPlan.progress`): playback adds one window a step."""
+
+    @cached_property
+    def final_range(self) -> tuple[float, float]:
+        """(lowest, highest) value of the whole output: the colour scale every step shares."""
+        return (float(self.final.min()), float(self.final.max())) if self.final.size else (0.0, 1.0)
 
     @property
     def input(self) -> np.ndarray:
