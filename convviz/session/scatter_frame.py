@@ -101,16 +101,19 @@ def overlap_summary(scatter: ScatterPlan) -> str:
 
 
 def scatter_grids(conv_plan, inputs: np.ndarray, kernels: np.ndarray, channels, in_channel: int,
-                  out_channel: int = 0, bias: float | None = None) -> ScatterGrids:
+                  out_channel: int = 0, bias: float | None = None, output: np.ndarray | None = None) -> ScatterGrids:
     """The scatter view's fixed parts for output channel `out_channel`, fed by input channels
     `channels` (values `inputs` (C', H, W), kernel slices `kernels` (C', kh, kw)); `in_channel`
-    (one of `channels`) is the one drawn."""
+    (one of `channels`) is the one drawn. `output`: that channel's output as the session computed
+    it (bias included), so both views show the same numbers; summed here when not given."""
     scatter = scatter_plan(conv_plan)
     spec = conv_plan.spec
     channels = tuple(int(channel) for channel in channels)
     shown = channels.index(in_channel)
     contributions = scatter.contributions(inputs, kernels)
-    final = scatter.partial_output(contributions, scatter.steps) + (0.0 if bias is None else float(bias))
+    if output is None:
+        output = scatter.partial_output(contributions, scatter.steps) + (0.0 if bias is None else float(bias))
+    final = output
     (h, w), (ho, wo), (kh, kw) = scatter.input_size, scatter.output_size, scatter.kernel_size
     rows, cols = scatter.rows, scatter.cols
     if spec.in_channels > 1:

@@ -554,7 +554,8 @@ class Session:
         if not isinstance(self._grids, ScatterGrids):
             feeding = slice(self.feeding.start, self.feeding.stop)
             self._grids = scatter_grids(self.plan, self.inputs[feeding], self.kernels[feeding], tuple(self.feeding),
-                                        self.in_channel, self.out_channel, self.bias)
+                                        self.in_channel, self.out_channel, self.bias,
+                                        None if self.output_pending else self.output)
         return scatter_frame(self._grids, step, self._shown_selection(), self.in_channel, self.spec.in_channels,
                              self.out_channel, self.spec.out_channels)
 
