@@ -98,7 +98,12 @@ class ScatterAxis:
 
     def origin(self, index: int) -> int:
         """The output index tap 0 of input index `index` lands on (negative: cropped): a·s − p."""
-        return index * self.stride - self.crop
+        return self.adjoint.window_start(index) - self.crop
+
+    def landing(self, index: int) -> np.ndarray:
+        """The output index each tap of input index `index` lands on, a·s − p + r·d (outside
+        0..out−1: cropped): the adjoint window's taps, shifted by the crop."""
+        return self.adjoint.taps(index) - self.crop
 
     @cached_property
     def overlap(self) -> np.ndarray:
@@ -281,9 +286,7 @@ class ScatterPlan:
     def _add_step(self, partial: np.ndarray, written: np.ndarray, contributions: np.ndarray, step: int) -> None:
         """Add step `step`'s window to the output and to the writes so far, in place."""
         a, b = self.step_cell(step)
-        top, left, _, _ = self.window(a, b)
-        rows = top + np.arange(self.kernel_size[0]) * self.rows.dilation
-        cols = left + np.arange(self.kernel_size[1]) * self.cols.dilation
+        rows, cols = self.rows.landing(a), self.cols.landing(b)
         row_in = (rows >= 0) & (rows < self.output_size[0])
         col_in = (cols >= 0) & (cols < self.output_size[1])
         block = np.ix_(rows[row_in], cols[col_in])
@@ -298,10 +301,7 @@ class ScatterPlan:
         inputs, kernels = np.asarray(inputs, dtype=np.float64), np.asarray(kernels, dtype=np.float64)
         if inputs.ndim == 2:
             inputs, kernels = inputs[None], kernels[None]
-        top, left, _, _ = self.window(a, b)
-        kh, kw = self.kernel_size
-        rows = top + np.arange(kh) * self.rows.dilation
-        cols = left + np.arange(kw) * self.cols.dilation
+        rows, cols = self.rows.landing(a), self.cols.landing(b)
         return ScatterTerms(step=int(step), cell=(a, b), values=inputs[:, a, b].copy(), weights=kernels.copy(),
                             rows=rows, cols=cols, output_size=self.output_size,
                             channels=tuple(range(len(inputs))) if channels is None else tuple(channels))
