@@ -86,12 +86,14 @@ class ConvPlan:
 
     @cached_property
     def summed_channels(self) -> ConvPlan:
-        """The plan of the same geometry for one image and one output channel, every input
-        channel kept: what one output channel's map sums over."""
+        """The plan of the same geometry for one image and one output channel, with the input
+        channels that feed it: every channel, its group's C/g (then without groups), or for
+        pooling its own channel alone. What one output channel's map sums over."""
         spec = self.spec
-        if spec.batch == spec.out_channels == 1:
+        channels = 1 if spec.is_pooling else spec.in_channels // spec.groups
+        if spec.batch == spec.out_channels == 1 and spec.in_channels == channels:
             return self
-        return plan(spec.replace(input_shape=(1, spec.in_channels, *spec.input_size), out_channels=1))
+        return plan(spec.replace(input_shape=(1, channels, *spec.input_size), out_channels=1, groups=1))
 
     # windows --------------------------------------------------------------------------------
     def step_position(self, step: int) -> tuple[int, int]:

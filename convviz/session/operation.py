@@ -1,4 +1,4 @@
-"""Which input channels feed one output channel, and the one-output-channel spec the session shows.
+"""Which input channels feed one output channel, and the weight of the one output channel the session shows.
 
 Convolution and transposed convolution with groups g split the C input and K output channels into
 g groups; output channel k sums only the C/g input channels of its group. Pooling keeps the
@@ -49,17 +49,8 @@ def group_ranges(spec: ConvSpec) -> tuple[tuple[range, range], ...]:
     return tuple((_channels(g, per_in), _channels(g, per_out)) for g in range(spec.groups))
 
 
-def shown_spec(spec: ConvSpec) -> ConvSpec:
-    """The spec of one image and one output channel, with the input channels that feed it: what the
-    session computes to show one output map."""
-    channels = 1 if spec.is_pooling else spec.in_channels // spec.groups
-    if spec.batch == 1 and spec.out_channels == 1 and spec.in_channels == channels:
-        return spec
-    return spec.replace(input_shape=(1, channels, *spec.input_size), out_channels=1, groups=1)
-
-
 def shown_weight(spec: ConvSpec, kernels):
-    """PyTorch's weight for `shown_spec(spec)` from the (Cg, kh, kw) slices that feed the shown
+    """PyTorch's weight for `plan(spec).summed_channels` from the (Cg, kh, kw) slices that feed the shown
     output channel: (1, Cg, kh, kw) for convolution, (Cg, 1, kh, kw) transposed, None for pooling."""
     if spec.is_pooling:
         return None

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..core import ConvSpec, ConvSpecError, plan
 from . import frame as frames
-from .operation import fed_channels, feeding_channels, group_ranges, shown_spec, shown_weight
+from .operation import fed_channels, feeding_channels, group_ranges, shown_weight
 from .patterns import INPUT_PATTERNS, KERNEL_PRESETS, input_channels, kernel_slices
 from .scatter import scatter_plan
 from .scatter_frame import ScatterGrids, scatter_frame, scatter_grids
@@ -387,13 +387,12 @@ class Session:
         self.padded_inputs = self.plan.padded_values(self.inputs)
         """(C, Hp, Wp) every input channel on the padded grid (max pooling: −∞ on the padding)."""
         if spec.operation == "max_pool":
-            outside = (self.plan.row_source < 0)[:, None] | (self.plan.col_source < 0)[None, :]
-            self.padded_inputs = np.where(outside, -np.inf, self.padded_inputs)
+            self.padded_inputs = np.where(self.plan.padding_mask, -np.inf, self.padded_inputs)
         self.feeding = feeding_channels(spec, self.out_channel)
         """The input channels the shown output channel reads (its group's; pooling: its own)."""
         if self.in_channel not in self.feeding:
             self.in_channel = self.feeding.start
-        shown = plan(shown_spec(spec))
+        shown = self.plan.summed_channels
         x = self.inputs[None, self.feeding.start:self.feeding.stop].astype(np.float64)
         w = shown_weight(spec, kernels[self.feeding.start:self.feeding.stop].astype(np.float64))
         bias = None if self.bias is None else np.array([self.bias])
