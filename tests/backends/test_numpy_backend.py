@@ -196,6 +196,9 @@ def test_declared_scratch_bounds_what_is_allocated(spec, block_bytes):
     for algorithm in NumpyBackend.algorithms:
         if unsupported(conv_plan, algorithm):
             continue
+        # once before, untraced: lazy imports and the plan's cached maps are not the strategy's scratch
+        # (with tests spread over workers, this may be a worker's first convolution)
+        NumpyBackend(block_bytes=block_bytes).convolve(x, w, conv_plan, algorithm=algorithm)
         backend = NumpyBackend(block_bytes=block_bytes)  # fresh: its scratch is allocated in the call
         estimate = backend.memory_estimate(conv_plan, np.float32, algorithm)
         tracemalloc.start()
