@@ -294,7 +294,8 @@ class SessionView(QtWidgets.QWidget):
     def _start_build(self, build) -> None:
         token, job = build
         self.building = True
-        height, width = self.session.plan.padded_shape
+        session = self.session
+        height, width = session.plan.output_size if session.scatter_shown else session.plan.padded_shape
         self.building_note.setText(f"building the {height}×{width} grids…")
         self.building_note.adjustSize()
         shown = self.scatter_output if self.scattering else self.animation

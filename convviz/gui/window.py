@@ -10,7 +10,6 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ..core import ConvSpecError
 from ..session import ERROR, SPEC, SPEEDS, Session
-from ..session.frame import output_shape_text
 from . import settings as stored
 from .code_panel import CodePanel
 from .controls import Controls
@@ -47,6 +46,9 @@ class MainWindow(QtWidgets.QMainWindow):
         """What could not be restored from the stored settings, and why (shown in the status bar)."""
         notes = self.settings_notes
         self._outputs = LatestJobs(self)
+        self._compared_outputs = LatestJobs(self)
+        """B's outputs in compare mode: a worker of its own, so neither session's latest request
+        replaces the other's."""
         self._images = LatestJobs(self)
         self._image_token = 0
         if session is None:
@@ -345,7 +347,8 @@ class MainWindow(QtWidgets.QMainWindow):
                 raise ConvSpecError(second.error)
             second.set_transposed_view(self.session.transposed_view)
             return self.views[1]
-        second = Session(spec, pattern=self.session.pattern, preset=self.session.preset, seed=self.session.seed)
+        second = Session(spec, pattern=self.session.pattern, preset=self.session.preset, seed=self.session.seed,
+                         output_runner=partial(self.run_output, jobs=self._compared_outputs))
         second.set_transposed_view(self.session.transposed_view)
         self.comparison = Comparison(self.session, second)
         view = self.add_view(second)
@@ -447,9 +450,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def on_change(self, changes) -> None:
         session = self.session
         if SPEC in changes:
-            # the plan says the direct view's shape: its frame may still be building off this thread
-            shape = session.frame().shape_text if session.scatter_shown else output_shape_text(session.plan)
-            self.status.showMessage(f"{session.spec.describe()}  ·  {shape}")
+            # from the plan: the frame may still be building off this thread
+            self.status.showMessage(f"{session.spec.describe()}  ·  {session.shape_text}")
             self.scatter_action.setChecked(session.transposed_view == "scatter")
         if ERROR in changes and session.error:
             self.status.showMessage("not applied: " + session.error, 8000)
@@ -540,9 +542,10 @@ class MainWindow(QtWidgets.QMainWindow):
 
     @property
     def busy(self) -> bool:
-        """An image is being read, a view is building its grids, or a session's output is being
-        computed."""
-        return self.reading_image or any(view.building or view.session.output_pending for view in self.views)
+        """An image is being read, a view is building its grids, a session's output or the
+        comparison's coverage difference is being computed."""
+        return (self.reading_image or any(view.building or view.session.output_pending for view in self.views)
+                or (self.compare_panel is not None and self.compare_panel.computing))
 
     def wait_until_drawn(self, timeout_s: float = 120.0) -> bool:
         """Process events until every view has drawn its session's latest spec and output (for
@@ -614,12 +617,12 @@ class MainWindow(QtWidgets.QMainWindow):
                     self._docks_shown[1] = False
 
     # closing -----------------------------------------------------------------------------------
-    def run_output(self, job, deliver) -> None:
-        """A session's `output_runner`: its shown convolution on a worker thread, the result
-        delivered back on the GUI thread. One runs at a time; of those asked for meanwhile only
-        the latest waits (each is superseded by the next spec change anyway)."""
-        self._outputs.run(job, deliver,
-                          lambda error: self.status.showMessage(f"could not compute the output: {error}"))
+    def run_output(self, job, deliver, jobs: LatestJobs | None = None) -> None:
+        """A session's `output_runner`: its shown convolution on a worker thread (`jobs`, A's by
+        default), the result delivered back on the GUI thread. One runs at a time; of those asked
+        for meanwhile only the latest waits (each is superseded by the next spec change anyway)."""
+        (jobs or self._outputs).run(job, deliver,
+                                    lambda error: self.status.showMessage(f"could not compute the output: {error}"))
 
     def closeEvent(self, event) -> None:
         self.compare_timer.stop()
@@ -633,6 +636,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timing.shutdown()
         for view in self.views:
             view.stop_building()
+        if self.compare_panel is not None:
+            self.compare_panel.detach()
         self._images.close(3000)
-        self._outputs.close(3000)  # one convolution cannot be interrupted: parked after 3 s, left to finish
+        for jobs in (self._outputs, self._compared_outputs):
+            jobs.close(3000)  # one convolution cannot be interrupted: parked after 3 s, left to finish
         super().closeEvent(event)
