@@ -155,7 +155,7 @@ def test_a_scatter_build_overtaken_by_a_spec_change_is_dropped(qtbot, window, mo
     adopt = session.adopt_grids
     monkeypatch.setattr(session, "adopt_grids", lambda token, grids: adopted.append(adopt(token, grids)) or adopted[-1])
     session.set_transposed_view("scatter")
-    assert calls.first_started.wait(RELEASE_S)
+    qtbot.waitUntil(calls.first_started.is_set, timeout=HANG_GUARD_MS)
     kernel = [k + 1 for k in first.kernel_size]
     assert session.update_spec(kernel_size=kernel), session.error
     calls.release()
@@ -214,8 +214,7 @@ def test_compare_mode_on_a_large_spec_computes_on_workers(qtbot, window, monkeyp
     monkeypatch.setattr(session_module, "_shown_output", outputs)
     second = ConvSpec((1, 1, 290, 320), 1, 15, stride=2, dilation=2, padding=3)
     view = window.compare_with(second)
-    assert window.busy and window.compare_panel.computing and view.building
-    assert "computing" in window.compare_panel.summary.text()
+    assert window.busy and view.building and view.session.output_pending
     settled(qtbot, window)
     monkeypatch.undo()
     assert differences.on_gui_thread and not any(differences.on_gui_thread)
@@ -232,11 +231,28 @@ def test_a_coverage_difference_overtaken_by_a_spec_change_is_dropped(qtbot, wind
     differences = Calls(compare_module.coverage_difference, hold=True)
     monkeypatch.setattr(compare_module, "coverage_difference", differences)
     window.compare_with(ConvSpec((1, 1, 280, 280), 1, 7, padding=1))
-    assert differences.first_started.wait(RELEASE_S)
+    qtbot.waitUntil(differences.first_started.is_set, timeout=HANG_GUARD_MS)
+    assert window.compare_panel.computing and "computing" in window.compare_panel.summary.text()
     assert window.comparison.b.update_spec(kernel_size=[4, 6], stride=[2, 1]), window.comparison.b.error
     differences.release()
     settled(qtbot, window)
     monkeypatch.undo()
     assert len(differences.on_gui_thread) >= 2 and not any(differences.on_gui_thread)
     assert window.comparison.b.spec.kernel_size == (4, 6)
+    check_compared(window)
+
+
+def test_compare_mode_closed_while_it_is_put_together_leaves_nothing_behind(qtbot, window):
+    session = window.session
+    assert session.set_spec(ConvSpec((1, 1, 260, 300), 1, 3, padding="same")), session.error
+    settled(qtbot, window)
+    window.compare_with(ConvSpec((1, 1, 300, 260), 1, 5, padding="same"))
+    assert window.busy and window.compare_panel is None  # the rest comes on the next turns of the loop
+    window.close_compare()
+    settled(qtbot, window)
+    qtbot.wait(20)
+    assert window.comparison is None and window.compare_panel is None and window.compare_controls is None
+    assert window.views == [window.view] and window.controls_tabs.count() == 1
+    window.compare_with(ConvSpec((1, 1, 300, 260), 1, 5, padding="same"))
+    settled(qtbot, window)
     check_compared(window)
