@@ -59,6 +59,9 @@ class GridPlot(pg.GraphicsWidget):
             layout.addItem(axis, *position)
             axis.setZValue(0.5)  # above images, below overlays
             axis.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemNegativeZStacksBehindParent)
+            # ticks are set by hand, no unit label: without SI prefixes a range change does not
+            # rebuild the (hidden) label's HTML, hundreds of times when a window is laid out
+            axis.enableAutoSIPrefix(False)
             self.axes[side] = axis
         for row in range(3):
             layout.setRowPreferredHeight(row, 0)
