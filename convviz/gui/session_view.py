@@ -328,7 +328,11 @@ class SessionView(QtWidgets.QWidget):
     @property
     def large(self) -> bool:
         """The session's grids have BACKGROUND_CELLS or more: they are built on a worker."""
-        conv_plan = self.session.plan
+        return self.grids_large(self.session)
+
+    @staticmethod
+    def grids_large(session) -> bool:
+        conv_plan = session.plan
         cells = max(conv_plan.padded_shape[0] * conv_plan.padded_shape[1], conv_plan.steps)
         return cells >= BACKGROUND_CELLS
 

@@ -352,6 +352,11 @@ class MainWindow(QtWidgets.QMainWindow):
                          output_runner=partial(self.run_output, jobs=self._compared_outputs))
         second.set_transposed_view(self.session.transposed_view)
         self.comparison = Comparison(self.session, second)
+        assembled = not any(shown.large for shown in self.views) and not SessionView.grids_large(second)
+        if not assembled:
+            # nothing in the middle is painted until every part is there and laid out: each new
+            # widget would otherwise repaint both views, and again as the layout settles
+            self.central.setUpdatesEnabled(False)
         view = self.add_view(second)
         for shown in self.views:
             shown.drives_playback = False
@@ -373,12 +378,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.close_compare_action.setEnabled(True)
         if not self.controls_dock.isHidden():
             self.status.showMessage("comparing A with B: B's settings are in the Settings dock, tab B", 8000)
-        self._compare_parts = [self._add_compare_panel, self._add_compare_controls]
-        if any(shown.large for shown in self.views):
-            QtCore.QTimer.singleShot(1, self._next_compare_part)  # a timer: the loop runs between
-        else:
+        self._compare_parts = [self._add_compare_panel, self._add_compare_controls, self._show_compared]
+        if assembled:
             while self._compare_parts:
                 self._compare_parts.pop(0)()
+        else:
+            QtCore.QTimer.singleShot(1, self._next_compare_part)  # a timer: the loop runs between
         return view
 
     def _next_compare_part(self) -> None:
@@ -389,6 +394,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self._compare_parts.pop(0)()
         if self._compare_parts:
             QtCore.QTimer.singleShot(1, self._next_compare_part)  # a timer: the loop runs between
+
+    def _show_compared(self) -> None:
+        """Paint the middle again (compare mode was put together or taken apart)."""
+        self.central.setUpdatesEnabled(True)
 
     def _add_compare_panel(self) -> None:
         from .compare_panel import ComparePanel
@@ -443,6 +452,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         comparison, self.comparison = self.comparison, None
         comparison.close()
+        self.central.setUpdatesEnabled(False)  # painted once, when the layout has settled
         for session in comparison.sessions:
             session.unsubscribe(self._compare_changed)
         self.compare_timer.stop()
@@ -458,6 +468,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._settings_closed_for_compare = False
         self.remove_view(self.views[1])
         self._compare_parts = []
+        QtCore.QTimer.singleShot(1, self._show_compared)
         if self.compare_panel is not None:
             self.compare_panel.detach()
             self.compare_panel.setParent(None)

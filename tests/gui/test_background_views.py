@@ -191,6 +191,7 @@ def check_compared(window) -> None:
     np.testing.assert_array_equal(difference.values[:rows, :cols], b[:rows, :cols] - a[:rows, :cols])
     assert np.isnan(difference.values[rows:]).all() and np.isnan(difference.values[:, cols:]).all()
     panel = window.compare_panel
+    assert window.central.updatesEnabled() and panel.isVisible()
     assert not panel.computing and panel.summary.text() == difference.summary
     assert panel.grid.shape == difference.values.shape
     view = window.views[1]
@@ -253,6 +254,7 @@ def test_compare_mode_closed_while_it_is_put_together_leaves_nothing_behind(qtbo
     qtbot.wait(20)
     assert window.comparison is None and window.compare_panel is None and window.compare_controls is None
     assert window.views == [window.view] and window.controls_tabs.count() == 1
+    assert window.central.updatesEnabled()
     window.compare_with(ConvSpec((1, 1, 300, 260), 1, 5, padding="same"))
     settled(qtbot, window)
     check_compared(window)
