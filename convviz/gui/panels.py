@@ -78,6 +78,20 @@ def scale_labels(widget: QtWidgets.QWidget, theme: Theme) -> None:
             label.setFont(font)
 
 
+def _grid_rect(picture) -> QtCore.QRectF:
+    """The input grid's cells in item coordinates (one unit a cell)."""
+    rows, cols = picture.padding.shape
+    return QtCore.QRectF(0, 0, cols, rows)
+
+
+def _visible_input(picture) -> tuple[float, float, float, float]:
+    """(top, left, height, width) of the input's part that is on the grid: all of it, except
+    for a transposed convolution padded by more than d·(k−1), which crops the input."""
+    top, left, height, width = picture.input_rect
+    shown = QtCore.QRectF(left, top, width, height).intersected(_grid_rect(picture))
+    return shown.top(), shown.left(), shown.height(), shown.width()
+
+
 def _outline(colour: str, width: float) -> QtGui.QPen:
     pen = QtGui.QPen(QtGui.QColor(colour))
     pen.setCosmetic(True)
@@ -234,6 +248,7 @@ class AnimationPanel(QtWidgets.QWidget):
         """Every tap of the kernel's window, one path (a 63×63 kernel is 3,969 squares: as items
         they took a fifth of a second to make and remove on each spec change)."""
         self.unread = QtWidgets.QGraphicsPathItem(self.grid.overlay_layer)
+        self.unread_cropped = False
         self.unread.setBrush(QtGui.QBrush(QtGui.QColor(UNREAD_HATCH), QtCore.Qt.BrushStyle.BDiagPattern))
         unread_pen = QtGui.QPen(QtGui.QColor(UNREAD_HATCH))
         unread_pen.setCosmetic(True)
@@ -347,7 +362,7 @@ class AnimationPanel(QtWidgets.QWidget):
         self.grid.set_cells(rgba, texts)
         self.grid.set_axis_labels(picture.row_labels, picture.col_labels)
         top, left, height, width = picture.input_rect
-        self.input_border.setRect(QtCore.QRectF(left, top, width, height))
+        self.input_border.setRect(QtCore.QRectF(left, top, width, height).intersected(_grid_rect(picture)))
         row_offsets, col_offsets = picture.tap_offsets
         fill_colour = QtGui.QColor(theme.window_colour)
         fill_colour.setAlpha(70)
@@ -373,7 +388,8 @@ class AnimationPanel(QtWidgets.QWidget):
         unread_text = ""
         if picture.unread_rows or picture.unread_cols:
             unread_text = (f" &nbsp; <span style='color:{UNREAD_HATCH}'><b>▨ red hatching</b></span>: "
-                           f"{picture.unread_text}")
+                           f"{picture.unread_text}" + (" (where the grid crops the input, not drawn)"
+                                                       if self.unread_cropped else ""))
         if picture.inserted is not None and picture.inserted.any():
             pad_text += ("<span style='background:#ffecb3'>&nbsp;dotted amber&nbsp;</span> zeros inserted "
                          "between input cells &nbsp; ")
@@ -390,7 +406,7 @@ class AnimationPanel(QtWidgets.QWidget):
 
     def _draw_inserted(self, picture) -> None:
         """Dot the rows and columns of zeros a transposed convolution's stride inserts, across the input."""
-        top, left, height, width = picture.input_rect
+        top, left, height, width = _visible_input(picture)
         rows, cols = picture.inserted_lines
         path = QtGui.QPainterPath()
         for row in rows:
@@ -407,26 +423,35 @@ class AnimationPanel(QtWidgets.QWidget):
         self.inserted_marks.setVisible(self.grid.cell_pixels() >= DOTS_MIN_PIXELS)
 
     def _draw_unread(self, picture) -> None:
-        """Hatch the input rows and columns no window reads, on the input itself."""
+        """Hatch the input rows and columns no window reads, on the input itself (where it is on
+        the grid: a transposed convolution may crop them)."""
         top, left, height, width = picture.input_rect
-        path = QtGui.QPainterPath()
+        grid_rows, grid_cols = picture.padding.shape
         down, across = picture.upsample
-        for row in picture.unread_rows:
-            path.addRect(QtCore.QRectF(left, top + row * down, width, 1))
-        for col in picture.unread_cols:
-            path.addRect(QtCore.QRectF(left + col * across, top, 1, height))
+        rows = [top + row * down for row in picture.unread_rows if 0 <= top + row * down < grid_rows]
+        cols = [left + col * across for col in picture.unread_cols if 0 <= left + col * across < grid_cols]
+        shown_top, shown_left, shown_height, shown_width = _visible_input(picture)
+        path = QtGui.QPainterPath()
+        for row in rows:
+            path.addRect(QtCore.QRectF(shown_left, row, shown_width, 1))
+        for col in cols:
+            path.addRect(QtCore.QRectF(col, shown_top, 1, shown_height))
         path.setFillRule(QtCore.Qt.FillRule.WindingFill)
         # simplified() and the fill itself are far from linear in the rectangles (hundreds of rows
         # and columns took seconds to minutes): few are merged into one outline, many are a tint
-        few = len(picture.unread_rows) + len(picture.unread_cols) <= MAX_MERGED_UNREAD
+        few = len(rows) + len(cols) <= MAX_MERGED_UNREAD
+        self.unread_cropped = len(rows) + len(cols) < len(picture.unread_rows) + len(picture.unread_cols)
         self.unread.setPath(path.simplified() if few else QtGui.QPainterPath())
         self.unread_fill.setVisible(not few)
         if not few:
-            mask = np.zeros((height, width), dtype=np.uint8)
-            mask[list(picture.unread_rows), :] = 1
-            mask[:, list(picture.unread_cols)] = 1
+            mask = np.zeros((grid_rows, grid_cols), dtype=np.uint8)
+            inside = np.zeros_like(mask, dtype=bool)
+            inside[int(shown_top):int(shown_top + shown_height), int(shown_left):int(shown_left + shown_width)] = True
+            mask[rows, :] = 1
+            mask[:, cols] = 1
+            mask &= inside
             self.unread_fill.setImage(mask, autoLevels=False, levels=(0, 1))
-            self.unread_fill.setRect(QtCore.QRectF(left, top, width, height))
+            self.unread_fill.setRect(_grid_rect(picture))
 
     def _draw_step(self, frame) -> None:
         top, left, height, width = frame.window
