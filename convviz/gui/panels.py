@@ -25,8 +25,51 @@ WINNER_COLOUR = "#009E73"
 EMPTY = (255, 255, 255, 255)
 
 
-def _label(text="", size=None, bold=False, wrap=True) -> QtWidgets.QLabel:
-    label = QtWidgets.QLabel(text)
+class Heading(QtWidgets.QLabel):
+    """A plain-text label that wraps or, on one line (`set_one_line`: compare mode's narrow
+    columns, where a wrapped title took three lines from a 6×6 grid), ends what does not fit
+    with '…' and shows the whole text as its tooltip. `text()` is always the whole text."""
+
+    def __init__(self, text: str = ""):
+        super().__init__()
+        self._whole = ""
+        self._one_line = False
+        self.setWordWrap(True)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        self._whole = text
+        self._show()
+
+    def text(self) -> str:
+        return self._whole
+
+    @property
+    def one_line(self) -> bool:
+        return self._one_line
+
+    def set_one_line(self, on: bool) -> None:
+        self._one_line = on
+        self.setWordWrap(not on)
+        horizontal = QtWidgets.QSizePolicy.Policy.Ignored if on else QtWidgets.QSizePolicy.Policy.Preferred
+        self.setSizePolicy(horizontal, QtWidgets.QSizePolicy.Policy.Preferred)
+        self._show()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        if self._one_line:
+            self._show()
+
+    def _show(self) -> None:
+        shown = self._whole
+        if self._one_line:
+            shown = self.fontMetrics().elidedText(self._whole, QtCore.Qt.TextElideMode.ElideRight, max(1, self.width()))
+        super().setText(shown)
+        self.setToolTip(self._whole if shown != self._whole else "")
+
+
+def _label(text="", size=None, bold=False, wrap=True, heading=False) -> QtWidgets.QLabel:
+    label = Heading(text) if heading else QtWidgets.QLabel(text)
     label.setWordWrap(wrap)
     label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
     font = label.font()
@@ -193,7 +236,7 @@ class AnimationPanel(QtWidgets.QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.title = _label(size=12, bold=True)
+        self.title = _label(size=12, bold=True, heading=True)
         self.legend = _label()
         self.legend.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.grid = CellGrid()
@@ -473,7 +516,7 @@ class OutputPanel(QtWidgets.QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.shape_label = _label(size=12, bold=True)
+        self.shape_label = _label(size=12, bold=True, heading=True)
         self.shape_label.setObjectName("output_shape")
         self.formula_label = _label(size=11)
         self.formula_label.setObjectName("output_formula")
@@ -519,8 +562,10 @@ class OutputPanel(QtWidgets.QWidget):
                                  outline=picked.kind != "weight")
 
     def set_compact(self, compact: bool) -> None:
-        """Compact (compare mode): without the groups line; the channel tabs keep their group colours."""
+        """Compact (compare mode): without the groups line, the shape on one line; the channel tabs
+        keep their group colours."""
         self.compact = compact
+        self.shape_label.set_one_line(compact)
         self.groups_label.setVisible(not compact and bool(self.groups_label.text()))
 
     def _draw_groups(self, frame) -> None:
@@ -585,8 +630,8 @@ class CoveragePanel(QtWidgets.QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.title = _label("Coverage: reads per input cell (click one)", size=12, bold=True)
-        self.summary = _label(size=11)
+        self.title = _label("Coverage: reads per input cell (click one)", size=12, bold=True, heading=True)
+        self.summary = _label(size=11, heading=True)
         self.summary.setObjectName("coverage_summary")
         self.wins = QtWidgets.QCheckBox("wins on this input")
         self.wins.setObjectName("coverage_wins")
