@@ -15,7 +15,10 @@
    thread records the longest gap between its ticks while a window opens, at each control change
    (stride, padding mode, dilation, back) until everything is drawn, while playing at 60 steps/s,
    while pointing at cells of each grid, and while an 8192×8192 PNG is opened as the input; at
-   64², 256² and 1024² inputs with 3×3 and 61×61 kernels (same padding, 1280×800 window).
+   64², 256² and 1024² inputs with 3×3 and 61×61 kernels (same padding, 1280×800 window);
+5. stall cases (`stall_cases`, alone with --cases-only): the same heartbeat while a 512² transposed
+   convolution switches to its scatter view, changes its kernel there and switches back, and while
+   compare mode opens on a copy of a 1024² spec (3×3 and 61×61 kernels), changes B and closes.
 """
 
 from __future__ import annotations
@@ -373,6 +376,79 @@ def print_stall_table(rows: list[dict], picture_side: int) -> None:
         print(f"| {row['input']} | {row['kernel']} | " + " | ".join(cells) + " |")
 
 
+SCATTER_SPEC = dict(operation="conv_transpose", input_shape=(1, 1, 512, 512), out_channels=1, kernel_size=3,
+                    stride=2)
+"""The scatter cases' transposed convolution: 512² input, 1025² output, 3×3 kernel, stride 2."""
+COMPARE_SIZE, COMPARE_KERNELS = 1024, (3, 61)
+
+
+def _settled_window(app, spec):
+    """A 1280×800 window on `spec`, everything drawn."""
+    from PyQt6 import QtCore
+
+    from convviz.gui.app import make_window
+
+    app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
+    gc.collect()
+    window = make_window(spec, restore=False, presentation=False)
+    window.resize(1280, 800)
+    window.show()
+    run_until_settled(app, window, lambda: None)
+    return window
+
+
+def _closed(app, window) -> None:
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+
+
+def _compare_actions(window, spec):
+    return (("compare: open with a copy", lambda: window.compare_with(spec)),
+            ("compare: B's stride 2", lambda: window.comparison.b.update_spec(stride=[2, 2])),
+            ("compare: close", window.close_compare))
+
+
+def stall_cases(app) -> list[dict]:
+    """The longest GUI-thread stalls of the views that are not in the stall table: a 512² transposed
+    convolution switched to its scatter view, a spec change there and back to the direct view; compare
+    mode opened on a copy of a 1024² spec (3×3 and 61×61 kernels, same padding), B's stride changed,
+    compare mode closed. Each: (longest gap, most GUI-thread CPU in one gap, seconds until drawn)."""
+    from convviz.core import ConvSpec
+
+    rows = []
+    window = _settled_window(app, ConvSpec(**SCATTER_SPEC))
+    session = window.session
+    for name, action in (("scatter: to the scatter view", lambda: session.set_transposed_view("scatter")),
+                         ("scatter: kernel 4", lambda: session.update_spec(kernel_size=[4, 4])),
+                         ("scatter: back to the direct view", lambda: session.set_transposed_view("direct"))):
+        rows.append({"case": f"{name} (512², 3×3, stride 2)", "figures": _measure(app, window, action),
+                     "error": session.error})
+    _closed(app, window)
+    for kernel in COMPARE_KERNELS:
+        spec = ConvSpec((1, 1, COMPARE_SIZE, COMPARE_SIZE), 1, kernel, padding="same")
+        window = _settled_window(app, spec)
+        shown = f"{COMPARE_SIZE}², {kernel}×{kernel}"
+        for name, action in _compare_actions(window, spec):
+            rows.append({"case": f"{name} ({shown})", "figures": _measure(app, window, action),
+                         "error": window.session.error})
+        _closed(app, window)
+    for row in rows:
+        gap, cpu, done = row["figures"]
+        print(f"{row['case']:>52}: {gap:5.0f} / {cpu:<4.0f} ms, drawn after {done:.2f} s", flush=True)
+    return rows
+
+
+def print_stall_cases(rows: list[dict]) -> None:
+    print(f"\nlongest GUI-thread gap / most GUI-thread CPU time in one gap, in ms (a {HEARTBEAT_MS} ms heartbeat); "
+          "seconds until everything was drawn")
+    print("| case | stall (ms) | drawn after (s) |")
+    print("|---|---:|---:|")
+    for row in rows:
+        gap, cpu, done = row["figures"]
+        print(f"| {row['case']} | {gap:.0f} / {cpu:.0f} | {done:.2f} |")
+
+
 OPERATION_SPECS = (
     ("conv_transpose", dict(input_shape=(1, 1, 512, 512), out_channels=1, kernel_size=3, stride=2, padding=1,
                             output_padding=1)),
@@ -407,6 +483,8 @@ def main() -> int:
     parser.add_argument("--operations", action="store_true",
                         help="only the animation of the other operations at their largest animated sizes")
     parser.add_argument("--stalls-only", action="store_true", help="only the GUI-thread stall table (part 4)")
+    parser.add_argument("--cases-only", action="store_true",
+                        help="only the stall cases of the scatter view and compare mode (part 5)")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(STALL_SIZES), help="stall table inputs")
     parser.add_argument("--kernels", type=int, nargs="+", default=list(STALL_KERNELS), help="stall table kernels")
     parser.add_argument("--picture", type=int, default=8192, help="side of the PNG the stall table opens")
@@ -415,12 +493,15 @@ def main() -> int:
         return operations(args.frames)
     from convviz.gui.app import _application
 
-    if args.stalls_only:
+    if args.stalls_only or args.cases_only:
         app = _application()
-        rows = stall_table(app, args.sizes, args.kernels, args.picture)
-        print_stall_table(rows, args.picture)
+        rows = [] if args.cases_only else stall_table(app, args.sizes, args.kernels, args.picture)
+        cases = stall_cases(app)
+        if rows:
+            print_stall_table(rows, args.picture)
+        print_stall_cases(cases)
         if args.json:
-            Path(args.json).write_text(json.dumps({"stalls": rows}, indent=2, ensure_ascii=False))
+            Path(args.json).write_text(json.dumps({"stalls": rows, "cases": cases}, indent=2, ensure_ascii=False))
         return 0
 
     launch = launch_seconds()
@@ -441,7 +522,9 @@ def main() -> int:
           f"{stall['max_gap_ms']:.1f} ms (p99 {stall['p99_gap_ms']:.1f} ms, {stall['ticks']} ticks of a 5 ms timer)")
     rows = stall_table(app, args.sizes, args.kernels, args.picture)
     results["stalls"] = rows
+    results["cases"] = cases = stall_cases(app)
     print_stall_table(rows, args.picture)
+    print_stall_cases(cases)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2, ensure_ascii=False))
     return 0

@@ -37,6 +37,61 @@ def _pen(color, width=1.0, style=QtCore.Qt.PenStyle.SolidLine) -> QtGui.QPen:
     return pen
 
 
+class GridPlot(pg.GraphicsWidget):
+    """What a CellGrid needs of a pyqtgraph PlotItem, laid out as PlotItem lays it out: a view box
+    with a top and a left axis (`axes`) or none. Without PlotItem's context menus and configuration
+    widgets, which were three quarters of a grid's 20 ms construction (compare mode makes nine
+    grids at once, on the GUI thread)."""
+
+    def __init__(self, axes: bool = True):
+        super().__init__()
+        layout = QtWidgets.QGraphicsGridLayout()
+        layout.setContentsMargins(1, 1, 1, 1)
+        layout.setHorizontalSpacing(0)
+        layout.setVerticalSpacing(0)
+        self.setLayout(layout)
+        self.vb = pg.ViewBox(parent=self, enableMenu=False)
+        layout.addItem(self.vb, 2, 1)
+        self.axes: dict[str, pg.AxisItem] = {}
+        for side, position in ((("top", (1, 1)), ("left", (2, 0))) if axes else ()):
+            axis = pg.AxisItem(orientation=side, parent=self)
+            axis.linkToView(self.vb)
+            layout.addItem(axis, *position)
+            axis.setZValue(0.5)  # above images, below overlays
+            axis.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemNegativeZStacksBehindParent)
+            # ticks are set by hand, no unit label: without SI prefixes a range change does not
+            # rebuild the (hidden) label's HTML, hundreds of times when a window is laid out
+            axis.enableAutoSIPrefix(False)
+            self.axes[side] = axis
+        for row in range(3):
+            layout.setRowPreferredHeight(row, 0)
+            layout.setRowMinimumHeight(row, 0)
+            layout.setRowSpacing(row, 0)
+            layout.setRowStretchFactor(row, 1)
+        for col in range(2):
+            layout.setColumnPreferredWidth(col, 0)
+            layout.setColumnMinimumWidth(col, 0)
+            layout.setColumnSpacing(col, 0)
+            layout.setColumnStretchFactor(col, 1)
+        layout.setRowStretchFactor(2, 100)
+        layout.setColumnStretchFactor(1, 100)
+        layout.setRowFixedHeight(0, 0)  # PlotItem's hidden title
+        if not axes:
+            layout.setRowFixedHeight(1, 0)
+            layout.setColumnFixedWidth(0, 0)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding)
+
+    def getViewBox(self) -> pg.ViewBox:  # noqa: N802 (PlotItem's name)
+        return self.vb
+
+    def getAxis(self, side: str) -> pg.AxisItem | None:  # noqa: N802 (PlotItem's name)
+        """The axis on `side` ("top", "left"), None where the grid has none."""
+        return self.axes.get(side)
+
+    def addItem(self, item, ignoreBounds: bool = False) -> None:  # noqa: N802, N803 (PlotItem's names)
+        self.vb.addItem(item, ignoreBounds=ignoreBounds)
+
+
 class CellGrid(pg.GraphicsLayoutWidget):
     """A locked-aspect grid of cells: RGBA colours, optional text in each, overlays on top."""
 
@@ -49,23 +104,17 @@ class CellGrid(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.setBackground("w")
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)  # click the grid, then Space / arrows
-        self.plot = self.addPlot()
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(True, True)  # wheel zooms, drag pans; fit() shows it all again
-        self.plot.hideButtons()
+        self.plot = GridPlot(axes)
+        self.ci.addItem(self.plot)
         self.view = self.plot.getViewBox()
+        self.view.setMouseEnabled(True, True)  # wheel zooms, drag pans; fit() shows it all again
         self.view.setAspectLocked(True)
         self.view.invertY(True)
         self.view.disableAutoRange()
-        self.plot.hideAxis("bottom")
-        self.plot.hideAxis("left")
-        if axes:
-            for side in ("top", "left"):
-                self.plot.showAxis(side)
-                axis = self.plot.getAxis(side)
-                axis.setPen(pg.mkPen("#666"))
-                axis.setTextPen(pg.mkPen("#444"))
-                axis.setStyle(tickLength=0)
+        for axis in self.plot.axes.values():
+            axis.setPen(pg.mkPen("#666"))
+            axis.setTextPen(pg.mkPen("#444"))
+            axis.setStyle(tickLength=0)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
         self.lines = QtWidgets.QGraphicsPathItem()
@@ -314,7 +363,9 @@ class CellGrid(pg.GraphicsLayoutWidget):
     def set_axis_labels(self, rows: list[str], cols: list[str]) -> None:
         """Tick labels at cell centres: rows[r] beside row r, cols[c] above column c ('' for none),
         thinned to what fits at the current zoom (again whenever the view moves or resizes)."""
-        self._axis_labels = (list(rows), list(cols))
+        kept = getattr(self, "_axis_labels", None)
+        self._axis_labels = tuple(old if old is not None and old.labels == tuple(new) else TickLabels(new)
+                                  for old, new in zip(kept or (None, None), (rows, cols)))
         if not getattr(self, "_ticks_follow_view", False):
             self._ticks_follow_view = True
             self.view.sigRangeChanged.connect(self._place_ticks)
@@ -329,26 +380,47 @@ class CellGrid(pg.GraphicsLayoutWidget):
         rows, cols = labels
         (x0, x1), (y0, y1) = self.view.viewRange()
         metrics = QtGui.QFontMetricsF(top.style.get("tickFont") or QtGui.QFont())
-        widest = metrics.horizontalAdvance(max(cols, key=len, default=""))
+        widest = metrics.horizontalAdvance(cols.widest)
         column_px = self.view.width() / (x1 - x0) if x1 > x0 else 0.0
         row_px = self.view.height() / (y1 - y0) if y1 > y0 else 0.0
-        top.setTicks([_thin(cols, column_px, widest + metrics.horizontalAdvance("0")), []])
-        left.setTicks([_thin(rows, row_px, metrics.height()), []])
+        top.setTicks([cols.thinned(column_px, widest + metrics.horizontalAdvance("0")), []])
+        left.setTicks([rows.thinned(row_px, metrics.height()), []])
+
+
+TICK_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+
+
+class TickLabels:
+    """One axis's labels, read once: a view that moves or resizes thins them again and again
+    (on a 1024-cell grid, reading every label each time took tens of milliseconds per redraw)."""
+
+    def __init__(self, labels):
+        self.labels = tuple(labels)
+        self.count = sum(1 for label in self.labels if label)
+        self.widest = max(self.labels, key=len, default="")
+        longest = len(self.widest) if self.labels else 1
+        self.most = 14 if longest <= 2 else 7 if longest == 3 else 5
+        """Most labels shown when their sizes on screen are unknown."""
+        self._numbers = [int(label) if label.lstrip("-").isdigit() else None for label in self.labels]
+        self._thinned: dict[int, list[tuple[float, str]]] = {}
+
+    def thinned(self, cell_px: float = 0.0, label_px: float = 0.0) -> list[tuple[float, str]]:
+        """Tick (position, label) pairs at every 1st/2nd/5th/10th… index: the smallest step at which
+        labels `label_px` wide on cells `cell_px` apart do not overlap (by count when sizes are unknown)."""
+        if cell_px > 0 and label_px > 0:
+            every = next((step for step in TICK_STEPS if step * cell_px >= label_px), 10000)
+        else:
+            every = next((step for step in TICK_STEPS if self.count / step <= self.most), 10000)
+        if every not in self._thinned:
+            self._thinned[every] = [(index + 0.5, label) for index, (label, number)
+                                    in enumerate(zip(self.labels, self._numbers))
+                                    if label and (number is None or number % every == 0)]
+        return self._thinned[every]
 
 
 def _thin(labels: list[str], cell_px: float = 0.0, label_px: float = 0.0) -> list[tuple[float, str]]:
-    """Tick (position, label) pairs at every 1st/2nd/5th/10th… index: the smallest step at which
-    labels `label_px` wide on cells `cell_px` apart do not overlap (by count when sizes are unknown)."""
-    count = sum(1 for label in labels if label)
-    longest = max((len(label) for label in labels), default=1)
-    most = 14 if longest <= 2 else 7 if longest == 3 else 5
-    steps = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
-    if cell_px > 0 and label_px > 0:
-        every = next((step for step in steps if step * cell_px >= label_px), 10000)
-    else:
-        every = next((step for step in steps if count / step <= most), 10000)
-    return [(index + 0.5, label) for index, label in enumerate(labels)
-            if label and (not label.lstrip("-").isdigit() or int(label) % every == 0)]
+    """`TickLabels(labels).thinned(cell_px, label_px)`."""
+    return TickLabels(labels).thinned(cell_px, label_px)
 
 
 def colour_cells(values: np.ndarray, colormap: str = "viridis", low=None, high=None,

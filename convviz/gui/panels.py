@@ -12,7 +12,7 @@ from ..session import COVERAGE, DATA, SELECTION, SPEC, STEP
 from ..session.patterns import format_value
 from .grid import CellGrid, colour_cells
 from .highlight import Highlight
-from .textures import coverage_colours, fill, input_colours, output_colours
+from .textures import EMPTY, coverage_colours, fill, input_colours, output_colours
 from .theme import NORMAL, Theme
 
 UNREAD_HATCH = "#c92a2a"
@@ -22,7 +22,6 @@ DOTS_MIN_PIXELS = 14
 """Cell size (screen pixels) from which the inserted zeros are dotted; smaller, only tinted."""
 WINNER_COLOUR = "#009E73"
 """Okabe–Ito bluish green: max pooling's winning cell."""
-EMPTY = (255, 255, 255, 255)
 
 
 class Heading(QtWidgets.QLabel):

@@ -21,7 +21,6 @@ from ..session.patterns import format_value
 from .grid import CellGrid, colour_cells
 from .highlight import Highlight
 from .panels import (
-    EMPTY,
     KERNEL_HEIGHT,
     SELECTION_COLOUR,
     ChannelChooser,
@@ -31,10 +30,9 @@ from .panels import (
     step_labels,
     words_area,
 )
+from .textures import overlap_colours, scatter_input_colours, scatter_output_colours
 from .theme import NORMAL, Theme
 
-PENDING_FADE = 0.75
-"""How far input cells still to scatter are faded towards white."""
 MAX_CELLS_CHANGED = 4096
 """Input cells recoloured one by one when the step moves; a longer jump recolours the whole grid."""
 
@@ -107,8 +105,7 @@ class ScatterInputPanel(QtWidgets.QWidget):
 
     def _draw_input(self, frame) -> None:
         grids = frame.grids
-        self._rgba, dark = colour_cells(grids.input, self.theme.input_map, lightness=0.6)
-        self._faded = (self._rgba * (1 - PENDING_FADE) + 255 * PENDING_FADE).astype(np.uint8)
+        self._rgba, self._faded, dark = scatter_input_colours(grids, self.theme)
 
         def texts(rows, cols):
             return ([[format_value(value) for value in row] for row in grids.input[rows, cols]],
@@ -257,10 +254,9 @@ class ScatterOutputPanel(QtWidgets.QWidget):
                 self.selection_text.setVisible(True)
 
     def _colours(self, frame, rows=slice(None), cols=slice(None)):
-        low, high = frame.grids.final_range
-        rgba, dark = colour_cells(frame.partial[rows, cols], self.theme.output_map, low=low, high=high, lightness=0.6)
-        rgba[frame.written[rows, cols] == 0] = EMPTY
-        return rgba, dark
+        whole = (rows, cols) == (slice(None), slice(None))
+        return scatter_output_colours(frame.grids, frame.step + 1, frame.partial[rows, cols], frame.written[rows, cols],
+                                      self.theme, whole)
 
     def _draw_values(self, frame, step_only: bool = False) -> None:
         """The output so far. Playing forward while no values are written in the cells (a grid too
@@ -274,7 +270,7 @@ class ScatterOutputPanel(QtWidgets.QWidget):
             self._rgba[rows, cols] = self._colours(frame, rows, cols)[0]
             self.grid.image.setImage(self._rgba, autoLevels=False, levels=None)
             return
-        self._rgba = self._colours(frame)[0]
+        self._rgba = self._colours(frame)[0].copy()  # playback recolours windows of it in place
 
         def texts(rows, cols):  # the frame shown when the cells come into view, not the one drawn here
             shown = self._frame
@@ -320,7 +316,7 @@ class OverlapPanel(QtWidgets.QWidget):
         if changes & {SPEC, DATA}:
             counts = grids.overlap
             most = max(grids.scatter.overlap_range[1], 1)
-            rgba, dark = colour_cells(counts, self.theme.coverage_map, low=0, high=most, lightness=1.0)
+            rgba, dark = overlap_colours(grids, self.theme)
 
             def texts(rows, cols):
                 return ([[str(int(value)) for value in row] for row in counts[rows, cols]],

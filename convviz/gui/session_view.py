@@ -65,15 +65,12 @@ class SessionView(QtWidgets.QWidget):
             for panel in (self.output, self.coverage):
                 panel.setMinimumSize(*MIN_PANEL)
 
-        self.scatter_input, self.scatter_output, self.overlap = ScatterInputPanel(), ScatterOutputPanel(), OverlapPanel()
-        """The scatter view of a transposed convolution, in place of animation, output and coverage."""
+        self._scatter_panels: tuple | None = None
+        self._compact = False
         self._stacks = []
-        # the output is the scatter's stage: it takes the animation's place, the input the output's
-        for direct, scatter in ((self.animation, self.scatter_output), (self.output, self.scatter_input),
-                                (self.coverage, self.overlap)):
+        for direct in (self.animation, self.output, self.coverage):
             stack = QtWidgets.QStackedWidget()
             stack.addWidget(direct)
-            stack.addWidget(scatter)
             self._stacks.append(stack)
         self._show_page(0)
         self.scattering = False
@@ -134,9 +131,41 @@ class SessionView(QtWidgets.QWidget):
             self.kernel.grid.cell_hovered.connect(lambda row, col: self._hover("weight", *self._weight_at(row, col)))
             self.animation.grid.cell_hovered.connect(
                 lambda row, col: self._hover("input", *self._input_cell_at(row, col)))
-            self._connect_scatter(session)
             session.subscribe(self.on_change)
             self.on_change(EVERYTHING)
+
+    @property
+    def scatter_input(self) -> ScatterInputPanel:
+        return self._scatter()[0]
+
+    @property
+    def scatter_output(self) -> ScatterOutputPanel:
+        return self._scatter()[1]
+
+    @property
+    def overlap(self) -> OverlapPanel:
+        return self._scatter()[2]
+
+    def _scatter(self) -> tuple:
+        """The scatter view of a transposed convolution (input, output, overlap panels, in place of
+        output, animation and coverage), made the first time it is needed: most views never show
+        it, and a view without it is made in half the time (compare mode makes one at once)."""
+        if self._scatter_panels is None:
+            panels = self._scatter_panels = ScatterInputPanel(), ScatterOutputPanel(), OverlapPanel()
+            # the output is the scatter's stage: it takes the animation's place, the input the output's
+            page = self._stacks[0].currentIndex()
+            for stack, panel in zip(self._stacks, (panels[1], panels[0], panels[2])):
+                stack.addWidget(panel)
+            self._page = None
+            self._show_page(page)
+            theme = getattr(self, "theme", None)
+            if theme is not None:
+                for panel in panels:
+                    panel.apply_theme(theme)
+            self._compact_scatter()
+            if self.live:
+                self._connect_scatter(self.session)
+        return self._scatter_panels
 
     def _connect_scatter(self, session) -> None:
         """Pointing and clicking in the scatter view: an output cell shows its writers (a click goes
@@ -158,6 +187,11 @@ class SessionView(QtWidgets.QWidget):
 
     def _show_page(self, index: int) -> None:
         """Show the direct (0) or scatter (1) panels; the hidden ones take no part in the sizes."""
+        if index == 1:
+            self._scatter()
+        if getattr(self, "_page", None) == index:
+            return
+        self._page = index
         ignored, preferred = QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred
         for stack in self._stacks:
             for page in range(stack.count()):
@@ -180,15 +214,20 @@ class SessionView(QtWidgets.QWidget):
         self.output.set_compact(compact)
         for heading in (self.animation.title, self.coverage.title, self.coverage.summary):
             heading.set_one_line(compact)
-        for label in (self.scatter_output.formula_label, self.scatter_output.legend, self.scatter_input.legend,
-                      self.overlap.summary):
-            label.setVisible(not compact)
+        self._compact = compact
+        self._compact_scatter()
+
+    def _compact_scatter(self) -> None:
+        if self._scatter_panels is None:
+            return
+        source, stage, overlap = self._scatter_panels
+        for label in (stage.formula_label, stage.legend, source.legend, overlap.summary):
+            label.setVisible(not self._compact)
 
     def apply_theme(self, theme) -> None:
         """Draw with `theme` from now on (fonts, lines, colour maps), redrawing everything."""
         self.theme = theme
-        for panel in (self.animation, self.output, self.coverage, self.scatter_input, self.scatter_output,
-                      self.overlap):
+        for panel in (self.animation, self.output, self.coverage, *(self._scatter_panels or ())):
             panel.apply_theme(theme)
         font = self.caption.font()
         font.setPointSizeF(theme.font(14.0))
@@ -276,7 +315,7 @@ class SessionView(QtWidgets.QWidget):
         changes = set(changes)
         if changes & {SPEC, DATA, COVERAGE}:
             build = self.session.grids_job()
-            if build is not None and self._large():
+            if build is not None and self.large:
                 self._held |= changes
                 self._start_build(build)
                 return
@@ -289,7 +328,9 @@ class SessionView(QtWidgets.QWidget):
             return
         self.draw(self.session.frame(), changes)
 
-    def _large(self) -> bool:
+    @property
+    def large(self) -> bool:
+        """The session's grids have BACKGROUND_CELLS or more: they are built on a worker."""
         conv_plan = self.session.plan
         cells = max(conv_plan.padded_shape[0] * conv_plan.padded_shape[1], conv_plan.steps)
         return cells >= BACKGROUND_CELLS
@@ -297,9 +338,12 @@ class SessionView(QtWidgets.QWidget):
     def _start_build(self, build) -> None:
         token, job = build
         self.building = True
-        height, width = self.session.plan.padded_shape
+        session = self.session
+        height, width = session.plan.output_size if session.scatter_shown else session.plan.padded_shape
         self.building_note.setText(f"building the {height}×{width} grids…")
         self.building_note.adjustSize()
+        if session.scatter_shown:
+            self._scatter()  # made now, while the worker builds: not with the grids when they arrive
         shown = self.scatter_output if self.scattering else self.animation
         corner = shown.grid.mapTo(self, QtCore.QPoint(8, 8)) if shown.grid.isVisible() else QtCore.QPoint(8, 8)
         self.building_note.move(corner)  # over the grids it replaces, not over their titles

@@ -1,6 +1,6 @@
 """The colours of the panels' cells, as plain NumPy arrays (no Qt object is made here).
 
-A frame's grids are coloured off the GUI thread (convviz.gui.frame_build) and the panels draw
+A frame's grids are coloured off the GUI thread (convviz.gui.session_view) and the panels draw
 the same arrays on it: each function keeps what it made for the last few grids, recognised by
 identity (a grid is an immutable part of a frame), so the panel's call finds it made.
 """
@@ -13,6 +13,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..session.scatter_frame import ScatterGrids
 from .grid import colour_cells
 
 PADDING_TINT = np.array([190, 170, 250, 255])
@@ -93,8 +94,52 @@ def coverage_colours(picture, theme) -> tuple[np.ndarray, np.ndarray]:
     return _once(picture, ("coverage", theme.coverage_map, tuple(theme.unread_colour)), make)
 
 
+PENDING_FADE = 0.75
+"""How far the scatter's input cells still to scatter are faded towards white."""
+EMPTY = (255, 255, 255, 255)
+"""Output cells the scatter has not written yet."""
+
+
+def scatter_input_colours(grids, theme) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rgba, faded, dark) of a ScatterGrids' shown input: on the theme's input map, and the same
+    faded towards white (cells still to scatter)."""
+    def make():
+        rgba, dark = colour_cells(grids.input, theme.input_map, lightness=0.6)
+        return rgba, (rgba * (1 - PENDING_FADE) + 255 * PENDING_FADE).astype(np.uint8), dark
+
+    return _once(grids, ("scatter input", theme.input_map), make)
+
+
+def scatter_output_colours(grids, done: int, partial, written, theme, whole: bool = True):
+    """(rgba, dark) of a ScatterGrids' output `partial` with its writes `written`, after `done`
+    steps (or a block of them, `whole` False), on the scale of the whole output; cells not written
+    yet white. The whole grid's are kept, by `grids` and `done`."""
+    def make():
+        low, high = grids.final_range
+        rgba, dark = colour_cells(partial, theme.output_map, low=low, high=high, lightness=0.6)
+        fill(rgba, np.asarray(written) == 0, EMPTY)
+        return rgba, dark
+
+    return _once(grids, ("scatter output", done, theme.output_map), make) if whole else make()
+
+
+def overlap_colours(grids, theme) -> tuple[np.ndarray, np.ndarray]:
+    """(rgba, dark) of a ScatterGrids' overlap counts, from 0 to the most on the coverage map."""
+    most = max(grids.scatter.overlap_range[1], 1)
+    return _once(grids, ("overlap", theme.coverage_map),
+                 lambda: colour_cells(grids.overlap, theme.coverage_map, low=0, high=most, lightness=1.0))
+
+
 def colour_grids(grids, theme) -> None:
-    """Colour the input, output and coverage grids of a frame (kept for the panels' calls)."""
+    """Colour the input, output and coverage grids of a frame (kept for the panels' calls); of a
+    scatter's grids, its input, its overlap and its output at the step its build made."""
+    if isinstance(grids, ScatterGrids):
+        scatter_input_colours(grids, theme)
+        overlap_colours(grids, theme)
+        done = grids.progress.get("done")
+        if done is not None:
+            scatter_output_colours(grids, done, *grids.shown_output(done), theme)
+        return
     input_grid, output_grid, coverage_grid = grids[:3]
     input_colours(input_grid, theme)
     output_colours(output_grid, theme)

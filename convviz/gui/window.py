@@ -10,7 +10,6 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ..core import ConvSpecError
 from ..session import ERROR, SPEC, SPEEDS, Session
-from ..session.frame import output_shape_text
 from . import settings as stored
 from .code_panel import CodePanel
 from .controls import Controls
@@ -47,6 +46,9 @@ class MainWindow(QtWidgets.QMainWindow):
         """What could not be restored from the stored settings, and why (shown in the status bar)."""
         notes = self.settings_notes
         self._outputs = LatestJobs(self)
+        self._compared_outputs = LatestJobs(self)
+        """B's outputs in compare mode: a worker of its own, so neither session's latest request
+        replaces the other's."""
         self._images = LatestJobs(self)
         self._image_token = 0
         if session is None:
@@ -70,6 +72,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.comparison = None
         self.compare_panel = None
         self.compare_controls = None
+        self._compare_parts: list = []
+        """Parts of compare mode still to be made (see `_next_compare_part`)."""
         self.setWindowTitle("convviz — padding, stride and dilation of a 2-D convolution")
 
         self.view = SessionView(session)
@@ -337,7 +341,6 @@ class MainWindow(QtWidgets.QMainWindow):
         already; playback of both is kept in step. Raises ConvSpecError for a spec that cannot
         be drawn."""
         from ..session.compare import Comparison
-        from .compare_panel import ComparePanel
 
         if self.comparison is not None:
             second = self.comparison.b
@@ -345,7 +348,8 @@ class MainWindow(QtWidgets.QMainWindow):
                 raise ConvSpecError(second.error)
             second.set_transposed_view(self.session.transposed_view)
             return self.views[1]
-        second = Session(spec, pattern=self.session.pattern, preset=self.session.preset, seed=self.session.seed)
+        second = Session(spec, pattern=self.session.pattern, preset=self.session.preset, seed=self.session.seed,
+                         output_runner=partial(self.run_output, jobs=self._compared_outputs))
         second.set_transposed_view(self.session.transposed_view)
         self.comparison = Comparison(self.session, second)
         view = self.add_view(second)
@@ -363,12 +367,43 @@ class MainWindow(QtWidgets.QMainWindow):
         for name, shown in zip("AB", self.views):
             shown.set_caption(name)
             shown.set_compact(True)
+        theme = theme_for(self.presentation)
+        view.apply_theme(theme)
+        self.compare_playback.apply_theme(theme)
+        self.close_compare_action.setEnabled(True)
+        if not self.controls_dock.isHidden():
+            self.status.showMessage("comparing A with B: B's settings are in the Settings dock, tab B", 8000)
+        self._compare_parts = [self._add_compare_panel, self._add_compare_controls]
+        if any(shown.large for shown in self.views):
+            QtCore.QTimer.singleShot(1, self._next_compare_part)  # a timer: the loop runs between
+        else:
+            while self._compare_parts:
+                self._compare_parts.pop(0)()
+        return view
+
+    def _next_compare_part(self) -> None:
+        """Compare mode on large specs is put together over a few turns of the event loop (its
+        widgets take tens of milliseconds each to make and lay out), the GUI answering between."""
+        if self.comparison is None or not self._compare_parts:
+            return
+        self._compare_parts.pop(0)()
+        if self._compare_parts:
+            QtCore.QTimer.singleShot(1, self._next_compare_part)  # a timer: the loop runs between
+
+    def _add_compare_panel(self) -> None:
+        from .compare_panel import ComparePanel
+
         self.compare_panel = ComparePanel(self.comparison)
+        self.compare_panel.apply_theme(theme_for(self.presentation))
         self.central.addWidget(self.compare_panel)
         self.central.setStretchFactor(0, 3)
         self.central.setStretchFactor(1, 3)
         self.central.setStretchFactor(2, 2)
-        self.compare_controls = Controls(second)
+        self._fit_compare()
+
+    def _add_compare_controls(self) -> None:
+        """B's settings, tab B of the Settings dock."""
+        self.compare_controls = Controls(self.comparison.b)
         scroll = QtWidgets.QScrollArea()
         scroll.setWidget(self.compare_controls)
         scroll.setWidgetResizable(True)
@@ -377,14 +412,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controls_tabs.addTab(scroll, "B")
         self.controls_tabs.tabBar().setVisible(True)
         self.controls_tabs.setCurrentIndex(1)
-        theme = theme_for(self.presentation)
-        view.apply_theme(theme)
-        self.compare_panel.apply_theme(theme)
-        self.compare_playback.apply_theme(theme)
-        self.close_compare_action.setEnabled(True)
-        if not self.controls_dock.isHidden():
-            self.status.showMessage("comparing A with B: B's settings are in the Settings dock, tab B", 8000)
-        return view
 
     def _compare_changed(self, changes) -> None:
         """Both sessions' playback on the one bar and the one clock."""
@@ -430,15 +457,18 @@ class MainWindow(QtWidgets.QMainWindow):
             self.controls_dock.show()
         self._settings_closed_for_compare = False
         self.remove_view(self.views[1])
-        self.compare_panel.detach()
-        self.compare_panel.setParent(None)
-        self.compare_panel.deleteLater()
-        self.compare_panel = None
-        scroll = self.controls_tabs.widget(1)
-        self.controls_tabs.removeTab(1)
-        self.compare_controls.session.unsubscribe(self.compare_controls.on_change)
-        scroll.deleteLater()
-        self.compare_controls = None
+        self._compare_parts = []
+        if self.compare_panel is not None:
+            self.compare_panel.detach()
+            self.compare_panel.setParent(None)
+            self.compare_panel.deleteLater()
+            self.compare_panel = None
+        if self.compare_controls is not None:
+            scroll = self.controls_tabs.widget(1)
+            self.controls_tabs.removeTab(1)
+            self.compare_controls.session.unsubscribe(self.compare_controls.on_change)
+            scroll.deleteLater()
+            self.compare_controls = None
         self.controls_tabs.tabBar().setVisible(False)
         self.close_compare_action.setEnabled(False)
         comparison.b.pause()
@@ -447,9 +477,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def on_change(self, changes) -> None:
         session = self.session
         if SPEC in changes:
-            # the plan says the direct view's shape: its frame may still be building off this thread
-            shape = session.frame().shape_text if session.scatter_shown else output_shape_text(session.plan)
-            self.status.showMessage(f"{session.spec.describe()}  ·  {shape}")
+            # from the plan: the frame may still be building off this thread
+            self.status.showMessage(f"{session.spec.describe()}  ·  {session.shape_text}")
             self.scatter_action.setChecked(session.transposed_view == "scatter")
         if ERROR in changes and session.error:
             self.status.showMessage("not applied: " + session.error, 8000)
@@ -540,9 +569,10 @@ class MainWindow(QtWidgets.QMainWindow):
 
     @property
     def busy(self) -> bool:
-        """An image is being read, a view is building its grids, or a session's output is being
-        computed."""
-        return self.reading_image or any(view.building or view.session.output_pending for view in self.views)
+        """An image is being read, a view is building its grids, a session's output or the
+        comparison's coverage difference is being computed, compare mode is being put together."""
+        return (self.reading_image or any(view.building or view.session.output_pending for view in self.views)
+                or bool(self._compare_parts) or (self.compare_panel is not None and self.compare_panel.computing))
 
     def wait_until_drawn(self, timeout_s: float = 120.0) -> bool:
         """Process events until every view has drawn its session's latest spec and output (for
@@ -614,12 +644,12 @@ class MainWindow(QtWidgets.QMainWindow):
                     self._docks_shown[1] = False
 
     # closing -----------------------------------------------------------------------------------
-    def run_output(self, job, deliver) -> None:
-        """A session's `output_runner`: its shown convolution on a worker thread, the result
-        delivered back on the GUI thread. One runs at a time; of those asked for meanwhile only
-        the latest waits (each is superseded by the next spec change anyway)."""
-        self._outputs.run(job, deliver,
-                          lambda error: self.status.showMessage(f"could not compute the output: {error}"))
+    def run_output(self, job, deliver, jobs: LatestJobs | None = None) -> None:
+        """A session's `output_runner`: its shown convolution on a worker thread (`jobs`, A's by
+        default), the result delivered back on the GUI thread. One runs at a time; of those asked
+        for meanwhile only the latest waits (each is superseded by the next spec change anyway)."""
+        (jobs or self._outputs).run(job, deliver,
+                                    lambda error: self.status.showMessage(f"could not compute the output: {error}"))
 
     def closeEvent(self, event) -> None:
         self.compare_timer.stop()
@@ -633,6 +663,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timing.shutdown()
         for view in self.views:
             view.stop_building()
+        if self.compare_panel is not None:
+            self.compare_panel.detach()
         self._images.close(3000)
-        self._outputs.close(3000)  # one convolution cannot be interrupted: parked after 3 s, left to finish
+        for jobs in (self._outputs, self._compared_outputs):
+            jobs.close(3000)  # one convolution cannot be interrupted: parked after 3 s, left to finish
         super().closeEvent(event)

@@ -11,6 +11,7 @@ the cell under B than under A.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -81,6 +82,8 @@ class Comparison:
         self.a, self.b = a, b
         self._mirroring = False
         self._difference: CoverageDifference | None = None
+        self._difference_token = 0
+        """Counts the spec changes: `difference_job` hands it out, `adopt_difference` checks it."""
         b.set_speed(a.speed)
         if a.playing:
             b.play()
@@ -110,8 +113,21 @@ class Comparison:
 
     def difference(self) -> CoverageDifference:
         if self._difference is None:
-            self._difference = coverage_difference(self.a.plan, self.b.plan)
+            self._difference = self.difference_job()[1]()
         return self._difference
+
+    def difference_job(self):
+        """(token, job): `job()` computes the coverage difference of the two plans as they are now
+        without reading the sessions again, so it can run on another thread; `adopt_difference(token,
+        difference)` then keeps it unless a spec changed meanwhile."""
+        return self._difference_token, partial(coverage_difference, self.a.plan, self.b.plan)
+
+    def adopt_difference(self, token, difference: CoverageDifference) -> bool:
+        """Keep a difference a `difference_job` computed; False (nothing kept) when a spec changed since."""
+        if token != self._difference_token:
+            return False
+        self._difference = difference
+        return True
 
     # one transport for both (what a playback bar and the keys drive in compare mode) ------------
     @property
@@ -192,6 +208,7 @@ class Comparison:
     def _changed(self, source: Session, other: Session, changes) -> None:
         if SPEC in changes:
             self._difference = None
+            self._difference_token += 1
         if self._mirroring:
             return
         self._mirroring = True

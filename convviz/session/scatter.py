@@ -274,7 +274,9 @@ class ScatterPlan:
         else is computed afresh (never subtracted, so no rounding accumulates)."""
         done = max(0, min(int(done), self.steps))
         last = cache.get("done")
-        if last is not None and last <= done <= last + MAX_STEPS_ADDED:
+        if last == done:
+            return cache["partial"], cache["written"]
+        if last is not None and last < done <= last + MAX_STEPS_ADDED:
             partial, written = cache["partial"].copy(), cache["written"].copy()
             for step in range(last, done):
                 self._add_step(partial, written, contributions, step)

@@ -9,7 +9,7 @@ output, the output accumulated so far and the step's arithmetic.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -18,8 +18,9 @@ from .patterns import format_value
 from .scatter import ScatterPlan, ScatterTerms, scatter_plan
 
 
-def _labels(count: int) -> list[str]:
-    return [str(index) for index in range(count)]
+@lru_cache(maxsize=16)
+def _labels(count: int) -> tuple[str, ...]:
+    return tuple(str(index) for index in range(count))
 
 
 def _either(values) -> str:
@@ -60,6 +61,14 @@ class ScatterGrids:
         """(lowest, highest) value of the whole output: the colour scale every step shares."""
         return (float(self.final.min()), float(self.final.max())) if self.final.size else (0.0, 1.0)
 
+    def shown_output(self, done: int) -> tuple[np.ndarray, np.ndarray]:
+        """(output, writes) after `done` steps, read-only, as a frame shows them: the bias is added
+        at the last step. Kept in `progress`, so asking again (the frame after a build) is free."""
+        partial, written = self.scatter.progress(self.contributions, done, self.progress)
+        if done >= self.scatter.steps and self.bias is not None:
+            partial = partial + self.bias
+        return partial, written
+
     @property
     def input(self) -> np.ndarray:
         """(H, W) the shown input channel."""
@@ -75,15 +84,15 @@ class ScatterGrids:
         return self.scatter.overlap
 
     @property
-    def input_labels(self) -> tuple[list[str], list[str]]:
+    def input_labels(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return _labels(self.scatter.input_size[0]), _labels(self.scatter.input_size[1])
 
     @property
-    def output_labels(self) -> tuple[list[str], list[str]]:
+    def output_labels(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return _labels(self.scatter.output_size[0]), _labels(self.scatter.output_size[1])
 
     @property
-    def kernel_labels(self) -> tuple[list[str], list[str]]:
+    def kernel_labels(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return _labels(self.scatter.kernel_size[0]), _labels(self.scatter.kernel_size[1])
 
 
@@ -143,6 +152,12 @@ def scatter_grids(conv_plan, inputs: np.ndarray, kernels: np.ndarray, channels, 
                         overlap_summary=overlap_summary(scatter))
 
 
+def scatter_shape_text(scatter: ScatterPlan) -> str:
+    """'output 9×9 (16 steps: the 4×4 input cells scatter)'."""
+    (ho, wo), (h, w) = scatter.output_size, scatter.input_size
+    return f"output {ho}×{wo} ({scatter.steps} steps: the {h}×{w} input cells scatter)"
+
+
 @dataclass(frozen=True, eq=False)
 class ScatterFrame:
     """The scatter view at one step: input cell `cell` has just added its weighted kernel."""
@@ -181,8 +196,7 @@ class ScatterFrame:
 
     @property
     def shape_text(self) -> str:
-        (ho, wo), (h, w) = self.partial.shape, self.grids.scatter.input_size
-        return f"output {ho}×{wo} ({self.steps} steps: the {h}×{w} input cells scatter)"
+        return scatter_shape_text(self.grids.scatter)
 
     @property
     def arithmetic(self) -> str:
@@ -205,10 +219,7 @@ def scatter_frame(grids: ScatterGrids, step: int, selection: Selection | None = 
     view's plan answers it: an output cell's reads of real input cells are its writers)."""
     scatter = grids.scatter
     step = max(0, min(int(step), scatter.steps - 1))
-    done = step + 1
-    partial, written = scatter.progress(grids.contributions, done, grids.progress)
-    if done == scatter.steps and grids.bias is not None:
-        partial = partial + grids.bias
+    partial, written = grids.shown_output(step + 1)
     cell = scatter.step_cell(step)
     terms = scatter.step_terms(grids.inputs, grids.kernels, step, grids.channels)
     text, inputs, weights, outputs = "", None, None, None

@@ -22,7 +22,7 @@ from . import frame as frames
 from .operation import fed_channels, feeding_channels, group_ranges, shown_weight
 from .patterns import INPUT_PATTERNS, KERNEL_PRESETS, input_channels, kernel_slices
 from .scatter import scatter_plan
-from .scatter_frame import ScatterGrids, scatter_frame, scatter_grids
+from .scatter_frame import ScatterGrids, scatter_frame, scatter_grids, scatter_shape_text
 from .selection import SelectionTarget, parse_selection
 
 DEFAULT_SPEC = ConvSpec((1, 1, 7, 7), 1, (3, 3), padding="valid")
@@ -108,6 +108,16 @@ def _static_grids(conv_plan, padded, pictorial: bool, in_channel: int, output, o
             frames.kernel_grid(conv_plan, weights, out_channel, in_channel, bias))
 
 
+def _scatter_grids(conv_plan, inputs, kernels, channels, in_channel: int, out_channel: int, bias, output,
+                   step: int) -> ScatterGrids:
+    """The scatter view's grids (`scatter_grids`), with what the frame at `step` reads from them
+    made too: the output so far, and the colour scale every step shares."""
+    grids = scatter_grids(conv_plan, inputs, kernels, channels, in_channel, out_channel, bias, output)
+    grids.final_range  # noqa: B018 (a cached property, made here)
+    grids.shown_output(step + 1)
+    return grids
+
+
 def advance_playback(player) -> None:
     """One playback tick of `player` (a Session, or a Comparison driving two): the next step
     while playing, pausing at the last."""
@@ -125,12 +135,13 @@ class Session:
     """Current spec, plan, arrays, animation step and playback; observers hear of every change."""
 
     def __init__(self, spec: ConvSpec | None = None, pattern: str = "random integers",
-                 preset: str = "sobel x", backend: str = "numpy", seed: int = 0):
+                 preset: str = "sobel x", backend: str = "numpy", seed: int = 0, output_runner=None):
         self._observers: list = []
-        self.output_runner = None
+        self.output_runner = output_runner
         """None: the shown output is computed at once. Else `runner(job, deliver)`, which runs
         `job()` elsewhere and calls `deliver(result)` back on this session's thread; used for
-        convolutions of at least BACKGROUND_WORK multiply-adds (the GUI runs them on a worker)."""
+        convolutions of at least BACKGROUND_WORK multiply-adds (the GUI runs them on a worker).
+        Given to the constructor, it computes the first output too."""
         self.output_pending = False
         """True while the shown output is being computed elsewhere (its cells are NaN)."""
         self._data_generation = 0
@@ -335,6 +346,14 @@ class Session:
             self._notify(TRANSPOSED_VIEW, SPEC, DATA, STEP, SELECTION)
 
     @property
+    def shape_text(self) -> str:
+        """What the animation is, in words ("output 5×5 (25 steps)"; a scatter: its input cells),
+        from the plan alone: the frame may still be being built elsewhere."""
+        if self.scatter_shown:
+            return scatter_shape_text(scatter_plan(self.plan))
+        return frames.output_shape_text(self.plan)
+
+    @property
     def scatter_shown(self) -> bool:
         """Whether the animation is a transposed convolution drawn as a scatter (one step per input cell)."""
         return self.spec.operation == "conv_transpose" and self.transposed_view == "scatter"
@@ -414,11 +433,17 @@ class Session:
 
     def grids_job(self):
         """(token, job), or None when the grids are built: `job()` builds the grids that do not
-        change with the step (input, output, coverage, kernel) from what the session holds now,
-        without reading the session again, so it can run on another thread; `adopt_grids(token,
-        grids)` then keeps them unless the session moved on meanwhile."""
-        if self.scatter_shown or isinstance(self._grids, tuple):
-            return None  # a scatter's grids are built by frame()
+        change with the step (input, output, coverage, kernel; drawn as a scatter, its
+        `ScatterGrids`) from what the session holds now, without reading the session again, so it
+        can run on another thread; `adopt_grids(token, grids)` then keeps them unless the session
+        moved on meanwhile."""
+        if self.grids_built:
+            return None
+        if self.scatter_shown:
+            feeding = slice(self.feeding.start, self.feeding.stop)
+            return self._grids_token, partial(
+                _scatter_grids, self.plan, self.inputs[feeding], self.kernels[feeding], tuple(self.feeding),
+                self.in_channel, self.out_channel, self.bias, None if self.output_pending else self.output, self.step)
         return self._grids_token, partial(
             _static_grids, self.plan, self.padded, self.pattern in ("sample image", "image file"), self.in_channel,
             self.output, self.output_pending, self.out_channel, self.weights, self.bias,
@@ -435,7 +460,7 @@ class Session:
     @property
     def grids_built(self) -> bool:
         """Whether `frame()` has its step-independent grids at hand (else it builds them first)."""
-        return self._grids is not None and (self.scatter_shown or isinstance(self._grids, tuple))
+        return isinstance(self._grids, ScatterGrids if self.scatter_shown else tuple)
 
     def _deliver_output(self, generation: int, result: np.ndarray) -> None:
         """The output computed off the caller's thread, if nothing changed since it was asked for."""
@@ -551,10 +576,7 @@ class Session:
 
     def _scatter_frame(self, step: int):
         if not isinstance(self._grids, ScatterGrids):
-            feeding = slice(self.feeding.start, self.feeding.stop)
-            self._grids = scatter_grids(self.plan, self.inputs[feeding], self.kernels[feeding], tuple(self.feeding),
-                                        self.in_channel, self.out_channel, self.bias,
-                                        None if self.output_pending else self.output)
+            self._grids = self.grids_job()[1]()
         return scatter_frame(self._grids, step, self._shown_selection(), self.in_channel, self.spec.in_channels,
                              self.out_channel, self.spec.out_channels)
 
