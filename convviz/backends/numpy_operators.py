@@ -67,13 +67,6 @@ def choose(conv_plan) -> str:
     return algorithms_for(conv_plan)[-1]
 
 
-def _pad(x: np.ndarray, conv_plan, value: float = 0.0) -> np.ndarray:
-    top, bottom, left, right = conv_plan.pads
-    if not any(conv_plan.pads):
-        return x
-    return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=value)
-
-
 def _tap_view(xp: np.ndarray, conv_plan, r: int, s: int, rows: range | None = None) -> np.ndarray:
     """(N, C, rows, Wo): what tap (r, s) reads in every window (of output rows `rows`)."""
     row_axis, col_axis = conv_plan.axes
@@ -94,7 +87,7 @@ def grouped_gemm(x, w, conv_plan) -> np.ndarray:
     n, k, ho, wo = conv_plan.output_shape
     g, c = spec.groups, spec.in_channels
     kh, kw = spec.kernel_size
-    xp = _pad(x, conv_plan) if spec.padding_mode == "zeros" else _pad_mode(x, conv_plan)
+    xp = strategies.padded_copy(x, conv_plan)
     weights = w.reshape(g, k // g, (c // g) * kh * kw)
     y = np.empty((g, k // g, n, ho, wo), dtype=x.dtype)
     band = _grouped_rows(conv_plan, x.dtype.itemsize)
@@ -131,13 +124,6 @@ def per_group(x, w, conv_plan, backend=None) -> np.ndarray:
             x[:, group * group_in:(group + 1) * group_in], w[group * group_out:(group + 1) * group_out],
             group_plan, algorithm=algorithm)
     return y
-
-
-def _pad_mode(x, conv_plan):
-    """The input on the padded grid in a copying mode (reflect, replicate, circular): the axes'
-    source maps say which input row and column each padded cell copies."""
-    rows, cols = conv_plan.axes
-    return x[:, :, rows.source[:, None], cols.source[None, :]]
 
 
 DEPTHWISE_CHUNK_BYTES = 256 * 2**10
@@ -267,7 +253,7 @@ def col2im(x, w, conv_plan) -> np.ndarray:
 def window_taps(x, w, conv_plan) -> np.ndarray:
     spec = conv_plan.spec
     maximum = spec.operation == "max_pool"
-    xp = _pad(x, conv_plan, -np.inf if maximum else 0.0)
+    xp = strategies.padded_copy(x, conv_plan, -np.inf if maximum else 0.0)
     kh, kw = spec.kernel_size
     y = np.array(_tap_view(xp, conv_plan, 0, 0), copy=True)
     combine = np.maximum if maximum else np.add
@@ -289,13 +275,6 @@ NEEDS_BACKEND = ("per-group", "depthwise-taps")
 """Strategies called with backend= (to run its convolution strategies, or split over its threads)."""
 
 
-def _padded_bytes(conv_plan, itemsize: int) -> int:
-    if not any(conv_plan.pads):
-        return 0
-    spec = conv_plan.spec
-    return spec.batch * spec.in_channels * conv_plan.padded_shape[0] * conv_plan.padded_shape[1] * itemsize
-
-
 def _output_bytes(conv_plan, itemsize: int) -> int:
     return int(np.prod(conv_plan.output_shape, dtype=np.int64)) * itemsize
 
@@ -305,7 +284,7 @@ def _grouped_scratch(backend, conv_plan, itemsize: int) -> dict[str, int]:
     kh, kw = spec.kernel_size
     band = _grouped_rows(conv_plan, itemsize)
     cells = spec.batch * spec.in_channels * kh * kw * band * conv_plan.output_size[1] * itemsize
-    return {"padded input": _padded_bytes(conv_plan, itemsize), "gathered windows": cells,
+    return {"padded input": strategies.padded_scratch(conv_plan, itemsize), "gathered windows": cells,
             "band product": spec.batch * spec.out_channels * band * conv_plan.output_size[1] * itemsize,
             "output by group": _output_bytes(conv_plan, itemsize)}
 
@@ -346,7 +325,7 @@ def _col2im_scratch(backend, conv_plan, itemsize: int) -> dict[str, int]:
 
 
 def _window_scratch(backend, conv_plan, itemsize: int) -> dict[str, int]:
-    return {"padded input": _padded_bytes(conv_plan, itemsize)}
+    return {"padded input": strategies.padded_scratch(conv_plan, itemsize)}
 
 
 grouped_gemm.scratch = _grouped_scratch

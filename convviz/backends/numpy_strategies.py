@@ -66,19 +66,20 @@ def strided(base: np.ndarray, offset: int, shape, strides) -> np.ndarray:
 
 
 # padding ------------------------------------------------------------------------------------
-def fill_padded(target: np.ndarray, x: np.ndarray, conv_plan, threads: Threads = SERIAL) -> np.ndarray:
+def fill_padded(target: np.ndarray, x: np.ndarray, conv_plan, threads: Threads = SERIAL,
+                value: float = 0.0) -> np.ndarray:
     """Write `x` and its padding into `target` (N, C, Hp, Wp, any strides), in place, the
-    channels split over `threads`.
+    channels split over `threads`; zero padding is `value` (−∞ for max pooling).
 
     Only the borders are computed: rows first (from the input), then whole
     columns (from the padded rows), through each axis' `source` map, so every
     mode (zeros, reflect, replicate, circular) takes the same few copies."""
-    threads.run(lambda part: _fill_padded(target[:, part], x[:, part], conv_plan),
+    threads.run(lambda part: _fill_padded(target[:, part], x[:, part], conv_plan, value),
                       x.shape[1], target.size * target.itemsize)
     return target
 
 
-def _fill_padded(target: np.ndarray, x: np.ndarray, conv_plan) -> np.ndarray:
+def _fill_padded(target: np.ndarray, x: np.ndarray, conv_plan, value: float = 0.0) -> np.ndarray:
     top, bottom, left, right = conv_plan.pads
     height, width = x.shape[2:]
     target[:, :, top:top + height, left:left + width] = x
@@ -86,10 +87,10 @@ def _fill_padded(target: np.ndarray, x: np.ndarray, conv_plan) -> np.ndarray:
         return target
     rows, cols = conv_plan.axes
     if conv_plan.spec.padding_mode == "zeros":
-        target[:, :, :top] = 0
-        target[:, :, top + height:] = 0
-        target[:, :, top:top + height, :left] = 0
-        target[:, :, top:top + height, left + width:] = 0
+        target[:, :, :top] = value
+        target[:, :, top + height:] = value
+        target[:, :, top:top + height, :left] = value
+        target[:, :, top:top + height, left + width:] = value
         return target
     if top:
         target[:, :, :top, left:left + width] = x[:, :, rows.source[:top]]
@@ -109,6 +110,15 @@ def padded_input(x: np.ndarray, conv_plan, scratch: Scratch, threads: Threads = 
     n, c = x.shape[:2]
     target = scratch.get("padded", (n, c, *conv_plan.padded_shape), x.dtype)
     return fill_padded(target, x, conv_plan, threads)
+
+
+def padded_copy(x: np.ndarray, conv_plan, value: float = 0.0) -> np.ndarray:
+    """x itself when there is no padding, else a new padded array (N, C, Hp, Wp) that the
+    caller keeps (the operators' strategies); zero padding is `value`."""
+    if not any(conv_plan.pads):
+        return x
+    target = np.empty((*x.shape[:2], *conv_plan.padded_shape), dtype=x.dtype)
+    return fill_padded(target, x, conv_plan, value=value)
 
 
 def padded_scratch(conv_plan, itemsize: int) -> int:

@@ -24,8 +24,51 @@ WINNER_COLOUR = "#009E73"
 """Okabe–Ito bluish green: max pooling's winning cell."""
 
 
-def _label(text="", size=None, bold=False, wrap=True) -> QtWidgets.QLabel:
-    label = QtWidgets.QLabel(text)
+class Heading(QtWidgets.QLabel):
+    """A plain-text label that wraps or, on one line (`set_one_line`: compare mode's narrow
+    columns, where a wrapped title took three lines from a 6×6 grid), ends what does not fit
+    with '…' and shows the whole text as its tooltip. `text()` is always the whole text."""
+
+    def __init__(self, text: str = ""):
+        super().__init__()
+        self._whole = ""
+        self._one_line = False
+        self.setWordWrap(True)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        self._whole = text
+        self._show()
+
+    def text(self) -> str:
+        return self._whole
+
+    @property
+    def one_line(self) -> bool:
+        return self._one_line
+
+    def set_one_line(self, on: bool) -> None:
+        self._one_line = on
+        self.setWordWrap(not on)
+        horizontal = QtWidgets.QSizePolicy.Policy.Ignored if on else QtWidgets.QSizePolicy.Policy.Preferred
+        self.setSizePolicy(horizontal, QtWidgets.QSizePolicy.Policy.Preferred)
+        self._show()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        if self._one_line:
+            self._show()
+
+    def _show(self) -> None:
+        shown = self._whole
+        if self._one_line:
+            shown = self.fontMetrics().elidedText(self._whole, QtCore.Qt.TextElideMode.ElideRight, max(1, self.width()))
+        super().setText(shown)
+        self.setToolTip(self._whole if shown != self._whole else "")
+
+
+def _label(text="", size=None, bold=False, wrap=True, heading=False) -> QtWidgets.QLabel:
+    label = Heading(text) if heading else QtWidgets.QLabel(text)
     label.setWordWrap(wrap)
     label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
     font = label.font()
@@ -75,6 +118,20 @@ def scale_labels(widget: QtWidgets.QWidget, theme: Theme) -> None:
             font = label.font()
             font.setPointSizeF(theme.font(float(base)))
             label.setFont(font)
+
+
+def _grid_rect(picture) -> QtCore.QRectF:
+    """The input grid's cells in item coordinates (one unit a cell)."""
+    rows, cols = picture.padding.shape
+    return QtCore.QRectF(0, 0, cols, rows)
+
+
+def _visible_input(picture) -> tuple[float, float, float, float]:
+    """(top, left, height, width) of the input's part that is on the grid: all of it, except
+    for a transposed convolution padded by more than d·(k−1), which crops the input."""
+    top, left, height, width = picture.input_rect
+    shown = QtCore.QRectF(left, top, width, height).intersected(_grid_rect(picture))
+    return shown.top(), shown.left(), shown.height(), shown.width()
 
 
 def _outline(colour: str, width: float) -> QtGui.QPen:
@@ -178,7 +235,7 @@ class AnimationPanel(QtWidgets.QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.title = _label(size=12, bold=True)
+        self.title = _label(size=12, bold=True, heading=True)
         self.legend = _label()
         self.legend.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.grid = CellGrid()
@@ -233,6 +290,7 @@ class AnimationPanel(QtWidgets.QWidget):
         """Every tap of the kernel's window, one path (a 63×63 kernel is 3,969 squares: as items
         they took a fifth of a second to make and remove on each spec change)."""
         self.unread = QtWidgets.QGraphicsPathItem(self.grid.overlay_layer)
+        self.unread_cropped = False
         self.unread.setBrush(QtGui.QBrush(QtGui.QColor(UNREAD_HATCH), QtCore.Qt.BrushStyle.BDiagPattern))
         unread_pen = QtGui.QPen(QtGui.QColor(UNREAD_HATCH))
         unread_pen.setCosmetic(True)
@@ -346,7 +404,7 @@ class AnimationPanel(QtWidgets.QWidget):
         self.grid.set_cells(rgba, texts)
         self.grid.set_axis_labels(picture.row_labels, picture.col_labels)
         top, left, height, width = picture.input_rect
-        self.input_border.setRect(QtCore.QRectF(left, top, width, height))
+        self.input_border.setRect(QtCore.QRectF(left, top, width, height).intersected(_grid_rect(picture)))
         row_offsets, col_offsets = picture.tap_offsets
         fill_colour = QtGui.QColor(theme.window_colour)
         fill_colour.setAlpha(70)
@@ -372,7 +430,8 @@ class AnimationPanel(QtWidgets.QWidget):
         unread_text = ""
         if picture.unread_rows or picture.unread_cols:
             unread_text = (f" &nbsp; <span style='color:{UNREAD_HATCH}'><b>▨ red hatching</b></span>: "
-                           f"{picture.unread_text}")
+                           f"{picture.unread_text}" + (" (where the grid crops the input, not drawn)"
+                                                       if self.unread_cropped else ""))
         if picture.inserted is not None and picture.inserted.any():
             pad_text += ("<span style='background:#ffecb3'>&nbsp;dotted amber&nbsp;</span> zeros inserted "
                          "between input cells &nbsp; ")
@@ -389,7 +448,7 @@ class AnimationPanel(QtWidgets.QWidget):
 
     def _draw_inserted(self, picture) -> None:
         """Dot the rows and columns of zeros a transposed convolution's stride inserts, across the input."""
-        top, left, height, width = picture.input_rect
+        top, left, height, width = _visible_input(picture)
         rows, cols = picture.inserted_lines
         path = QtGui.QPainterPath()
         for row in rows:
@@ -406,26 +465,35 @@ class AnimationPanel(QtWidgets.QWidget):
         self.inserted_marks.setVisible(self.grid.cell_pixels() >= DOTS_MIN_PIXELS)
 
     def _draw_unread(self, picture) -> None:
-        """Hatch the input rows and columns no window reads, on the input itself."""
+        """Hatch the input rows and columns no window reads, on the input itself (where it is on
+        the grid: a transposed convolution may crop them)."""
         top, left, height, width = picture.input_rect
-        path = QtGui.QPainterPath()
+        grid_rows, grid_cols = picture.padding.shape
         down, across = picture.upsample
-        for row in picture.unread_rows:
-            path.addRect(QtCore.QRectF(left, top + row * down, width, 1))
-        for col in picture.unread_cols:
-            path.addRect(QtCore.QRectF(left + col * across, top, 1, height))
+        rows = [top + row * down for row in picture.unread_rows if 0 <= top + row * down < grid_rows]
+        cols = [left + col * across for col in picture.unread_cols if 0 <= left + col * across < grid_cols]
+        shown_top, shown_left, shown_height, shown_width = _visible_input(picture)
+        path = QtGui.QPainterPath()
+        for row in rows:
+            path.addRect(QtCore.QRectF(shown_left, row, shown_width, 1))
+        for col in cols:
+            path.addRect(QtCore.QRectF(col, shown_top, 1, shown_height))
         path.setFillRule(QtCore.Qt.FillRule.WindingFill)
         # simplified() and the fill itself are far from linear in the rectangles (hundreds of rows
         # and columns took seconds to minutes): few are merged into one outline, many are a tint
-        few = len(picture.unread_rows) + len(picture.unread_cols) <= MAX_MERGED_UNREAD
+        few = len(rows) + len(cols) <= MAX_MERGED_UNREAD
+        self.unread_cropped = len(rows) + len(cols) < len(picture.unread_rows) + len(picture.unread_cols)
         self.unread.setPath(path.simplified() if few else QtGui.QPainterPath())
         self.unread_fill.setVisible(not few)
         if not few:
-            mask = np.zeros((height, width), dtype=np.uint8)
-            mask[list(picture.unread_rows), :] = 1
-            mask[:, list(picture.unread_cols)] = 1
+            mask = np.zeros((grid_rows, grid_cols), dtype=np.uint8)
+            inside = np.zeros_like(mask, dtype=bool)
+            inside[int(shown_top):int(shown_top + shown_height), int(shown_left):int(shown_left + shown_width)] = True
+            mask[rows, :] = 1
+            mask[:, cols] = 1
+            mask &= inside
             self.unread_fill.setImage(mask, autoLevels=False, levels=(0, 1))
-            self.unread_fill.setRect(QtCore.QRectF(left, top, width, height))
+            self.unread_fill.setRect(_grid_rect(picture))
 
     def _draw_step(self, frame) -> None:
         top, left, height, width = frame.window
@@ -447,7 +515,7 @@ class OutputPanel(QtWidgets.QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.shape_label = _label(size=12, bold=True)
+        self.shape_label = _label(size=12, bold=True, heading=True)
         self.shape_label.setObjectName("output_shape")
         self.formula_label = _label(size=11)
         self.formula_label.setObjectName("output_formula")
@@ -493,8 +561,10 @@ class OutputPanel(QtWidgets.QWidget):
                                  outline=picked.kind != "weight")
 
     def set_compact(self, compact: bool) -> None:
-        """Compact (compare mode): without the groups line; the channel tabs keep their group colours."""
+        """Compact (compare mode): without the groups line, the shape on one line; the channel tabs
+        keep their group colours."""
         self.compact = compact
+        self.shape_label.set_one_line(compact)
         self.groups_label.setVisible(not compact and bool(self.groups_label.text()))
 
     def _draw_groups(self, frame) -> None:
@@ -559,8 +629,8 @@ class CoveragePanel(QtWidgets.QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.title = _label("Coverage: reads per input cell (click one)", size=12, bold=True)
-        self.summary = _label(size=11)
+        self.title = _label("Coverage: reads per input cell (click one)", size=12, bold=True, heading=True)
+        self.summary = _label(size=11, heading=True)
         self.summary.setObjectName("coverage_summary")
         self.wins = QtWidgets.QCheckBox("wins on this input")
         self.wins.setObjectName("coverage_wins")

@@ -206,11 +206,14 @@ class SessionView(QtWidgets.QWidget):
 
     def set_compact(self, compact: bool) -> None:
         """Compact: without the legend, the kernel panel and the output formulas (compare mode shows
-        the formulas of both in their own column), so two views fit side by side on a projector."""
+        the formulas of both in their own column), the titles on one line (the whole title in
+        their tooltips), so two views fit side by side on a projector."""
         self.animation.legend.setVisible(not compact)
         self.output.formula_label.setVisible(not compact)
         self.animation.kernel.setVisible(not compact)
         self.output.set_compact(compact)
+        for heading in (self.animation.title, self.coverage.title, self.coverage.summary):
+            heading.set_one_line(compact)
         self._compact = compact
         self._compact_scatter()
 

@@ -526,7 +526,9 @@ def input_grid(conv_plan, padded: np.ndarray, pictorial: bool, channel: int = 0)
     top, bottom, left, right = conv_plan.pads
     ph, pw = conv_plan.padded_shape
     if spec.operation == "conv_transpose":
-        title = f"Input {height}×{width}, zeros inserted and padded to {ph}×{pw}  ·  direct view"
+        cropped, grown = min(conv_plan.pads) < 0, max(conv_plan.pads) > 0
+        how = "padded and cropped" if cropped and grown else "cropped" if cropped else "padded"
+        title = f"Input {height}×{width}, zeros inserted and {how} to {ph}×{pw}  ·  direct view"
     elif spec.is_pooling and any(conv_plan.pads):
         rows_axis, cols_axis = conv_plan.axes
         parts = [f"padding {rows_axis.padding}×{cols_axis.padding}"] if rows_axis.padding or cols_axis.padding else []

@@ -175,6 +175,25 @@ def test_unread_rows_and_columns_are_hatched_on_the_input_grid(qtbot, view):
     assert view.animation.unread.path().isEmpty() and "hatching" not in view.animation.legend.text()
 
 
+def test_a_transposed_convolution_that_crops_its_input_draws_only_on_the_grid(qtbot, view):
+    """Padding over d·(k−1) crops the zero-inserted input: its frame, dots and hatching stop at
+    the grid, and the legend says where the unread rows went."""
+    view.session.update_spec(operation="conv_transpose", input_shape=[1, 1, 6, 5], kernel_size=[3, 3],
+                             stride=[2, 2], padding=[3, 3])
+    picture = view.session.frame().input
+    grid = QtCore.QRectF(0, 0, picture.padding.shape[1], picture.padding.shape[0])
+    assert picture.input_rect[:2] == (-1, -1) and grid == QtCore.QRectF(0, 0, 7, 9)
+    assert view.animation.input_border.rect() == grid
+    assert grid.contains(view.animation.inserted_marks.path().boundingRect())
+    assert picture.unread_rows == (0, 5) and view.animation.unread.path().isEmpty()
+    assert "crops the input, not drawn" in view.animation.legend.text()
+    assert "cropped to 9×7" in picture.title
+    view.session.update_spec(padding=[1, 1])  # padded by 1: the whole input on the grid again
+    picture = view.session.frame().input
+    assert view.animation.input_border.rect() == QtCore.QRectF(1, 1, 9, 11)  # x, y, width, height
+    assert "crops" not in view.animation.legend.text() and "padded to" in picture.title
+
+
 def test_a_hover_on_a_large_input_stays_bounded(qtbot, view):
     """A weight of a 3×3 kernel over 1000×1000 multiplies about a million cells: one fill image,
     no outline or count items per cell."""

@@ -205,3 +205,28 @@ def test_compare_with_a_spec_file_and_a_file_that_cannot_be_used(qtbot, qsetting
     assert window.compare_playback.slider.maximum() == 48
     window.set_presentation(True)
     assert window.compare_playback.play_button.font().pointSizeF() > window.font().pointSizeF() * 1.2
+
+
+def test_compare_mode_puts_titles_on_one_line_at_1024x768_with_a_lesson_open(qtbot, qsettings):
+    """Lesson 14 compares depthwise with standard convolution at 1024×768, its text docked below:
+    one-line titles (the whole title in the tooltip) leave the grids room; out of compare mode
+    the titles wrap again."""
+    from convviz.session.scene import lesson_names
+
+    window = _shown(qtbot, make_window(VALID, settings=qsettings, restore=False), (1024, 768))
+    name = next(name for name in lesson_names() if name.startswith("14"))
+    assert window.lessons.open_lesson(name) and window.comparison is not None
+    qtbot.waitUntil(lambda: all(view.session.grids_built for view in window.views), timeout=5000)
+    QtWidgets.QApplication.processEvents()
+    for view in window.views:
+        title = view.animation.title
+        assert title.one_line and title.text().startswith("Input channel c=0 of 3: 6×6, padded to 8×8")
+        shown = QtWidgets.QLabel.text(title)
+        assert shown.endswith("…") and title.toolTip() == title.text()
+        assert title.height() < 2 * title.fontMetrics().height()
+        assert view.output.shape_label.one_line and view.coverage.title.one_line
+        assert view.output.grid.height() >= 70 and view.coverage.grid.height() >= 70, \
+            (view.output.grid.size(), view.coverage.grid.size())
+    window.close_compare()
+    title = window.view.animation.title
+    assert not title.one_line and QtWidgets.QLabel.text(title) == title.text() and title.toolTip() == ""
