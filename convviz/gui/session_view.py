@@ -104,6 +104,8 @@ class SessionView(QtWidgets.QWidget):
         self.building = False
         """The grids of the session's latest spec or data are being built on a worker; until they
         arrive the view shows the last ones it drew, under a “building…” note."""
+        self.settling = False
+        """The view's new panels are being laid out; they are painted when it is done."""
         self._held: set = set()
         """Changes not drawn yet because a build is under way."""
         self._builds = LatestJobs(self)
@@ -396,6 +398,8 @@ class SessionView(QtWidgets.QWidget):
         scattering = isinstance(frame, ScatterFrame)
         if scattering != self.scattering:
             self.scattering = scattering
+            if self.live:
+                self._hold_paint()
             self._show_page(1 if scattering else 0)
             changes |= EVERYTHING
         panels = (self.scatter_input, self.scatter_output, self.overlap) if scattering else \
@@ -404,6 +408,19 @@ class SessionView(QtWidgets.QWidget):
             panel.draw(frame, changes)
         if STEP in changes and self.animation.follow.isChecked():
             self._follow_kernel(readable=False)
+
+    def _hold_paint(self) -> None:
+        """Paint the view once its new panels are laid out, on a later turn of the event loop:
+        a switch between the direct and the scatter panels otherwise paints every grid before
+        the layout settles and again after (three times over, 100 ms at 1024²)."""
+        if not self.settling:
+            self.settling = True
+            self.setUpdatesEnabled(False)
+            QtCore.QTimer.singleShot(1, self._release_paint)
+
+    def _release_paint(self) -> None:
+        self.settling = False
+        self.setUpdatesEnabled(True)
 
     @property
     def grids(self):

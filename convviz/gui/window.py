@@ -582,7 +582,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def busy(self) -> bool:
         """An image is being read, a view is building its grids, a session's output or the
         comparison's coverage difference is being computed, compare mode is being put together."""
-        return (self.reading_image or any(view.building or view.session.output_pending for view in self.views)
+        return (self.reading_image
+                or any(view.building or view.settling or view.session.output_pending for view in self.views)
                 or bool(self._compare_parts) or (self.compare_panel is not None and self.compare_panel.computing))
 
     def wait_until_drawn(self, timeout_s: float = 120.0) -> bool:

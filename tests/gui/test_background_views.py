@@ -91,6 +91,7 @@ def check_scatter_drawn(window) -> None:
     gives, the output is the brute-force scatter, and the panels' colours are theirs."""
     session, view = window.session, window.view
     assert view.scattering and session.grids_built
+    assert view.updatesEnabled() and not view.settling  # painted once the new panels were laid out
     grids = view._frame.grids
     assert isinstance(grids, ScatterGrids)
     feeding = slice(session.feeding.start, session.feeding.stop)
