@@ -223,3 +223,22 @@ def test_a_picked_output_shows_its_own_arithmetic(qtbot, view):
     assert lines[1].startswith("y[k=2][4,1] = Σ over 2 input channels")
     assert lines[-1].endswith(f"= {session.frame(session.plan.step_of(4, 1)).terms.text().rsplit('= ', 1)[1]}")
     assert session.frame().selection_terms.total == pytest.approx(session.output[4, 1])
+
+
+def test_many_taps_are_one_tinted_image_at_the_tap_cells(qtbot, view):
+    """Past 400 taps the kernel's window is an image (painting 3,721 outlined squares took 11 ms a
+    paint): its tinted pixels are exactly the dilated taps, placed on the window."""
+    from convviz.gui.panels import MAX_OUTLINED_TAPS
+
+    view.session.update_spec(input_shape=[1, 1, 40, 40], kernel_size=[21, 23], dilation=[2, 1], padding="same")
+    animation = view.animation
+    assert 21 * 23 > MAX_OUTLINED_TAPS
+    assert animation.tap_fill.isVisible() and animation.tap_marks.path().isEmpty()
+    image = animation.tap_fill.image
+    rows, cols = view.session.frame().input.tap_offsets
+    expected = np.zeros(image.shape[:2], dtype=bool)
+    expected[np.ix_(rows, cols)] = True
+    assert np.array_equal(image[..., 3] > 0, expected) and image.shape[:2] == (41, 23)
+    assert animation.tap_fill.mapRectToItem(animation.taps, animation.tap_fill.boundingRect()) == QtCore.QRectF(0, 0, 23, 41)
+    view.session.update_spec(kernel_size=[3, 3], dilation=[1, 1])
+    assert not animation.tap_fill.isVisible() and not animation.tap_marks.path().isEmpty()

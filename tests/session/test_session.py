@@ -175,6 +175,24 @@ def test_patterns_fit_every_input_size(name):
         assert values.shape == size and np.isfinite(values).all()
 
 
+def test_resample_averages_each_target_cells_source_bin():
+    """Brute force: target cell (i, j) is the rounded mean of source rows [i·S//T, (i+1)·S//T)
+    and the same columns (one cell at least), for random sizes shrinking, growing and mixed."""
+    rng = np.random.default_rng(8)
+    for _ in range(60):
+        source = rng.integers(0, 256, size=tuple(rng.integers(1, 40, size=2))).astype(float)
+        target = tuple(int(side) for side in rng.integers(1, 60, size=2))
+        expected = np.empty(target)
+        for i in range(target[0]):
+            top = i * source.shape[0] // target[0]
+            bottom = max((i + 1) * source.shape[0] // target[0], top + 1)
+            for j in range(target[1]):
+                left = j * source.shape[1] // target[1]
+                right = max((j + 1) * source.shape[1] // target[1], left + 1)
+                expected[i, j] = np.round(source[top:bottom, left:right].mean())
+        assert np.array_equal(resample(source, target), expected), (source.shape, target)
+
+
 def test_resample_keeps_the_mean_of_a_constant_and_shrinks_by_area():
     image = np.arange(16, dtype=float).reshape(4, 4)
     assert np.array_equal(resample(image, (2, 2)), [[2, 4], [10, 12]])  # rounded block means
