@@ -80,6 +80,25 @@ def _label(text="", size=None, bold=False, wrap=True, heading=False) -> QtWidget
     return label
 
 
+def view_tools(legend: QtWidgets.QLabel, prefix: str = ""):
+    """(Fit button, "Follow the kernel" box, a row with `legend` and both), named `{prefix}fit`
+    and `{prefix}follow`: the direct view's and the scatter view's, which the view keeps in step."""
+    fit_button = QtWidgets.QToolButton(text="Fit")
+    fit_button.setObjectName(f"{prefix}fit")
+    fit_button.setToolTip("Show the whole grids again (or double-click a grid). Mouse wheel: zoom; drag: pan")
+    follow = QtWidgets.QCheckBox("Follow the kernel")
+    follow.setObjectName(f"{prefix}follow")
+    follow.setToolTip("While zoomed in, keep the kernel's window (and the output cell) in view; "
+                      "turning it on zooms in until values can be read")
+    follow.setChecked(True)
+    tools = QtWidgets.QHBoxLayout()
+    tools.addWidget(legend, 1)
+    for widget in (fit_button, follow):
+        widget.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        tools.addWidget(widget, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+    return fit_button, follow, tools
+
+
 def step_labels(prefix: str = "") -> tuple[QtWidgets.QLabel, QtWidgets.QLabel]:
     """The step's arithmetic and the pointed cell's words (hidden until something is pointed at),
     named `{prefix}arithmetic` and `{prefix}selection_text`."""
@@ -259,21 +278,7 @@ class AnimationPanel(QtWidgets.QWidget):
         self.notes.setStyleSheet("color: #555")
         self.notes.setVisible(False)
         self.arithmetic_scroll = words_area(self.selection_text, self.arithmetic, self.notes)
-        self.fit_button = QtWidgets.QToolButton(text="Fit")
-        self.fit_button.setObjectName("fit")
-        self.fit_button.setToolTip("Show the whole grids again (or double-click a grid). "
-                                   "Mouse wheel: zoom; drag: pan")
-        self.follow = QtWidgets.QCheckBox("Follow the kernel")
-        self.follow.setObjectName("follow")
-        self.follow.setToolTip("While zoomed in, keep the kernel's window (and the output cell) in view; "
-                               "turning it on zooms in until values can be read")
-        self.follow.setChecked(True)
-        for widget in (self.fit_button, self.follow):
-            widget.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
-        tools = QtWidgets.QHBoxLayout()
-        tools.addWidget(self.legend, 1)
-        tools.addWidget(self.fit_button, 0, QtCore.Qt.AlignmentFlag.AlignTop)
-        tools.addWidget(self.follow, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+        self.fit_button, self.follow, tools = view_tools(self.legend)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)

@@ -28,6 +28,7 @@ from .panels import (
     _outline,
     scale_labels,
     step_labels,
+    view_tools,
     words_area,
 )
 from .textures import overlap_colours, scatter_input_colours, scatter_output_colours
@@ -181,9 +182,10 @@ class ScatterOutputPanel(QtWidgets.QWidget):
         self.words = words_area(self.selection_text, self.arithmetic)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        self.fit_button, self.follow, tools = view_tools(self.legend, "scatter_")
         layout.addWidget(self.shape_label)
         layout.addWidget(self.formula_label)
-        layout.addWidget(self.legend)
+        layout.addLayout(tools)
         layout.addWidget(self.channels)
         self.middle = QtWidgets.QHBoxLayout()
         self.middle.addWidget(self.grid, 3)

@@ -165,6 +165,11 @@ class SessionView(QtWidgets.QWidget):
                 for panel in panels:
                     panel.apply_theme(theme)
             self._compact_scatter()
+            stage = panels[1]
+            stage.fit_button.clicked.connect(self.fit)
+            stage.follow.setChecked(self.animation.follow.isChecked())
+            stage.follow.toggled.connect(self.animation.follow.setChecked)  # one setting, shown in both views
+            self.animation.follow.toggled.connect(stage.follow.setChecked)
             if self.live:
                 self._connect_scatter(self.session)
         return self._scatter_panels

@@ -8,6 +8,8 @@ import pytest
 pytest.importorskip("PyQt6")
 pytest.importorskip("pyqtgraph")
 
+from PyQt6 import QtCore  # noqa: E402
+
 from convviz.core import ConvSpec  # noqa: E402
 from convviz.gui.panels import EMPTY  # noqa: E402
 from convviz.session.scatter import scatter_plan  # noqa: E402
@@ -162,3 +164,26 @@ def test_playing_forward_on_a_large_grid_recolours_only_the_window_and_matches_a
     np.testing.assert_array_equal(expected, source._display)
     view.draw(session.frame(100), {STEP})  # a jump back: every cell again
     np.testing.assert_array_equal(panel.grid.image.image, panel._colours(session.frame(100))[0])
+
+
+def test_the_scatter_view_has_fit_and_follow_in_step_with_the_direct_view(window, qtbot):
+    """Zoomed in on a large scatter, Follow keeps the step's window in view and Fit shows the
+    grids whole; the box is one setting with the direct view's."""
+    session = window.session
+    assert session.set_spec(ConvSpec((1, 1, 40, 40), 1, 3, stride=2, operation="conv_transpose")), session.error
+    window.controls.transposed_view.setCurrentIndex(window.controls.transposed_view.findData("scatter"))
+    qtbot.waitUntil(lambda: window.view.scattering and session.grids_built, timeout=5000)
+    view, stage = window.view, window.view.scatter_output
+    assert stage.fit_button.isVisible() and stage.follow.isVisible() and stage.follow.isChecked()
+    stage.follow.setChecked(False)
+    assert not view.animation.follow.isChecked()
+    stage.follow.setChecked(True)  # turning it on zooms in until values can be read, on the step's window
+    assert stage.grid.zoomed()
+    session.set_step(session.steps - 1)
+    top, left, height, width = session.frame().window
+    shown = stage.grid.view.viewRect()
+    assert shown.contains(QtCore.QRectF(left, top, width, height)) and shown.width() < 81
+    qtbot.mouseClick(stage.fit_button, QtCore.Qt.MouseButton.LeftButton)
+    assert not stage.grid.zoomed() and not view.scatter_input.grid.zoomed()
+    view.animation.follow.setChecked(False)
+    assert not stage.follow.isChecked()
