@@ -412,7 +412,7 @@ class Session:
         if self.in_channel not in self.feeding:
             self.in_channel = self.feeding.start
         shown = self.plan.summed_channels
-        x = self.inputs[None, self.feeding.start:self.feeding.stop].astype(np.float64)
+        x = self.inputs[None, self.feeding.start:self.feeding.stop].astype(np.float64, copy=False)  # never written
         w = shown_weight(spec, kernels[self.feeding.start:self.feeding.stop].astype(np.float64))
         bias = None if self.bias is None else np.array([self.bias])
         job = partial(_shown_output, x, w, shown, self.backend, bias)

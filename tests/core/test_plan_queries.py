@@ -18,6 +18,28 @@ def test_padded_values_match_numpy_pad(mode):
     assert not conv_plan.padding_mask[2:7, 1:7].any()
 
 
+def test_padded_values_copy_each_cells_source_for_every_operation():
+    """Brute force from the axes' source maps (−1: a zero cell): padding modes, transposed
+    convolution's inserted zeros and crops, pooling's overhang; leading axes and dtype kept."""
+    rng = np.random.default_rng(4)
+    specs = [ConvSpec((1, 2, 7, 9), 2, (3, 2), padding=(2, 1, 0, 3), padding_mode=str(rng.choice(
+        ["zeros", "reflect", "replicate", "circular"]))),
+             ConvSpec((1, 2, 5, 4), 3, 3, stride=(2, 3), padding=(3, 1), operation="conv_transpose"),
+             ConvSpec((1, 2, 4, 6), 2, 3, stride=2, padding=0, output_padding=1, operation="conv_transpose"),
+             ConvSpec((1, 2, 7, 7), 2, 2, stride=2, ceil_mode=True, operation="max_pool"),
+             ConvSpec((1, 2, 8, 5), 2, 3, stride=2, padding=1, operation="avg_pool")]
+    for spec in specs:
+        conv_plan = plan(spec)
+        for dtype in (np.float64, np.int32):
+            image = rng.integers(1, 9, size=(3, 2, *spec.input_size)).astype(dtype)
+            result = conv_plan.padded_values(image)
+            assert result.dtype == dtype and result.shape == (3, 2, *conv_plan.padded_shape)
+            for i, source_row in enumerate(conv_plan.row_source):
+                for j, source_col in enumerate(conv_plan.col_source):
+                    expected = 0 if source_row < 0 or source_col < 0 else image[..., source_row, source_col]
+                    assert np.array_equal(result[..., i, j], np.broadcast_to(expected, (3, 2))), (spec, i, j)
+
+
 def test_window_extent_and_tap_offsets_follow_dilation_and_stride():
     conv_plan = plan(ConvSpec((1, 1, 9, 9), 1, 3, stride=2, dilation=2, padding="same"))
     rows, cols = conv_plan.tap_offsets
