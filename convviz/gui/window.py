@@ -348,8 +348,12 @@ class MainWindow(QtWidgets.QMainWindow):
                 raise ConvSpecError(second.error)
             second.set_transposed_view(self.session.transposed_view)
             return self.views[1]
-        second = Session(spec, pattern=self.session.pattern, preset=self.session.preset, seed=self.session.seed,
-                         output_runner=partial(self.run_output, jobs=self._compared_outputs))
+        runner = partial(self.run_output, jobs=self._compared_outputs)
+        if spec == self.session.spec:  # a copy to edit: what A shows, its image and weights too
+            second = self.session.twin(output_runner=runner)
+        else:
+            second = Session(spec, pattern=self.session.pattern, preset=self.session.preset, seed=self.session.seed,
+                             output_runner=runner)
         second.set_transposed_view(self.session.transposed_view)
         self.comparison = Comparison(self.session, second)
         assembled = not any(shown.large for shown in self.views) and not SessionView.grids_large(second)

@@ -181,6 +181,28 @@ class Session:
         self._hover: frames.Selection | None = None
         self._refresh_data()
 
+    def twin(self, output_runner=None) -> Session:
+        """A second session showing what this one shows (spec, input, an opened image included,
+        weights, biases, channels, views, step), with observers, grids, selection and playback of
+        its own: compare mode's "a copy to edit". Its arrays are shared, not recomputed (every
+        array here is replaced on a change, never written in place): a fresh session drew its
+        input again and convolved it again, 7.8 GFLOP on both cores at 1024² with 61×61 while
+        compare mode was being put together. An output still being computed here is computed
+        there too (through `output_runner`)."""
+        twin = object.__new__(Session)
+        twin.__dict__.update(self.__dict__)
+        twin._observers = []
+        twin.output_runner = output_runner
+        twin._custom_weights = dict(self._custom_weights)
+        twin._biases = dict(self._biases)
+        twin.playing = False
+        twin.selection_target = twin.hover_target = None
+        twin._selection = twin._hover = None
+        twin._forget_grids()
+        if twin.output_pending:
+            twin._refresh_data()
+        return twin
+
     # observers -----------------------------------------------------------------------------
     def subscribe(self, callback) -> None:
         """`callback(changes: set[str])` after every change ("spec", "data", "step", ...)."""

@@ -230,3 +230,16 @@ def test_compare_mode_puts_titles_on_one_line_at_1024x768_with_a_lesson_open(qtb
     window.close_compare()
     title = window.view.animation.title
     assert not title.one_line and QtWidgets.QLabel.text(title) == title.text() and title.toolTip() == ""
+
+
+def test_a_copy_to_compare_shows_what_a_shows_its_image_and_weights_too(qtbot, qsettings):
+    window = _shown(qtbot, make_window(VALID, settings=qsettings, restore=False), (1500, 980))
+    rng = np.random.default_rng(3)
+    window.session.set_pattern("image file", image=rng.integers(0, 256, (20, 20)).astype(float))
+    window.session.set_weights(rng.integers(-2, 3, (3, 3)).astype(float))
+    window.compare_with(window.session.spec)
+    a, b = window.comparison.sessions
+    assert b is not a and b.pattern == "image file" and b.output is a.output
+    assert np.array_equal(b.inputs, a.inputs) and np.array_equal(b.kernels, a.kernels)
+    window.compare_controls.stride_h.setValue(2)
+    assert b.spec.stride == (2, 1) and a.spec.stride == (1, 1) and np.array_equal(b.inputs, a.inputs)

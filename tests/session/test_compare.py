@@ -7,7 +7,7 @@ from helpers.brute_force import all_reads
 from helpers.strategies import conv_specs
 from hypothesis import given, settings
 
-from convviz.core import ConvSpec, plan
+from convviz.core import ConvSpec, plan, reference_conv2d
 from convviz.session import PLAYING, Session
 from convviz.session.compare import Comparison, coverage_difference
 
@@ -105,3 +105,43 @@ def test_pause_speed_and_rewind_are_mirrored_and_close_unties_them():
     comparison.close()
     first.set_step(5)
     assert second.step == 0
+
+
+def test_a_twin_shows_the_same_session_and_then_changes_on_its_own():
+    """Compare mode's "a copy to edit": the input (an opened image too), weights, bias and step
+    of the original, its output shared, not computed again; changes to either stay its own."""
+    rng = np.random.default_rng(12)
+    original = Session(ConvSpec((1, 2, 12, 10), 3, 3, padding=1))
+    original.set_pattern("image file", image=rng.integers(0, 256, (40, 30)).astype(float))
+    original.set_weights(rng.integers(-3, 4, (3, 3)).astype(float))
+    original.set_bias(1.5)
+    original.set_step(5)
+    heard = []
+    original.subscribe(heard.append)
+    twin = original.twin()
+    assert twin.spec == original.spec and twin.step == 5 and twin.bias == 1.5
+    assert np.array_equal(twin.inputs, original.inputs) and np.array_equal(twin.kernels, original.kernels)
+    assert twin.output is original.output and twin.frame().arithmetic == original.frame().arithmetic
+    expected = reference_conv2d(twin.inputs[None], twin.kernels[None], plan(twin.spec), np.array([1.5]))[0, 0]
+    assert np.allclose(twin.output, expected, atol=1e-9)
+    heard.clear()
+    twin.update_spec(stride=[2, 2])
+    twin.set_weights(np.ones((3, 3)))
+    assert heard == [] and original.spec.stride == (1, 1) and original.output.shape == (12, 10)
+    assert not np.array_equal(original.kernels[original.in_channel], np.ones((3, 3)))
+    original.set_bias(None)
+    assert twin.bias == 1.5
+
+
+def test_a_twin_of_a_session_still_computing_computes_its_output_itself():
+    jobs = []
+    spec = ConvSpec((1, 1, 48, 48), 1, 31, padding="same")  # 2.2·10^6 multiply-adds: computed elsewhere
+    original = Session(spec, output_runner=lambda job, deliver: jobs.append((job, deliver)))
+    assert original.output_pending and len(jobs) == 1
+    twin = original.twin(output_runner=lambda job, deliver: jobs.append((job, deliver)))
+    assert twin.output_pending and len(jobs) == 2
+    job, deliver = jobs[1]
+    deliver(job())
+    assert not twin.output_pending and original.output_pending
+    expected = reference_conv2d(twin.inputs[None], twin.kernels[None], plan(spec))[0, 0]
+    assert np.allclose(twin.output, expected, atol=1e-9)
