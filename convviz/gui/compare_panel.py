@@ -6,13 +6,12 @@ from __future__ import annotations
 from functools import lru_cache, partial
 
 import numpy as np
-import pyqtgraph as pg
 from PyQt6 import QtWidgets
 
 from ..session import SPEC
 from ..session.compare import Comparison
 from .grid import CellGrid, colour_cells
-from .panels import _label, scale_labels
+from .panels import ColourBar, _label, scale_labels
 from .session_view import BACKGROUND_CELLS
 from .textures import fill
 from .theme import NORMAL, Theme
@@ -55,8 +54,7 @@ class ComparePanel(QtWidgets.QWidget):
         self.summary.setObjectName("difference_summary")
         self.grid = CellGrid()
         self.grid.setMinimumSize(190, 160)
-        self.colour_bar = pg.ColorBarItem(values=(-1, 1), colorMap=NORMAL.difference_map, interactive=False, width=16)
-        self.grid.addItem(self.colour_bar)
+        self.colour_bar = ColourBar(self.grid, NORMAL.difference_map)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)
@@ -85,7 +83,7 @@ class ComparePanel(QtWidgets.QWidget):
         self.theme = theme
         scale_labels(self, theme)
         self.grid.apply_theme(theme)
-        self.colour_bar.setColorMap(pg.colormap.get(theme.difference_map))
+        self.colour_bar.set_colour_map(theme.difference_map)
         if theme.difference_map != self._coloured_with:
             self._coloured_with = theme.difference_map
             self._difference()
@@ -147,9 +145,7 @@ class ComparePanel(QtWidgets.QWidget):
 
         self.grid.set_cells(rgba, texts)
         self.grid.set_axis_labels(_labels(values.shape[0]), _labels(values.shape[1]))
-        self.colour_bar.setLevels((-reach, reach))
-        spacing = max(1, -(-reach // 3))
-        self.colour_bar.axis.setTickSpacing(spacing, spacing)
+        self.colour_bar.show(-reach, reach, 3)
 
 
 @lru_cache(maxsize=8)

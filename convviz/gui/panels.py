@@ -80,6 +80,30 @@ def _label(text="", size=None, bold=False, wrap=True, heading=False) -> QtWidget
     return label
 
 
+class ColourBar:
+    """A grid's colour bar, made when it is first given levels: pyqtgraph's ColorBarItem builds a
+    whole plot (20–23 ms), which a view without counts yet (compare mode's B while its grids are
+    built on a worker) should not spend on the GUI thread."""
+
+    def __init__(self, grid, colour_map: str):
+        self.grid, self.colour_map, self.bar = grid, colour_map, None
+
+    def set_colour_map(self, name: str) -> None:
+        self.colour_map = name
+        if self.bar is not None:
+            self.bar.setColorMap(pg.colormap.get(name))
+
+    def show(self, low: float, high: float, ticks: int) -> None:
+        """Levels from `low` to `high`, whole-number ticks about `ticks` apart over 0..high."""
+        if self.bar is None:
+            self.bar = pg.ColorBarItem(values=(low, high), colorMap=pg.colormap.get(self.colour_map),
+                                       interactive=False, width=16)
+            self.grid.addItem(self.bar)
+        self.bar.setLevels((low, high))
+        spacing = max(1, -(-int(high) // ticks))
+        self.bar.axis.setTickSpacing(spacing, spacing)
+
+
 def view_tools(legend: QtWidgets.QLabel, prefix: str = ""):
     """(Fit button, "Follow the kernel" box, a row with `legend` and both), named `{prefix}fit`
     and `{prefix}follow`: the direct view's and the scatter view's, which the view keeps in step."""
@@ -666,8 +690,7 @@ class CoveragePanel(QtWidgets.QWidget):
         self.wins.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
         self.wins.setVisible(False)
         self.grid = CellGrid()
-        self.colour_bar = pg.ColorBarItem(values=(0, 1), colorMap="viridis", interactive=False, width=16)
-        self.grid.addItem(self.colour_bar)
+        self.colour_bar = ColourBar(self.grid, NORMAL.coverage_map)
         self.grid.setToolTip("Point at an input cell to see every output that reads it (blue); click to pin")
         self.grid.cell_clicked.connect(self.cell_clicked)
         self.picked = Highlight(self.grid, SELECTION_COLOUR, fill_alpha=110, width=3.5, z=2)
@@ -683,7 +706,7 @@ class CoveragePanel(QtWidgets.QWidget):
         self.theme = theme
         scale_labels(self, theme)
         self.grid.apply_theme(theme)
-        self.colour_bar.setColorMap(pg.colormap.get(theme.coverage_map))
+        self.colour_bar.set_colour_map(theme.coverage_map)
 
     def draw(self, frame, changes) -> None:
         coverage = frame.coverage
@@ -718,9 +741,7 @@ class CoveragePanel(QtWidgets.QWidget):
 
         self.grid.set_cells(rgba, texts)
         self.grid.set_axis_labels(picture.row_labels, picture.col_labels)
-        self.colour_bar.setLevels((0, most))
-        spacing = max(1, -(-most // 5))
-        self.colour_bar.axis.setTickSpacing(spacing, spacing)
+        self.colour_bar.show(0, most, 5)
 
 
 class KernelPanel(QtWidgets.QWidget):

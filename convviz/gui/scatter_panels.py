@@ -13,7 +13,6 @@ They compute nothing: every number comes from the frame (convviz.session.scatter
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
 from ..session import DATA, SELECTION, SPEC, STEP
@@ -24,6 +23,7 @@ from .panels import (
     KERNEL_HEIGHT,
     SELECTION_COLOUR,
     ChannelChooser,
+    ColourBar,
     _label,
     _outline,
     scale_labels,
@@ -296,8 +296,7 @@ class OverlapPanel(QtWidgets.QWidget):
         self.summary.setObjectName("overlap_summary")
         self.grid = CellGrid()
         self.grid.setToolTip("Point at an output cell to see the input cells that write it; click to pin")
-        self.colour_bar = pg.ColorBarItem(values=(0, 1), colorMap="viridis", interactive=False, width=16)
-        self.grid.addItem(self.colour_bar)
+        self.colour_bar = ColourBar(self.grid, NORMAL.coverage_map)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)
@@ -310,7 +309,7 @@ class OverlapPanel(QtWidgets.QWidget):
         self.theme = theme
         scale_labels(self, theme)
         self.grid.apply_theme(theme)
-        self.colour_bar.setColorMap(pg.colormap.get(theme.coverage_map))
+        self.colour_bar.set_colour_map(theme.coverage_map)
         self.window_rect.setPen(_outline(theme.window_colour, theme.line(2.5)))
 
     def draw(self, frame, changes) -> None:
@@ -326,9 +325,7 @@ class OverlapPanel(QtWidgets.QWidget):
 
             self.grid.set_cells(rgba, texts)
             self.grid.set_axis_labels(*grids.output_labels)
-            self.colour_bar.setLevels((0, most))
-            spacing = max(1, -(-most // 5))
-            self.colour_bar.axis.setTickSpacing(spacing, spacing)
+            self.colour_bar.show(0, most, 5)
             self.title.setText(grids.overlap_title)
             self.summary.setText(grids.overlap_summary)
             self.grid.setToolTip(f"Input cells writing each output cell ({self.theme.window_name} frame: this "
