@@ -174,20 +174,6 @@ def _tap_image(row_offsets, col_offsets, colour: QtGui.QColor) -> np.ndarray:
     return image
 
 
-def _grid_rect(picture) -> QtCore.QRectF:
-    """The input grid's cells in item coordinates (one unit a cell)."""
-    rows, cols = picture.padding.shape
-    return QtCore.QRectF(0, 0, cols, rows)
-
-
-def _visible_input(picture) -> tuple[float, float, float, float]:
-    """(top, left, height, width) of the input's part that is on the grid: all of it, except
-    for a transposed convolution padded by more than d·(k−1), which crops the input."""
-    top, left, height, width = picture.input_rect
-    shown = QtCore.QRectF(left, top, width, height).intersected(_grid_rect(picture))
-    return shown.top(), shown.left(), shown.height(), shown.width()
-
-
 def _outline(colour: str, width: float) -> QtGui.QPen:
     pen = QtGui.QPen(QtGui.QColor(colour))
     pen.setCosmetic(True)
@@ -335,7 +321,6 @@ class AnimationPanel(QtWidgets.QWidget):
         self.tap_fill.setParentItem(self.taps)
         self.tap_fill.setVisible(False)
         self.unread = QtWidgets.QGraphicsPathItem(self.grid.overlay_layer)
-        self.unread_cropped = False
         self.unread.setBrush(QtGui.QBrush(QtGui.QColor(UNREAD_HATCH), QtCore.Qt.BrushStyle.BDiagPattern))
         unread_pen = QtGui.QPen(QtGui.QColor(UNREAD_HATCH))
         unread_pen.setCosmetic(True)
@@ -448,8 +433,8 @@ class AnimationPanel(QtWidgets.QWidget):
 
         self.grid.set_cells(rgba, texts)
         self.grid.set_axis_labels(picture.row_labels, picture.col_labels)
-        top, left, height, width = picture.input_rect
-        self.input_border.setRect(QtCore.QRectF(left, top, width, height).intersected(_grid_rect(picture)))
+        top, left, height, width = picture.shown_input_rect
+        self.input_border.setRect(QtCore.QRectF(left, top, width, height))
         row_offsets, col_offsets = picture.tap_offsets
         fill_colour = QtGui.QColor(theme.window_colour)
         fill_colour.setAlpha(70)
@@ -482,7 +467,7 @@ class AnimationPanel(QtWidgets.QWidget):
         if picture.unread_rows or picture.unread_cols:
             unread_text = (f" &nbsp; <span style='color:{UNREAD_HATCH}'><b>▨ red hatching</b></span>: "
                            f"{picture.unread_text}" + (" (where the grid crops the input, not drawn)"
-                                                       if self.unread_cropped else ""))
+                                                       if picture.unread_cropped else ""))
         if picture.inserted is not None and picture.inserted.any():
             pad_text += ("<span style='background:#ffecb3'>&nbsp;dotted amber&nbsp;</span> zeros inserted "
                          "between input cells &nbsp; ")
@@ -499,7 +484,7 @@ class AnimationPanel(QtWidgets.QWidget):
 
     def _draw_inserted(self, picture) -> None:
         """Dot the rows and columns of zeros a transposed convolution's stride inserts, across the input."""
-        top, left, height, width = _visible_input(picture)
+        top, left, height, width = picture.shown_input_rect
         rows, cols = picture.inserted_lines
         path = QtGui.QPainterPath()
         for row in rows:
@@ -518,12 +503,8 @@ class AnimationPanel(QtWidgets.QWidget):
     def _draw_unread(self, picture) -> None:
         """Hatch the input rows and columns no window reads, on the input itself (where it is on
         the grid: a transposed convolution may crop them)."""
-        top, left, height, width = picture.input_rect
-        grid_rows, grid_cols = picture.padding.shape
-        down, across = picture.upsample
-        rows = [top + row * down for row in picture.unread_rows if 0 <= top + row * down < grid_rows]
-        cols = [left + col * across for col in picture.unread_cols if 0 <= left + col * across < grid_cols]
-        shown_top, shown_left, shown_height, shown_width = _visible_input(picture)
+        rows, cols = picture.unread_grid_lines
+        shown_top, shown_left, shown_height, shown_width = picture.shown_input_rect
         path = QtGui.QPainterPath()
         for row in rows:
             path.addRect(QtCore.QRectF(shown_left, row, shown_width, 1))
@@ -533,18 +514,14 @@ class AnimationPanel(QtWidgets.QWidget):
         # simplified() and the fill itself are far from linear in the rectangles (hundreds of rows
         # and columns took seconds to minutes): few are merged into one outline, many are a tint
         few = len(rows) + len(cols) <= MAX_MERGED_UNREAD
-        self.unread_cropped = len(rows) + len(cols) < len(picture.unread_rows) + len(picture.unread_cols)
         self.unread.setPath(path.simplified() if few else QtGui.QPainterPath())
         self.unread_fill.setVisible(not few)
         if not few:
-            mask = np.zeros((grid_rows, grid_cols), dtype=np.uint8)
-            inside = np.zeros_like(mask, dtype=bool)
-            inside[int(shown_top):int(shown_top + shown_height), int(shown_left):int(shown_left + shown_width)] = True
-            mask[rows, :] = 1
-            mask[:, cols] = 1
-            mask &= inside
+            mask = np.zeros((shown_height, shown_width), dtype=np.uint8)
+            mask[[row - shown_top for row in rows], :] = 1
+            mask[:, [col - shown_left for col in cols]] = 1
             self.unread_fill.setImage(mask, autoLevels=False, levels=(0, 1))
-            self.unread_fill.setRect(_grid_rect(picture))
+            self.unread_fill.setRect(QtCore.QRectF(shown_left, shown_top, shown_width, shown_height))
 
     def _draw_step(self, frame) -> None:
         top, left, height, width = frame.window

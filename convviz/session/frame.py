@@ -278,6 +278,31 @@ class InputGrid:
         return bool(self.padding.any())
 
     @property
+    def shown_input_rect(self) -> tuple[int, int, int, int]:
+        """`input_rect` cut to the grid: all of it, except for a transposed convolution padded
+        by more than d·(k−1), which crops the zero-inserted input."""
+        top, left, height, width = self.input_rect
+        grid_rows, grid_cols = self.padding.shape
+        bottom, right = min(top + height, grid_rows), min(left + width, grid_cols)
+        top, left = max(top, 0), max(left, 0)
+        return top, left, max(bottom - top, 0), max(right - left, 0)
+
+    @property
+    def unread_grid_lines(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The grid rows and columns of the unread input rows and columns that are on the grid."""
+        top, left = self.input_rect[:2]
+        (down, across), (grid_rows, grid_cols) = self.upsample, self.padding.shape
+        rows = tuple(top + row * down for row in self.unread_rows if 0 <= top + row * down < grid_rows)
+        cols = tuple(left + col * across for col in self.unread_cols if 0 <= left + col * across < grid_cols)
+        return rows, cols
+
+    @property
+    def unread_cropped(self) -> bool:
+        """Some unread input rows or columns are cropped off the grid."""
+        rows, cols = self.unread_grid_lines
+        return len(rows) + len(cols) < len(self.unread_rows) + len(self.unread_cols)
+
+    @property
     def unread_text(self) -> str:
         """'never read: rows 3–4, columns 6' ('' when every row and column is read)."""
         parts = ([f"rows {ranges_text(self.unread_rows, UNREAD_RANGES)}"] if self.unread_rows else []) + \
