@@ -198,20 +198,33 @@ class _Windows:
     def _fill(self, target, images: slice, channels: slice, first_row: int, rows: int, first_col: int, cols: int):
         sh, dh = self.rows.stride, self.rows.dilation
         sw, dw = self.cols.stride, self.cols.dilation
-        if sw == 1:
-            source = self.phases[0][images, channels, first_row * sh:, first_col:]
-            sn, sc, srow, scol = source.strides
-            np.copyto(target, np.lib.stride_tricks.as_strided(
-                source, shape=(*source.shape[:2], self.kh, self.kw, rows, cols),
-                strides=(sn, sc, dh * srow, dw * scol, sh * srow, scol), writeable=False))
-            return
-        for s in range(self.kw):
+        for s in range(self.kw if sw > 1 else 1):
             shift, phase = divmod(s * dw, sw)
-            source = self.phases[phase][images, channels, first_row * sh:, first_col + shift:]
-            sn, sc, srow, scol = source.strides
-            np.copyto(target[:, :, :, s], np.lib.stride_tricks.as_strided(
-                source, shape=(*source.shape[:2], self.kh, rows, cols),
-                strides=(sn, sc, dh * srow, sh * srow, scol), writeable=False))
+            corner = (images, channels, slice(first_row * sh, None), slice(first_col + shift, None))
+            if sw == 1:
+                axes = [(self.kh, (dh, 0)), (self.kw, (0, dw)), (rows, (sh, 0)), (cols, (0, 1))]
+                np.copyto(target, _windows_view(self.phases[0], corner, axes))
+            else:
+                axes = [(self.kh, (dh, 0)), (rows, (sh, 0)), (cols, (0, 1))]
+                np.copyto(target[:, :, :, s], _windows_view(self.phases[phase], corner, axes))
+
+
+def _windows_view(source: np.ndarray, corner: tuple[slice, ...], axes) -> np.ndarray:
+    """The read-only view of source[corner] as (images, channels, *axes): each axis a
+    (length, (rows, columns) it steps by). A C-contiguous source (a padded copy or a phase)
+    gets `strided`, as_strided without its 10 µs per call (a blocked im2col makes kw views
+    per block); the caller's own unpadded input, which may have any strides, gets as_strided."""
+    if source.flags.c_contiguous:
+        sn, sc, srow, scol = (step // source.itemsize for step in source.strides)
+        ranges = [range(*edge.indices(length)) for edge, length in zip(corner, source.shape)]
+        start = sum(axis.start * step for axis, step in zip(ranges, (sn, sc, srow, scol)))
+        return strided(source, start, (len(ranges[0]), len(ranges[1]), *(length for length, _ in axes)),
+                       (sn, sc, *(r * srow + c * scol for _, (r, c) in axes)))
+    view = source[corner]
+    sn, sc, srow, scol = view.strides
+    return np.lib.stride_tricks.as_strided(view, shape=(*view.shape[:2], *(length for length, _ in axes)),
+                                           strides=(sn, sc, *(r * srow + c * scol for _, (r, c) in axes)),
+                                           writeable=False)
 
 
 def _phases_scratch(conv_plan, itemsize: int) -> int:

@@ -10,8 +10,9 @@ from PyQt6 import QtWidgets
 
 from ..session import SPEC
 from ..session.compare import Comparison
+from .colour_bar import ColourBar
 from .grid import CellGrid, colour_cells
-from .panels import ColourBar, _label, scale_labels
+from .panels import _label, scale_labels
 from .session_view import BACKGROUND_CELLS
 from .textures import fill
 from .theme import NORMAL, Theme

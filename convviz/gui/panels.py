@@ -10,6 +10,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from ..session import COVERAGE, DATA, SELECTION, SPEC, STEP
 from ..session.patterns import format_value
+from .colour_bar import ColourBar
 from .grid import CellGrid, colour_cells
 from .highlight import Highlight
 from .textures import EMPTY, coverage_colours, fill, input_colours, output_colours
@@ -78,30 +79,6 @@ def _label(text="", size=None, bold=False, wrap=True, heading=False) -> QtWidget
     label.setFont(font)
     label.setProperty("base_points", size or font.pointSizeF())
     return label
-
-
-class ColourBar:
-    """A grid's colour bar, made when it is first given levels: pyqtgraph's ColorBarItem builds a
-    whole plot (20–23 ms), which a view without counts yet (compare mode's B while its grids are
-    built on a worker) should not spend on the GUI thread."""
-
-    def __init__(self, grid, colour_map: str):
-        self.grid, self.colour_map, self.bar = grid, colour_map, None
-
-    def set_colour_map(self, name: str) -> None:
-        self.colour_map = name
-        if self.bar is not None:
-            self.bar.setColorMap(pg.colormap.get(name))
-
-    def show(self, low: float, high: float, ticks: int) -> None:
-        """Levels from `low` to `high`, whole-number ticks about `ticks` apart over 0..high."""
-        if self.bar is None:
-            self.bar = pg.ColorBarItem(values=(low, high), colorMap=pg.colormap.get(self.colour_map),
-                                       interactive=False, width=16)
-            self.grid.addItem(self.bar)
-        self.bar.setLevels((low, high))
-        spacing = max(1, -(-int(high) // ticks))
-        self.bar.axis.setTickSpacing(spacing, spacing)
 
 
 def view_tools(legend: QtWidgets.QLabel, prefix: str = ""):

@@ -17,13 +17,13 @@ from PyQt6 import QtCore, QtWidgets
 
 from ..session import DATA, SELECTION, SPEC, STEP
 from ..session.patterns import format_value
+from .colour_bar import ColourBar
 from .grid import CellGrid, colour_cells
 from .highlight import Highlight
 from .panels import (
     KERNEL_HEIGHT,
     SELECTION_COLOUR,
     ChannelChooser,
-    ColourBar,
     _label,
     _outline,
     scale_labels,

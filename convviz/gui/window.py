@@ -361,28 +361,24 @@ class MainWindow(QtWidgets.QMainWindow):
             # nothing in the middle is painted until every part is there and laid out: each new
             # widget would otherwise repaint both views, and again as the layout settles
             self.central.setUpdatesEnabled(False)
-        view = self.add_view(second)
+        view = SessionView(second)
+        self.views.append(view)
         for shown in self.views:
             shown.drives_playback = False
             shown.timer.stop()
-            shown.playback.hide()
         self.compare_playback = PlaybackBar(self.comparison)
         self.compare_playback.setObjectName("compare_playback")
-        self.middle_layout.addWidget(self.compare_playback)
         for session in self.comparison.sessions:
             session.subscribe(self._compare_changed)
         self._compare_changed(EVERYTHING)
-        self._fit_compare()
-        for name, shown in zip("AB", self.views):
-            shown.set_caption(name)
-            shown.set_compact(True)
         theme = theme_for(self.presentation)
         view.apply_theme(theme)
         self.compare_playback.apply_theme(theme)
         self.close_compare_action.setEnabled(True)
         if not self.controls_dock.isHidden():
             self.status.showMessage("comparing A with B: B's settings are in the Settings dock, tab B", 8000)
-        self._compare_parts = [self._add_compare_panel, self._add_compare_controls, self._show_compared]
+        self._compare_parts = [self._place_compared, self._add_compare_panel, self._add_compare_controls,
+                               self._show_compared]
         if assembled:
             while self._compare_parts:
                 self._compare_parts.pop(0)()
@@ -398,6 +394,18 @@ class MainWindow(QtWidgets.QMainWindow):
         self._compare_parts.pop(0)()
         if self._compare_parts:
             QtCore.QTimer.singleShot(1, self._next_compare_part)  # a timer: the loop runs between
+
+    def _place_compared(self) -> None:
+        """B beside A, both compact and captioned, one playback bar under them (laying out the
+        middle again: a part of its own when compare mode is put together over turns)."""
+        self.central.addWidget(self.views[1])
+        for shown in self.views:
+            shown.playback.hide()
+        self.middle_layout.addWidget(self.compare_playback)
+        self._fit_compare()
+        for name, shown in zip("AB", self.views):
+            shown.set_caption(name)
+            shown.set_compact(True)
 
     def _show_compared(self) -> None:
         """Paint the middle again (compare mode was put together or taken apart)."""

@@ -6,6 +6,7 @@ import pytest
 pytest.importorskip("PyQt6")
 pytest.importorskip("pyqtgraph")
 
+import pyqtgraph as pg  # noqa: E402
 from PyQt6 import QtCore, QtGui  # noqa: E402
 
 from convviz.core import ConvSpec  # noqa: E402
@@ -88,3 +89,28 @@ def test_a_window_hosts_two_sessions_side_by_side(qtbot, qsettings):
     window.remove_view(view)
     second.set_step(0)
     assert window.views == [window.view] and window.central.count() == 1
+
+
+def test_the_coverage_colour_bar_shows_the_map_from_no_reads_to_the_most(qtbot):
+    rng = np.random.default_rng(11)
+    size, kernel = int(rng.integers(8, 20)), int(rng.integers(2, 5))
+    session = Session(ConvSpec((1, 1, size, size + 3), 1, kernel, stride=int(rng.integers(1, 3)), padding=1))
+    view = SessionView(session)
+    qtbot.addWidget(view)
+    view.resize(1100, 700)
+    view.show()
+    bar = view.coverage.colour_bar
+    qtbot.waitUntil(lambda: bar.levels is not None)
+    most = int(session.plan.coverage.max())
+    assert bar.levels == (0, most)
+    assert tuple(bar.axis.range) == (0, most)
+    gradient = bar.gradient
+    picture = QtGui.QImage(int(gradient.size().width()), int(gradient.size().height()), QtGui.QImage.Format.Format_RGB32)
+    painter = QtGui.QPainter(picture)
+    gradient.paint(painter)
+    painter.end()
+    colours = pixels(picture)[:, picture.width() // 2, 2::-1].astype(int)  # BGRA → RGB
+    colour_map = pg.colormap.get(bar.colour_map)
+    for row, at in ((3, 1.0), (picture.height() - 4, 0.0)):
+        expected = np.array(colour_map.map(np.array([at]), mode="byte")[0][:3], dtype=int)
+        assert np.abs(colours[row] - expected).max() <= 12, (row, colours[row], expected)
