@@ -2,13 +2,15 @@
 
 pyqtgraph's ColorBarItem builds a whole PlotItem (a view box and four axes: 12–20 ms to make,
 and four axes to lay out and paint at every resize). A grid's bar only has to show the map
-and its levels, so it is a gradient and one axis (about 1 ms), made when it first gets levels.
+and its levels, so it is a gradient and one light axis (`CellAxis`), made when it first gets levels.
 """
 
 from __future__ import annotations
 
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
+
+from .cell_axis import CellAxis
 
 BAR_WIDTH = 16
 
@@ -43,7 +45,7 @@ class ColourBar:
         self.grid, self.colour_map = grid, colour_map
         self.item: pg.GraphicsWidget | None = None
         self.gradient: _Gradient | None = None
-        self.axis: pg.AxisItem | None = None
+        self.axis: CellAxis | None = None
         self.levels: tuple[float, float] | None = None
 
     def set_colour_map(self, name: str) -> None:
@@ -58,11 +60,12 @@ class ColourBar:
         self.levels = (low, high)
         self.axis.setRange(low, high)
         spacing = max(1, -(-int(high) // ticks))
-        self.axis.setTickSpacing(spacing, spacing)
+        first = -(-int(low) // spacing) * spacing
+        self.axis.setTicks([[(value, str(value)) for value in range(first, int(high) + 1, spacing)]])
 
     def _make(self) -> None:
         self.gradient = _Gradient(pg.colormap.get(self.colour_map))
-        self.axis = pg.AxisItem("right")
+        self.axis = CellAxis("right")
         self.axis.setPen(pg.mkPen("#666"))
         self.axis.setTextPen(pg.mkPen("#444"))
         self.item = pg.GraphicsWidget()

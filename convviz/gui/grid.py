@@ -15,6 +15,8 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
+from .cell_axis import CellAxis
+
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
 TEXT_PIXELS = 40
@@ -39,7 +41,7 @@ def _pen(color, width=1.0, style=QtCore.Qt.PenStyle.SolidLine) -> QtGui.QPen:
 
 class GridPlot(pg.GraphicsWidget):
     """What a CellGrid needs of a pyqtgraph PlotItem, laid out as PlotItem lays it out: a view box
-    with a top and a left axis (`axes`) or none. Without PlotItem's context menus and configuration
+    with a top and a left axis (`axes`: light ones, `CellAxis`) or none. Without PlotItem's context menus and configuration
     widgets, which were three quarters of a grid's 20 ms construction (compare mode makes nine
     grids at once, on the GUI thread)."""
 
@@ -52,16 +54,11 @@ class GridPlot(pg.GraphicsWidget):
         self.setLayout(layout)
         self.vb = pg.ViewBox(parent=self, enableMenu=False)
         layout.addItem(self.vb, 2, 1)
-        self.axes: dict[str, pg.AxisItem] = {}
+        self.axes: dict[str, CellAxis] = {}
         for side, position in ((("top", (1, 1)), ("left", (2, 0))) if axes else ()):
-            axis = pg.AxisItem(orientation=side, parent=self)
+            axis = CellAxis(side, parent=self)
             axis.linkToView(self.vb)
             layout.addItem(axis, *position)
-            axis.setZValue(0.5)  # above images, below overlays
-            axis.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemNegativeZStacksBehindParent)
-            # ticks are set by hand, no unit label: without SI prefixes a range change does not
-            # rebuild the (hidden) label's HTML, hundreds of times when a window is laid out
-            axis.enableAutoSIPrefix(False)
             self.axes[side] = axis
         for row in range(3):
             layout.setRowPreferredHeight(row, 0)
@@ -84,7 +81,7 @@ class GridPlot(pg.GraphicsWidget):
     def getViewBox(self) -> pg.ViewBox:  # noqa: N802 (PlotItem's name)
         return self.vb
 
-    def getAxis(self, side: str) -> pg.AxisItem | None:  # noqa: N802 (PlotItem's name)
+    def getAxis(self, side: str) -> CellAxis | None:  # noqa: N802 (PlotItem's name)
         """The axis on `side` ("top", "left"), None where the grid has none."""
         return self.axes.get(side)
 
@@ -114,7 +111,6 @@ class CellGrid(pg.GraphicsLayoutWidget):
         for axis in self.plot.axes.values():
             axis.setPen(pg.mkPen("#666"))
             axis.setTextPen(pg.mkPen("#444"))
-            axis.setStyle(tickLength=0)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
         self.lines = QtWidgets.QGraphicsPathItem()

@@ -43,6 +43,10 @@ def _build(token, job, theme):
 class SessionView(QtWidgets.QWidget):
     """The panels and playback of one session."""
 
+    grids_drawn = QtCore.pyqtSignal()
+    """A build of grids off the GUI thread ended (drawn, failed, or stopped); the drawing is
+    painted when the window next updates."""
+
     def __init__(self, session: Session, live: bool = True, parent=None):
         super().__init__(parent)
         self.session = session
@@ -387,7 +391,9 @@ class SessionView(QtWidgets.QWidget):
             self.draw(self.session.frame(), changes | {SPEC, DATA})
 
     def _end_building(self) -> None:
-        self.building = False
+        was_building, self.building = self.building, False
+        if was_building:
+            self.grids_drawn.emit()
         self.building_note.hide()
 
     def stop_building(self) -> None:

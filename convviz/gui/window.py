@@ -45,8 +45,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings_notes: list[str] = []
         """What could not be restored from the stored settings, and why (shown in the status bar)."""
         notes = self.settings_notes
-        self._outputs = LatestJobs(self)
-        self._compared_outputs = LatestJobs(self)
+        self._paint_awaited = False
+        self._outputs = LatestJobs(self, ready=self._grids_drawn)
+        """The shown output convolutions, started once the views have drawn new grids (BLAS's
+        threads would otherwise take the cores the GUI thread draws on)."""
+        self._compared_outputs = LatestJobs(self, ready=self._grids_drawn)
         """B's outputs in compare mode: a worker of its own, so neither session's latest request
         replaces the other's."""
         self._images = LatestJobs(self)
@@ -77,6 +80,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle("convviz — padding, stride and dilation of a 2-D convolution")
 
         self.view = SessionView(session)
+        self.view.grids_drawn.connect(self._resume_outputs)
         self.views: list[SessionView] = [self.view]
         self.controls = Controls(session)
         self.timing = TimingPanel(session)
@@ -362,6 +366,7 @@ class MainWindow(QtWidgets.QMainWindow):
             # widget would otherwise repaint both views, and again as the layout settles
             self.central.setUpdatesEnabled(False)
         view = SessionView(second)
+        view.grids_drawn.connect(self._resume_outputs)
         self.views.append(view)
         for shown in self.views:
             shown.drives_playback = False
@@ -510,6 +515,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def add_view(self, session: Session) -> SessionView:
         """Show a second session beside the first; the controls, keys and timing stay on the first."""
         view = SessionView(session)
+        view.grids_drawn.connect(self._resume_outputs)
         self.views.append(view)
         self.central.addWidget(view)
         return view
@@ -521,6 +527,27 @@ class MainWindow(QtWidgets.QMainWindow):
         view.detach()
         view.setParent(None)
         view.deleteLater()
+        self._start_outputs()
+
+    def _grids_drawn(self) -> bool:
+        """No view is building grids, and what they drew has been painted: the output
+        convolutions wait for that."""
+        return not self._paint_awaited and not any(view.building for view in getattr(self, "views", ()))
+
+    def _resume_outputs(self) -> None:
+        """A view drew new grids: the outputs start once the window has painted them."""
+        self._paint_awaited = True
+
+    def event(self, event) -> bool:
+        handled = super().event(event)
+        if event.type() == QtCore.QEvent.Type.UpdateRequest and self._paint_awaited:
+            self._paint_awaited = False  # everything drawn so far is on screen now
+            QtCore.QTimer.singleShot(0, self._start_outputs)
+        return handled
+
+    def _start_outputs(self) -> None:
+        for jobs in (self._outputs, self._compared_outputs):
+            jobs.resume()
 
     # files -------------------------------------------------------------------------------------
     def open_image(self, path: str | None = None) -> bool:

@@ -189,12 +189,21 @@ class LatestJobs(QtCore.QObject):
         jobs.run(job, deliver, failed)   # deliver(job()) or failed(error), on the GUI thread
         jobs.busy                        # one runs or waits
         jobs.close(3000)                 # drop the waiting one; join the running one, else park it
+
+    With `ready` (a callable), a job also waits, from the next turn of the event loop, while
+    ready() is False, until `resume()` is called or `MOST_HELD_MS` have passed: the window's
+    output convolution waits while a view draws new grids, so that its BLAS threads do not take
+    the cores the GUI thread draws on.
     """
 
-    def __init__(self, parent: QtCore.QObject | None = None):
+    MOST_HELD_MS = 1000
+
+    def __init__(self, parent: QtCore.QObject | None = None, ready=None):
         super().__init__(parent)
         self._worker: GeneratorWorker | None = None
         self._waiting: tuple | None = None
+        self._held: tuple | None = None
+        self._ready = ready
 
     @property
     def busy(self) -> bool:
@@ -202,14 +211,35 @@ class LatestJobs(QtCore.QObject):
 
     @property
     def waiting(self) -> bool:
-        """A job waits for the running one to end."""
+        """A job waits for the running one to end (or for `ready`)."""
         return self._waiting is not None
 
     def run(self, job, deliver, failed=None) -> None:
-        if self._worker is not None:
+        if self._worker is not None or self._ready is not None:
             self._waiting = (job, deliver, failed)
+            if self._worker is None:
+                self._hold()
             return
+        self._start(job, deliver, failed)
 
+    def resume(self) -> None:
+        """Start the waiting job, if nothing runs and `ready` allows it."""
+        if self._worker is None and self._waiting is not None and (self._ready is None or self._ready()):
+            waiting, self._waiting = self._waiting, None
+            self._start(*waiting)
+
+    def _hold(self) -> None:
+        """The waiting job starts when ready (asked from the next turn on) or when overdue."""
+        self._held = self._waiting
+        QtCore.QTimer.singleShot(0, self.resume)
+        QtCore.QTimer.singleShot(self.MOST_HELD_MS, self._overdue)
+
+    def _overdue(self) -> None:
+        if self._worker is None and self._waiting is not None and self._waiting is self._held:
+            waiting, self._waiting = self._waiting, None
+            self._start(*waiting)
+
+    def _start(self, job, deliver, failed) -> None:
         def one_step():
             return job()
             yield  # noqa: B901 (one step: a generator for GeneratorWorker)
@@ -226,8 +256,11 @@ class LatestJobs(QtCore.QObject):
         if worker is not None:
             worker.join(5000)
         if self._waiting is not None:
-            waiting, self._waiting = self._waiting, None
-            self.run(*waiting)
+            if self._ready is None:
+                waiting, self._waiting = self._waiting, None
+                self._start(*waiting)
+            else:
+                self._hold()
 
     def close(self, timeout_ms: int = 3000) -> None:
         """Nothing more runs or is delivered; a job that cannot stop in `timeout_ms` is parked."""

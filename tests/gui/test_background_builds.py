@@ -78,6 +78,29 @@ def test_a_large_spec_change_returns_to_the_event_loop_while_its_grids_are_built
     check_drawn(window)
 
 
+def test_the_output_convolution_starts_after_the_new_grids_are_drawn_and_painted(qtbot, window, monkeypatch):
+    """Its BLAS threads would otherwise take the cores the GUI thread draws on."""
+    rng = np.random.default_rng(23)
+    view, jobs = window.view, window._outputs
+    seen = []
+    start = jobs._start
+
+    def recorded(*args):
+        seen.append((view.building, window._paint_awaited, view.animation.grid.shape))
+        start(*args)
+
+    monkeypatch.setattr(jobs, "_start", recorded)
+    for _ in range(2):
+        side = int(rng.integers(600, 700))
+        large = ConvSpec((1, 1, side, side + int(rng.integers(0, 40))), 1, int(rng.integers(5, 9)), padding="same")
+        assert window.session.set_spec(large)
+        assert view.building and window.session.output_pending
+        settled(qtbot, window)
+        assert seen and seen[-1] == (False, False, plan(large).padded_shape)  # drawn, then painted
+        assert not window.session.output_pending
+        check_drawn(window)
+
+
 def test_small_spec_changes_are_drawn_at_once(window):
     window.session.set_spec(ConvSpec((1, 1, 20, 30), 1, 3, stride=2))
     assert not window.view.building

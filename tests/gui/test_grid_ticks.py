@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from PyQt6 import QtGui
+from PyQt6 import QtCore, QtGui, QtWidgets
 
 from convviz.gui.grid import CellGrid, _thin
 
@@ -16,7 +16,7 @@ def test_thin_keeps_the_smallest_step_whose_labels_fit(cell_px, label_px, every)
 
 def _gaps_fit(grid, axis_name, count):
     axis = grid.plot.getAxis(axis_name)
-    positions = [position for position, _ in axis._tickLevels[0]]
+    positions = [position for position, _ in axis.ticks]
     (x0, x1), _ = grid.view.viewRange()
     cell_px = grid.view.width() / (x1 - x0)
     widest = QtGui.QFontMetricsF(axis.style.get("tickFont") or QtGui.QFont()).horizontalAdvance(str(count - 1))
@@ -39,3 +39,43 @@ def test_labels_thin_out_on_a_small_grid_and_come_back_when_zoomed_in(qtbot):
     grid.view.setXRange(0, 8, padding=0)
     qtbot.waitUntil(lambda: _gaps_fit(grid, "top", count)[0] > shown_fitted)
     assert _gaps_fit(grid, "top", count)[1]
+
+
+def _ink_columns(axis) -> np.ndarray:
+    """Columns of the axis where its labels put dark pixels (the axis line, at the bottom, left out)."""
+    size = axis.size()
+    picture = QtGui.QImage(int(size.width()), int(size.height()), QtGui.QImage.Format.Format_RGB32)
+    picture.fill(QtGui.QColor("white"))
+    painter = QtGui.QPainter(picture)
+    axis.paint(painter)
+    painter.end()
+    bits = picture.constBits()
+    bits.setsize(picture.sizeInBytes())
+    pixels = np.frombuffer(bits, np.uint8).reshape(picture.height(), picture.bytesPerLine() // 4, 4)[:, :picture.width()]
+    dark = pixels[:-2, :, :3].min(axis=2) < 160
+    return np.flatnonzero(dark.any(axis=0))
+
+
+def test_column_labels_are_drawn_over_their_cells_centres(qtbot):
+    rng = np.random.default_rng(4)
+    grid = CellGrid()
+    qtbot.addWidget(grid)
+    grid.resize(int(rng.integers(380, 520)), 300)
+    grid.show()
+    height, width = int(rng.integers(3, 8)), int(rng.integers(4, 9))
+    grid.set_cells(np.zeros((height, width, 4), np.uint8))
+    labels = [str(int(value)) for value in rng.integers(0, 10, size=width)]  # one digit each: all fit
+    grid.set_axis_labels([str(i) for i in range(height)], labels)
+    grid.fit()
+    qtbot.waitUntil(lambda: grid.view.width() > 100)
+    QtWidgets.QApplication.processEvents()
+    axis = grid.plot.getAxis("top")
+    assert [label for _, label in axis.ticks] == labels
+    centres = [axis.mapFromScene(grid.view.mapViewToScene(QtCore.QPointF(col + 0.5, 0))).x() for col in range(width)]
+    ink = _ink_columns(axis)
+    cell_px = centres[1] - centres[0]
+    assert cell_px > 20
+    for centre in centres:  # ink around every centre...
+        assert np.any(np.abs(ink - centre) <= 4), (centre, ink)
+    nearest = np.min(np.abs(ink[:, None] - np.array(centres)[None, :]), axis=1)
+    assert nearest.max() <= cell_px / 3  # ...and none between the cells

@@ -104,6 +104,9 @@ def test_the_coverage_colour_bar_shows_the_map_from_no_reads_to_the_most(qtbot):
     most = int(session.plan.coverage.max())
     assert bar.levels == (0, most)
     assert tuple(bar.axis.range) == (0, most)
+    values = [int(label) for _, label in bar.axis.ticks]
+    step = values[1] - values[0] if len(values) > 1 else 1
+    assert values[0] == 0 and values[-1] <= most < values[-1] + step and np.all(np.diff(values) == step)
     gradient = bar.gradient
     picture = QtGui.QImage(int(gradient.size().width()), int(gradient.size().height()), QtGui.QImage.Format.Format_RGB32)
     painter = QtGui.QPainter(picture)

@@ -4,6 +4,7 @@ collection while it runs; parked when its owner goes away mid-step."""
 import gc
 import threading
 
+import numpy as np
 import pytest
 
 pytest.importorskip("PyQt6")
@@ -150,3 +151,39 @@ def test_the_generator_runs_on_the_workers_thread(qtbot):
         worker.start()
     assert where == [worker.thread()] and where[0] is not QtCore.QThread.currentThread()
     assert worker.join(5000)
+
+
+def test_latest_jobs_with_ready_wait_for_it_then_run_only_the_latest(qtbot):
+    from convviz.gui.worker import LatestJobs
+
+    state = {"ready": False}
+    jobs = LatestJobs(ready=lambda: state["ready"])
+    jobs.MOST_HELD_MS = 60_000
+    ran, delivered = [], []
+    rng = np.random.default_rng(5)
+    values = rng.integers(0, 1000, size=3).tolist()
+    for value in values:
+        jobs.run(lambda value=value: ran.append(value) or value * 2, delivered.append)
+    qtbot.wait(50)
+    assert ran == [] and jobs.busy and jobs.waiting  # held: not ready
+    jobs.resume()
+    assert ran == []  # still not ready
+    state["ready"] = True
+    jobs.resume()
+    qtbot.waitUntil(lambda: delivered == [values[-1] * 2])
+    qtbot.waitUntil(lambda: not jobs.busy)
+    assert ran == [values[-1]]
+    jobs.close()
+
+
+def test_latest_jobs_held_too_long_run_anyway(qtbot):
+    from convviz.gui.worker import LatestJobs
+
+    jobs = LatestJobs(ready=lambda: False)
+    jobs.MOST_HELD_MS = 100
+    delivered = []
+    jobs.run(lambda: 42, delivered.append)
+    qtbot.wait(30)
+    assert delivered == []
+    qtbot.waitUntil(lambda: delivered == [42], timeout=5000)
+    jobs.close()
