@@ -46,9 +46,13 @@ im2col's matrix): large enough for efficient BLAS calls, small enough to stay in
 The best of 1–16 MiB measured on benchmarks/cpu_vs_torch.py's shapes (one core): toeplitz
 1 MiB (8 MiB took 1.3–1.7× as long), the others 8 MiB (1 MiB: up to 2.8× as long on the
 dilated 5×5 layer; 16 MiB no faster)."""
-IM2COL_BLOCK_POSITIONS = 2048
-"""Output positions per block of ``im2col-chunked`` (within `BLOCK_BYTES`): 1×3×224×224 → 64,
-7×7 stride 2 took 1.25× as long with 8 MiB blocks as with 1 MiB; deep layers fill 8 MiB."""
+IM2COL_BLOCK_POSITIONS = 4096
+"""Output positions per block of ``im2col-chunked`` and per BLAS thread (within `BLOCK_BYTES`;
+deep layers fill those 8 MiB first). Measured on 1×3×224×224 → 64, 7×7 stride 2, the layer
+it decides: on an Intel Xeon (one thread) 8 MiB blocks took 1.25× as long as 1 MiB (2048
+positions); on an AMD EPYC (L2 1 MiB, paired rounds) 4096 positions took 0.96× the time of
+2048 on one thread, and 8192 took 0.76× on two: a matmul split over more threads needs more
+columns per block."""
 SHIFTED_POSITIONS_PER_CHANNEL = 2
 """``shifted`` is chosen when the padded image has at least this many positions per input and
 output channel (see `NumpyBackend._shifted_pays`)."""
@@ -186,21 +190,25 @@ class NumpyBackend(Backend):
             raise ConvSpecError(f"{reason}; this spec is {conv_plan.spec.describe()}")
         return algorithm
 
-    def block_size(self, algorithm: str, conv_plan=None, itemsize: int = 4) -> int | None:
+    def block_size(self, algorithm: str, conv_plan=None, itemsize: int = 4, threads: int | None = None) -> int | None:
         """Bytes of one block of work arrays (`BLOCK_BYTES`, or the block size given), within the
-        scratch budget; None (no blocks) for the textbook ``im2col``. im2col's blocks hold
-        `IM2COL_BLOCK_POSITIONS` positions (at least 1 MiB): enough for the matmul, and a
-        shallow matrix (few channels) stays in cache between its copy and its matmul."""
+        scratch budget; None (no blocks) for the textbook ``im2col``. With `threads` (the BLAS
+        threads of a run), im2col's blocks hold `IM2COL_BLOCK_POSITIONS` positions per thread
+        (at least 1 MiB): enough for the matmul on every thread, and a shallow matrix (few
+        channels) stays in cache between its copy and its matmul. Without, the largest block
+        any thread count gets (what the memory estimate counts)."""
         if algorithm == "im2col":
             return None
         block = BLOCK_BYTES.get(algorithm, 0) if self.block_bytes is None else self.block_bytes
-        if algorithm == "im2col-chunked" and self.block_bytes is None and conv_plan is not None:
-            block = min(block, max(2**20, _im2col_depth(conv_plan) * itemsize * IM2COL_BLOCK_POSITIONS))
+        if algorithm == "im2col-chunked" and self.block_bytes is None and conv_plan is not None and threads:
+            positions = IM2COL_BLOCK_POSITIONS * threads
+            block = min(block, max(2**20, _im2col_depth(conv_plan) * itemsize * positions))
         return min(block, self.scratch_budget)
 
     def chunk_shape(self, conv_plan, itemsize: int) -> tuple[int, int]:
         """(rows, columns) of output per block of ``im2col-chunked`` (for one image)."""
-        return strategies.im2col_blocks(conv_plan, itemsize, self.block_size("im2col-chunked", conv_plan, itemsize))[1:]
+        block = self.block_size("im2col-chunked", conv_plan, itemsize, numpy_threads.blas_threads())
+        return strategies.im2col_blocks(conv_plan, itemsize, block)[1:]
 
     def strategy(self, algorithm: str, conv_plan=None):
         """The bound method (or numpy_operators function) that runs `algorithm` (checked against
@@ -259,5 +267,5 @@ class NumpyBackend(Backend):
 
     @declares_scratch(_declared("im2col-chunked"))
     def _im2col_chunked(self, x, w, conv_plan) -> np.ndarray:
-        return strategies.im2col(x, w, conv_plan, self.scratch,
-                                 self.block_size("im2col-chunked", conv_plan, x.itemsize), self.splitting())
+        block = self.block_size("im2col-chunked", conv_plan, x.itemsize, numpy_threads.blas_threads())
+        return strategies.im2col(x, w, conv_plan, self.scratch, block, self.splitting())

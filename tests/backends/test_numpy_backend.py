@@ -296,3 +296,28 @@ def test_scratch_kept_between_calls_is_bounded():
             backend.convolve(x, w, conv_plan, algorithm=algorithm)
             kept = sum(array.nbytes for array in backend.scratch.buffers.values())
             assert kept <= numpy_strategies.SCRATCH_KEEP_BYTES
+
+
+def test_im2col_blocks_grow_with_the_blas_threads_and_the_estimate_counts_the_largest():
+    from threadpoolctl import threadpool_limits
+
+    from convviz.backends import numpy_backend
+
+    rng = np.random.default_rng(8)
+    spec = ConvSpec((1, 3, int(rng.integers(150, 230)), int(rng.integers(150, 230))), 16, 7, stride=2, padding=3)
+    conv_plan = plan(spec)
+    backend = NumpyBackend()
+    depth = 3 * 7 * 7 * 4
+    one, two = (backend.block_size("im2col-chunked", conv_plan, 4, threads) for threads in (1, 2))
+    largest = backend.block_size("im2col-chunked", conv_plan, 4)
+    assert one == max(2**20, depth * numpy_backend.IM2COL_BLOCK_POSITIONS) < two <= largest
+    declared = backend.scratch_parts(conv_plan, np.float32, "im2col-chunked")["im2col matrix"]
+    x = rng.standard_normal(spec.input_shape).astype(np.float32)
+    w = rng.standard_normal(spec.weight_shape).astype(np.float32)
+    expected = reference_conv2d(x.astype(np.float64), w.astype(np.float64), conv_plan)
+    for threads in (1, 2):
+        with threadpool_limits(threads, user_api="blas"):
+            rows, cols = backend.chunk_shape(conv_plan, 4)
+            assert rows * cols * depth <= declared
+            np.testing.assert_allclose(backend.convolve(x, w, conv_plan, algorithm="im2col-chunked"), expected,
+                                       rtol=1e-4, atol=1e-3)
