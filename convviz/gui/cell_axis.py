@@ -21,7 +21,8 @@ _ALIGN = QtCore.Qt.AlignmentFlag
 
 class CellAxis(pg.GraphicsWidget):
     """An axis on the `orientation` side ("top", "left" or "right") of a view box it is linked to
-    (`linkToView`), or of a fixed value range (`setRange`: low at the bottom, a colour bar's).
+    (`linkToView`), or of a fixed value range (`setRange`: low at the bottom, or at the left of
+    a top axis; a colour bar's). Labels that would overlap the last one drawn are left out.
     `setTicks([[(position, label), ...], ...])` as pyqtgraph's AxisItem takes them (only the first
     level is drawn); `ticks` holds them."""
 
@@ -91,7 +92,10 @@ class CellAxis(pg.GraphicsWidget):
             low, high = self.range
             if high == low:
                 return None
-            scale = -rect.height() / (high - low)
+            if self.orientation == "top":  # low at the left
+                scale = rect.width() / (high - low)
+                return rect.left() - scale * low, scale
+            scale = -rect.height() / (high - low)  # low at the bottom
             return rect.bottom() - scale * low, scale
         if self._view is None:
             return None
@@ -121,16 +125,24 @@ class CellAxis(pg.GraphicsWidget):
         painter.setPen(self._text_pen)
         metrics = QtGui.QFontMetricsF(self.font)
         half_line = metrics.height() / 2
+        last_end = -float("inf")  # where the last label drawn ends along the axis
         for position, label in self.ticks:
             at = offset + scale * position
             if self.orientation == "top":
                 if not rect.left() - 50 <= at <= rect.right() + 50:
                     continue
+                half_width = metrics.horizontalAdvance(label) / 2
+                if at - half_width < last_end:  # would overlap the last one (a panel too small)
+                    continue
+                last_end = at + half_width + metrics.horizontalAdvance(" ")
                 box = QtCore.QRectF(at - 50, rect.top(), 100, rect.height() - TEXT_GAP)
                 painter.drawText(box, _ALIGN.AlignHCenter | _ALIGN.AlignBottom, label)
             else:
                 if not rect.top() - half_line <= at <= rect.bottom() + half_line:
                     continue
+                if abs(at - last_end) < 2 * half_line:
+                    continue
+                last_end = at
                 if self.orientation == "left":
                     box = QtCore.QRectF(rect.left(), at - half_line, rect.width() - TEXT_GAP, 2 * half_line)
                     painter.drawText(box, _ALIGN.AlignRight | _ALIGN.AlignVCenter, label)

@@ -79,3 +79,43 @@ def test_column_labels_are_drawn_over_their_cells_centres(qtbot):
         assert np.any(np.abs(ink - centre) <= 4), (centre, ink)
     nearest = np.min(np.abs(ink[:, None] - np.array(centres)[None, :]), axis=1)
     assert nearest.max() <= cell_px / 3  # ...and none between the cells
+
+
+class _RecordingPainter(QtGui.QPainter):
+    def __init__(self, device):
+        super().__init__(device)
+        self.boxes = []
+
+    def drawText(self, box, flags, text):  # noqa: N802 (Qt's name)
+        self.boxes.append((box, text))
+        super().drawText(box, flags, text)
+
+
+@pytest.mark.parametrize("orientation", ["right", "top"])
+def test_labels_of_a_squeezed_axis_never_overlap(qtbot, orientation):
+    from convviz.gui.cell_axis import CellAxis
+
+    rng = np.random.default_rng(9)
+    for _ in range(5):
+        high = int(rng.integers(5, 400))
+        axis = CellAxis(orientation)
+        axis.setTicks([[(value, str(value)) for value in range(0, high + 1, max(1, high // 8))]])
+        length = int(rng.integers(20, 120))
+        axis.resize(60, length) if orientation == "right" else axis.resize(length, 30)
+        axis.setRange(0, high)
+        picture = QtGui.QImage(int(axis.size().width()), int(axis.size().height()), QtGui.QImage.Format.Format_RGB32)
+        painter = _RecordingPainter(picture)
+        axis.paint(painter)
+        painter.end()
+        metrics = QtGui.QFontMetricsF(axis.font)
+        if orientation == "right":
+            centres = sorted(box.center().y() for box, _ in painter.boxes)
+            assert all(b - a >= metrics.height() - 1e-6 for a, b in zip(centres, centres[1:]))
+        else:
+            spans = sorted((box.center().x() - metrics.horizontalAdvance(text) / 2,
+                            box.center().x() + metrics.horizontalAdvance(text) / 2) for box, text in painter.boxes)
+            assert all(right <= left for (_, right), (left, _) in zip(spans, spans[1:]))
+        assert painter.boxes  # the first label always fits
+        if orientation == "top":  # 0 at the left edge, the rest to its right, inside the axis
+            assert min(box.center().x() for box, _ in painter.boxes) == pytest.approx(0, abs=1)
+            assert max(box.center().x() for box, _ in painter.boxes) <= length + 1
