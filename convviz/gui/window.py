@@ -535,8 +535,12 @@ class MainWindow(QtWidgets.QMainWindow):
         return not self._paint_awaited and not any(view.building for view in getattr(self, "views", ()))
 
     def _resume_outputs(self) -> None:
-        """A view drew new grids: the outputs start once the window has painted them."""
-        self._paint_awaited = True
+        """A view drew new grids: the outputs start once the window has painted them (at once
+        when the window is not on screen, which paints nothing)."""
+        if self.isVisible() and not self.isMinimized():
+            self._paint_awaited = True
+        else:
+            self._start_outputs()
 
     def event(self, event) -> bool:
         handled = super().event(event)

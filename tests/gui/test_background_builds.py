@@ -101,6 +101,17 @@ def test_the_output_convolution_starts_after_the_new_grids_are_drawn_and_painted
         check_drawn(window)
 
 
+def test_a_hidden_window_starts_the_output_without_waiting_for_a_paint(qtbot, window):
+    """A window off screen paints nothing: its outputs start once the grids are drawn."""
+    window._outputs.MOST_HELD_MS = 10 * HANG_GUARD_MS  # only the drawing can start it
+    window.hide()
+    large = ConvSpec((1, 1, 640, 620), 1, 7, padding="same")
+    assert window.session.set_spec(large) and window.session.output_pending
+    settled(qtbot, window)
+    assert not window.session.output_pending and not window._paint_awaited
+    check_drawn(window)
+
+
 def test_small_spec_changes_are_drawn_at_once(window):
     window.session.set_spec(ConvSpec((1, 1, 20, 30), 1, 3, stride=2))
     assert not window.view.building
