@@ -53,6 +53,12 @@ class ColourBar:
         if self.gradient is not None:
             self.gradient.set_colour_map(pg.colormap.get(name))
 
+    def apply_theme(self, colour_map: str) -> None:
+        """The theme's colour map, and tick labels as large as its grid's (projectors)."""
+        self.set_colour_map(colour_map)
+        if self.axis is not None:
+            self.axis.setStyle(tickFont=self.grid.tick_font)
+
     def show(self, low: float, high: float, ticks: int) -> None:
         """Levels from `low` to `high`, whole-number ticks about `ticks` apart over 0..high."""
         if self.item is None:
@@ -66,6 +72,7 @@ class ColourBar:
     def _make(self) -> None:
         self.gradient = _Gradient(pg.colormap.get(self.colour_map))
         self.axis = CellAxis("right")
+        self.axis.setStyle(tickFont=self.grid.tick_font)
         self.axis.setPen(pg.mkPen("#666"))
         self.axis.setTextPen(pg.mkPen("#444"))
         self.item = pg.GraphicsWidget()

@@ -84,7 +84,7 @@ class ComparePanel(QtWidgets.QWidget):
         self.theme = theme
         scale_labels(self, theme)
         self.grid.apply_theme(theme)
-        self.colour_bar.set_colour_map(theme.difference_map)
+        self.colour_bar.apply_theme(theme.difference_map)
         if theme.difference_map != self._coloured_with:
             self._coloured_with = theme.difference_map
             self._difference()

@@ -124,6 +124,8 @@ class CellGrid(pg.GraphicsLayoutWidget):
         self.texts: dict[tuple[int, int], QtWidgets.QGraphicsSimpleTextItem] = {}
         """Text items built so far, by (row, col)."""
         self._built: set[tuple[int, int]] = set()
+        self.tick_font: QtGui.QFont | None = None
+        """The theme's font for the axes' labels (`apply_theme`); None: Qt's default."""
         self.force_values: bool | None = None
         """True/False: always/never write values; None: when cells are big enough on screen."""
         self.text_shown = None
@@ -342,7 +344,7 @@ class CellGrid(pg.GraphicsLayoutWidget):
     def apply_theme(self, theme) -> None:
         """Grid lines and tick labels as thick and as large as `theme` says."""
         self.lines.setPen(_pen("#b8b8b8", theme.line(1.0)))
-        font = QtGui.QFont()
+        font = self.tick_font = QtGui.QFont()
         font.setPointSizeF(theme.font(9.0))
         for side in ("top", "left"):
             axis = self.plot.getAxis(side)

@@ -660,7 +660,7 @@ class CoveragePanel(QtWidgets.QWidget):
         self.theme = theme
         scale_labels(self, theme)
         self.grid.apply_theme(theme)
-        self.colour_bar.set_colour_map(theme.coverage_map)
+        self.colour_bar.apply_theme(theme.coverage_map)
 
     def draw(self, frame, changes) -> None:
         coverage = frame.coverage

@@ -309,7 +309,7 @@ class OverlapPanel(QtWidgets.QWidget):
         self.theme = theme
         scale_labels(self, theme)
         self.grid.apply_theme(theme)
-        self.colour_bar.set_colour_map(theme.coverage_map)
+        self.colour_bar.apply_theme(theme.coverage_map)
         self.window_rect.setPen(_outline(theme.window_colour, theme.line(2.5)))
 
     def draw(self, frame, changes) -> None:

@@ -13,6 +13,7 @@ from convviz.core import ConvSpec  # noqa: E402
 from convviz.gui.app import make_window  # noqa: E402
 from convviz.gui.render import png_bytes, render_frame  # noqa: E402
 from convviz.gui.session_view import SessionView  # noqa: E402
+from convviz.gui.theme import theme_for  # noqa: E402
 from convviz.session import Session  # noqa: E402
 
 
@@ -107,6 +108,10 @@ def test_the_coverage_colour_bar_shows_the_map_from_no_reads_to_the_most(qtbot):
     values = [int(label) for _, label in bar.axis.ticks]
     step = values[1] - values[0] if len(values) > 1 else 1
     assert values[0] == 0 and values[-1] <= most < values[-1] + step and np.all(np.diff(values) == step)
+    for presenting in (True, False):  # the bar's labels as large as the grid's, on a projector too
+        view.apply_theme(theme_for(presenting))
+        assert bar.axis.font.pointSizeF() == view.coverage.grid.tick_font.pointSizeF()
+    assert theme_for(True).font(9.0) > theme_for(False).font(9.0)
     gradient = bar.gradient
     picture = QtGui.QImage(int(gradient.size().width()), int(gradient.size().height()), QtGui.QImage.Format.Format_RGB32)
     painter = QtGui.QPainter(picture)
