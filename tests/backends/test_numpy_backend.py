@@ -199,16 +199,20 @@ def test_declared_scratch_bounds_what_is_allocated(spec, block_bytes):
         # once before, untraced: lazy imports and the plan's cached maps are not the strategy's scratch
         # (with tests spread over workers, this may be a worker's first convolution)
         NumpyBackend(block_bytes=block_bytes).convolve(x, w, conv_plan, algorithm=algorithm)
-        backend = NumpyBackend(block_bytes=block_bytes)  # fresh: its scratch is allocated in the call
-        estimate = backend.memory_estimate(conv_plan, np.float32, algorithm)
-        tracemalloc.start()
-        try:
-            backend.convolve(x, w, conv_plan, algorithm=algorithm)
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
-        declared = estimate.total - estimate.parts["input"] - estimate.parts["weights"]
-        assert peak <= declared + 4096, (algorithm, peak, estimate.describe())
+        peaks = []
+        for _ in range(3):  # tracemalloc counts every thread's allocations: the least of three
+            backend = NumpyBackend(block_bytes=block_bytes)  # fresh: its scratch is allocated in the call
+            estimate = backend.memory_estimate(conv_plan, np.float32, algorithm)
+            declared = estimate.total - estimate.parts["input"] - estimate.parts["weights"]
+            tracemalloc.start()
+            try:
+                backend.convolve(x, w, conv_plan, algorithm=algorithm)
+                peaks.append(tracemalloc.get_traced_memory()[1])
+            finally:
+                tracemalloc.stop()
+            if peaks[-1] <= declared + 4096:
+                break
+        assert min(peaks) <= declared + 4096, (algorithm, peaks, estimate.describe())
 
 
 def test_unknown_algorithm_is_refused():
