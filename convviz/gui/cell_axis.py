@@ -58,6 +58,7 @@ class CellAxis(pg.GraphicsWidget):
 
     def setStyle(self, tickFont: QtGui.QFont | None = None, **_) -> None:  # noqa: N802, N803 (AxisItem's names)
         if tickFont is not None:
+            self.prepareGeometryChange()  # the labels' overhang (`boundingRect`) follows the font
             self.style["tickFont"] = tickFont
             self._fit_size()
             self.update()
@@ -106,8 +107,19 @@ class CellAxis(pg.GraphicsWidget):
             return origin.x(), unit.x() - origin.x()
         return origin.y(), unit.y() - origin.y()
 
+    def _overhang(self) -> tuple[float, float]:
+        """How far (across, along) labels may reach past the axis: an end label centred on the
+        first or last cell of a grid sticks out by half its size."""
+        half_line = QtGui.QFontMetricsF(self.font).height() / 2
+        return (2 * half_line, 0.0) if self.orientation == "top" else (0.0, half_line)
+
+    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 (Qt's name)
+        """The axis and what its end labels overhang (Qt repaints only within this)."""
+        sideways, lengthways = self._overhang()
+        return self.rect().adjusted(-sideways, -lengthways, sideways, lengthways)
+
     def paint(self, painter, *args) -> None:
-        rect = self.boundingRect()
+        rect = self.rect()
         painter.setPen(self._pen)
         if self.orientation == "top":
             painter.drawLine(rect.bottomLeft(), rect.bottomRight())
@@ -119,12 +131,12 @@ class CellAxis(pg.GraphicsWidget):
         if not self.ticks or mapping is None:
             return
         offset, scale = mapping
-        if self._view is not None:  # a panned grid's labels stop at the grid's edge
-            painter.setClipRect(rect)
         painter.setFont(self.font)
         painter.setPen(self._text_pen)
         metrics = QtGui.QFontMetricsF(self.font)
         half_line = metrics.height() / 2
+        if self._view is not None:  # a panned grid's labels stop at the grid's edge, give or take half a label
+            painter.setClipRect(self.boundingRect())
         last_end = -float("inf")  # where the last label drawn ends along the axis
         for position, label in self.ticks:
             at = offset + scale * position

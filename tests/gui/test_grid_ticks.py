@@ -119,3 +119,31 @@ def test_labels_of_a_squeezed_axis_never_overlap(qtbot, orientation):
         if orientation == "top":  # 0 at the left edge, the rest to its right, inside the axis
             assert min(box.center().x() for box, _ in painter.boxes) == pytest.approx(0, abs=1)
             assert max(box.center().x() for box, _ in painter.boxes) <= length + 1
+
+
+def test_end_labels_lie_inside_what_the_axis_repaints(qtbot):
+    """The first and last rows' labels stick out of the axis by half a line: its boundingRect
+    (and its clip) cover them, so they are drawn whole and erased whole."""
+    rng = np.random.default_rng(6)
+    grid = CellGrid()
+    qtbot.addWidget(grid)
+    grid.resize(300, int(rng.integers(160, 260)))
+    grid.show()
+    height = int(rng.integers(20, 40))  # cells lower than a line: the first label sticks out
+    grid.set_cells(np.zeros((height, 4, 4), np.uint8))
+    grid.set_axis_labels([str(i) for i in range(height)], [str(i) for i in range(4)])
+    grid.fit()
+    qtbot.waitUntil(lambda: grid.view.height() > 100)
+    QtWidgets.QApplication.processEvents()
+    axis = grid.plot.getAxis("left")
+    bounds = axis.boundingRect()
+    picture = QtGui.QImage(int(bounds.width()) + 1, int(bounds.height()) + 1, QtGui.QImage.Format.Format_RGB32)
+    painter = _RecordingPainter(picture)
+    painter.translate(-bounds.left(), -bounds.top())
+    axis.paint(painter)
+    painter.end()
+    line = QtGui.QFontMetricsF(axis.font).height()
+    drawn = {text: box.center().y() for box, text in painter.boxes}
+    assert "0" in drawn and drawn["0"] - line / 2 < axis.rect().top()
+    for centre in drawn.values():
+        assert bounds.top() <= centre - line / 2 and centre + line / 2 <= bounds.bottom() + 1e-6
