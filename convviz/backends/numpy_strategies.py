@@ -214,17 +214,21 @@ def _windows_view(source: np.ndarray, corner: tuple[slice, ...], axes) -> np.nda
     (length, (rows, columns) it steps by). A C-contiguous source (a padded copy or a phase)
     gets `strided`, as_strided without its 10 µs per call (a blocked im2col makes kw views
     per block); the caller's own unpadded input, which may have any strides, gets as_strided."""
-    if source.flags.c_contiguous:
-        sn, sc, srow, scol = (step // source.itemsize for step in source.strides)
+    contiguous = source.flags.c_contiguous
+    if contiguous:  # steps in elements, from the start of the source's own buffer
+        steps = [step // source.itemsize for step in source.strides]
         ranges = [range(*edge.indices(length)) for edge, length in zip(corner, source.shape)]
-        start = sum(axis.start * step for axis, step in zip(ranges, (sn, sc, srow, scol)))
-        return strided(source, start, (len(ranges[0]), len(ranges[1]), *(length for length, _ in axes)),
-                       (sn, sc, *(r * srow + c * scol for _, (r, c) in axes)))
-    view = source[corner]
-    sn, sc, srow, scol = view.strides
-    return np.lib.stride_tricks.as_strided(view, shape=(*view.shape[:2], *(length for length, _ in axes)),
-                                           strides=(sn, sc, *(r * srow + c * scol for _, (r, c) in axes)),
-                                           writeable=False)
+        start = sum(axis.start * step for axis, step in zip(ranges, steps))
+        counts = (len(ranges[0]), len(ranges[1]))
+    else:  # steps in bytes, from the corner
+        source = source[corner]
+        steps, counts = source.strides, source.shape[:2]
+    image_step, channel_step, row_step, col_step = steps
+    shape = (*counts, *(length for length, _ in axes))
+    strides = (image_step, channel_step, *(r * row_step + c * col_step for _, (r, c) in axes))
+    if contiguous:
+        return strided(source, start, shape, strides)
+    return np.lib.stride_tricks.as_strided(source, shape=shape, strides=strides, writeable=False)
 
 
 def _phases_scratch(conv_plan, itemsize: int) -> int:

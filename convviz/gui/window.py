@@ -365,9 +365,7 @@ class MainWindow(QtWidgets.QMainWindow):
             # nothing in the middle is painted until every part is there and laid out: each new
             # widget would otherwise repaint both views, and again as the layout settles
             self.central.setUpdatesEnabled(False)
-        view = SessionView(second)
-        view.grids_drawn.connect(self._resume_outputs)
-        self.views.append(view)
+        view = self.add_view(second, place=False)
         for shown in self.views:
             shown.drives_playback = False
             shown.timer.stop()
@@ -512,12 +510,14 @@ class MainWindow(QtWidgets.QMainWindow):
             self.status.showMessage("not applied: " + session.error, 8000)
 
     # more sessions -------------------------------------------------------------------------------
-    def add_view(self, session: Session) -> SessionView:
-        """Show a second session beside the first; the controls, keys and timing stay on the first."""
+    def add_view(self, session: Session, place: bool = True) -> SessionView:
+        """Show a second session beside the first (`place`; else the caller places it); the
+        controls, keys and timing stay on the first."""
         view = SessionView(session)
         view.grids_drawn.connect(self._resume_outputs)
         self.views.append(view)
-        self.central.addWidget(view)
+        if place:
+            self.central.addWidget(view)
         return view
 
     def remove_view(self, view: SessionView) -> None:
@@ -532,7 +532,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _grids_drawn(self) -> bool:
         """No view is building grids, and what they drew has been painted: the output
         convolutions wait for that."""
-        return not self._paint_awaited and not any(view.building for view in getattr(self, "views", ()))
+        return not self._paint_awaited and not any(view.building for view in self.views)
 
     def _resume_outputs(self) -> None:
         """A view drew new grids: the outputs start once the window has painted them (at once

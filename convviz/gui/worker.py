@@ -224,9 +224,8 @@ class LatestJobs(QtCore.QObject):
 
     def resume(self) -> None:
         """Start the waiting job, if nothing runs and `ready` allows it."""
-        if self._worker is None and self._waiting is not None and (self._ready is None or self._ready()):
-            waiting, self._waiting = self._waiting, None
-            self._start(*waiting)
+        if self._ready is None or self._ready():
+            self._start_waiting()
 
     def _hold(self) -> None:
         """The waiting job starts when ready (asked from the next turn on) or when overdue."""
@@ -235,7 +234,11 @@ class LatestJobs(QtCore.QObject):
         QtCore.QTimer.singleShot(self.MOST_HELD_MS, self._overdue)
 
     def _overdue(self) -> None:
-        if self._worker is None and self._waiting is not None and self._waiting is self._held:
+        if self._waiting is self._held:
+            self._start_waiting()
+
+    def _start_waiting(self) -> None:
+        if self._worker is None and self._waiting is not None:
             waiting, self._waiting = self._waiting, None
             self._start(*waiting)
 
@@ -256,11 +259,8 @@ class LatestJobs(QtCore.QObject):
         if worker is not None:
             worker.join(5000)
         if self._waiting is not None:
-            if self._ready is None:
-                waiting, self._waiting = self._waiting, None
-                self._start(*waiting)
-            else:
-                self._hold()
+            waiting, self._waiting = self._waiting, None
+            self.run(*waiting)
 
     def close(self, timeout_ms: int = 3000) -> None:
         """Nothing more runs or is delivered; a job that cannot stop in `timeout_ms` is parked."""

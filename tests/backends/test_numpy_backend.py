@@ -139,6 +139,22 @@ def test_strided_and_mixed_dtype_arrays(algorithm):
     np.testing.assert_allclose(y, reference_conv2d(x, w, conv_plan), atol=1e-12)
 
 
+@pytest.mark.parametrize("stride", [1, 2])
+def test_im2col_windows_of_an_unpadded_input_view(stride):
+    """Without padding im2col reads the caller's own array, which may be any view (its window
+    views then take as_strided's path, not the contiguous one)."""
+    spec = ConvSpec(input_shape=(2, 3, 11, 9), out_channels=4, kernel_size=(3, 2), stride=stride, dilation=(1, 2))
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((2, 3, 9, 22)).astype(np.float32).transpose(0, 1, 3, 2)[:, :, ::2]
+    assert not x.flags.c_contiguous and x.shape == spec.input_shape
+    w = rng.standard_normal(spec.weight_shape).astype(np.float32)
+    conv_plan = plan(spec)
+    expected = reference_conv2d(x.astype(np.float64), w.astype(np.float64), conv_plan)
+    for algorithm in ("im2col", "im2col-chunked"):
+        y = NumpyBackend(block_bytes=3 * 3 * 2 * 4 * 7).convolve(x, w, conv_plan, algorithm=algorithm)
+        np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
+
+
 def test_results_do_not_alias_scratch():
     for spec in SPECS:
         rng = np.random.default_rng(0)
